@@ -1,0 +1,1 @@
+"""Adapters: the database, files, mail and other outside systems."""

@@ -1,0 +1,334 @@
+"""A small explicit mapper: aggregates <-> rows, with an identity map, snapshots for change
+detection and optimistic versions. Repositories own all SQL; the domain never sees a row.
+
+Statements are built once per table and column set and reused, so SQLAlchemy's compiled
+cache is hit without rebuilding expressions on every call (the hot path runs thousands of
+commands a second)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import (
+    Connection,
+    Delete,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import RowMapping
+
+from o2c.adapters.db.fastpath import Statement
+from o2c.domain.aggregate import Aggregate, document_number
+from o2c.domain.errors import ConcurrentModification, DocumentPosted, NotFound
+
+A = TypeVar("A", bound=Aggregate)
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Child:
+    """A collection of child rows owned by the aggregate (order lines, invoice taxes...)."""
+
+    attribute: str
+    table: Table
+    parent_key: str
+    to_row: Callable[[Any], Row]
+    from_row: Callable[[RowMapping], Any]
+    order_by: str = "id"
+    has_id: bool = True
+
+
+@dataclass(frozen=True)
+class Mapping(Generic[A]):
+    object_type: str
+    table: Table
+    to_row: Callable[[A], Row]
+    from_row: Callable[[RowMapping, dict[str, list[Any]]], A]
+    children: tuple[Child, ...] = ()
+    immutable_when: Callable[[Row], bool] | None = None  # posted documents never change
+    number_prefix: str = ""  # documents numbered from their id (SO-000123), never stored
+    statements: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def statement(self, key: Any, build: Callable[..., Any]) -> Any:
+        found = self.statements.get(key)
+        if found is None:
+            found = self.statements[key] = build()
+        return found
+
+
+def _by_ids(table: Table, for_update: bool) -> Select[Any]:
+    query = select(table).where(table.c.id.in_(bindparam("ids", expanding=True))) \
+        .order_by(table.c.id)
+    return query.with_for_update() if for_update else query
+
+
+def _children_of(child: Child) -> Select[Any]:
+    parent = child.table.c[child.parent_key]
+    return select(child.table).where(parent.in_(bindparam("parent_ids", expanding=True))) \
+        .order_by(parent, child.table.c[child.order_by])
+
+
+def _children_of_one(child: Child) -> Statement:
+    parent = child.table.c[child.parent_key]
+    return Statement(select(child.table).where(parent == bindparam("parent_id"))
+                     .order_by(child.table.c[child.order_by]))
+
+
+def _by_id(table: Table, for_update: bool) -> Statement:
+    query = select(table).where(table.c.id == bindparam("id"))
+    return Statement(query.with_for_update() if for_update else query)
+
+
+def _update(table: Table, columns: tuple[str, ...], versioned: bool) -> Statement:
+    where = [table.c.id == bindparam("p_id")]
+    if versioned:
+        where.append(table.c.version == bindparam("expected_version"))
+    return Statement(update(table).where(*where).values(
+        {c: bindparam(f"p_{c}", type_=table.c[c].type) for c in columns}))
+
+
+def _delete_ids(table: Table) -> Delete:
+    return delete(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def _new_child_ids(child: Child) -> Select[Any]:
+    return select(child.table.c.id).where(
+        child.table.c[child.parent_key] == bindparam("parent_id"),
+        child.table.c.id.not_in(bindparam("known", expanding=True))).order_by(child.table.c.id)
+
+
+class Repository(Generic[A]):
+    def __init__(self, conn: Connection, mapping: Mapping[A], now: datetime) -> None:
+        self.conn = conn
+        self.now = now
+        self.mapping = mapping
+        self.table = mapping.table
+        self._stamp_creation = "created_at" in mapping.table.c
+        self._postgres = conn.dialect.name == "postgresql"
+        self._identity: dict[int, A] = {}
+        self._snapshots: dict[int, tuple[Row, dict[str, dict[int, Row]]]] = {}
+        self._claimed: set[int] = set()  # version already bumped in this transaction
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, id_: int, *, for_update: bool = False) -> A:
+        found = self.find(id_, for_update=for_update)
+        if found is None:
+            raise NotFound(self.mapping.object_type, id_)
+        return found
+
+    def find(self, id_: int, *, for_update: bool = False) -> A | None:
+        loaded = self.get_many([id_], for_update=for_update)
+        return loaded[0] if loaded else None
+
+    def get_many(self, ids: Iterable[int], *, for_update: bool = False) -> list[A]:
+        """Load several aggregates with one query per table; on PostgreSQL the rows are locked
+        in id order, so two transactions never wait on each other in a circle."""
+        wanted = sorted(set(ids))
+        missing = [i for i in wanted if i not in self._identity]
+        if for_update and self._postgres:
+            held = [i for i in wanted if i in self._identity]
+            if held:
+                self.conn.execute(self.mapping.statement(
+                    "lock", lambda: select(self.table.c.id)
+                    .where(self.table.c.id.in_(bindparam("ids", expanding=True)))
+                    .order_by(self.table.c.id).with_for_update()), {"ids": held})
+        if len(missing) == 1:
+            query = self.mapping.statement(("by_id", for_update),
+                                           lambda: _by_id(self.table, for_update))
+            self._materialise(query.all(self.conn, {"id": missing[0]}))
+        elif missing:
+            query = self.mapping.statement(("by_ids", for_update),
+                                           lambda: _by_ids(self.table, for_update))
+            self._materialise(self.conn.execute(query, {"ids": missing}).mappings().all())
+        return [self._identity[i] for i in wanted if i in self._identity]
+
+    def find_by(self, **criteria: Any) -> A | None:
+        found = self.select_where(*[self.table.c[k] == v for k, v in criteria.items()])
+        return found[0] if found else None
+
+    def select_where(self, *conditions: Any, for_update: bool = False,
+                     order_by: Sequence[Any] = ()) -> list[A]:
+        query = select(self.table).where(*conditions).order_by(*(order_by or [self.table.c.id]))
+        if for_update:
+            query = query.with_for_update()
+        return self._materialise(self.conn.execute(query).mappings().all())
+
+    def _materialise(self, rows: Sequence[Any]) -> list[A]:
+        if not rows:
+            return []
+        fresh = [row["id"] for row in rows if row["id"] not in self._identity]
+        children: dict[str, dict[int, list[Any]]] = {}
+        if fresh:
+            for child in self.mapping.children:
+                grouped: dict[int, list[Any]] = {i: [] for i in fresh}
+                if len(fresh) == 1:
+                    one = self.mapping.statement(("child_of", child.attribute),
+                                                 lambda c=child: _children_of_one(c))
+                    child_rows: Iterable[Any] = one.all(self.conn, {"parent_id": fresh[0]})
+                else:
+                    query = self.mapping.statement(("children", child.attribute),
+                                                   lambda c=child: _children_of(c))
+                    child_rows = self.conn.execute(query, {"parent_ids": fresh}).mappings()
+                for child_row in child_rows:
+                    grouped[child_row[child.parent_key]].append(child.from_row(child_row))
+                children[child.attribute] = grouped
+        result = []
+        for row in rows:
+            existing = self._identity.get(row["id"])
+            if existing is not None:  # never replace what the transaction already holds
+                result.append(existing)
+                continue
+            kids = {name: grouped[row["id"]] for name, grouped in children.items()}
+            aggregate = self.mapping.from_row(row, kids)
+            self._track(aggregate)
+            result.append(aggregate)
+        return result
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, aggregate: A) -> A:
+        row = self.mapping.to_row(aggregate)
+        row["version"] = aggregate.version
+        if self._stamp_creation:
+            row["created_at"] = self.now
+        query = self.mapping.statement("insert", lambda: Statement(
+            insert(self.table).returning(self.table.c.id)))
+        new_id = query.scalar(self.conn, row)
+        aggregate.id = new_id
+        if self.mapping.number_prefix:
+            aggregate.number = document_number(self.mapping.number_prefix, new_id)  # type: ignore[attr-defined]
+        for child in self.mapping.children:
+            self._insert_children(child, new_id, getattr(aggregate, child.attribute), [])
+        self._track(aggregate)
+        self._claimed.add(new_id)
+        return aggregate
+
+    def _insert_children(self, child: Child, parent_id: int, items: list[Any],
+                         known_ids: list[int]) -> None:
+        if not items:
+            return
+        rows = []
+        for item in items:
+            row = child.to_row(item)
+            row[child.parent_key] = parent_id
+            rows.append(row)
+        plain = self.mapping.statement(("insert", child.attribute),
+                                       lambda: Statement(insert(child.table)))
+        if not child.has_id:
+            plain.run_many(self.conn, rows)
+            return
+        if self._postgres:
+            query = self.mapping.statement(
+                ("insert_returning", child.attribute),
+                lambda: insert(child.table).returning(child.table.c.id,
+                                                      sort_by_parameter_order=True))
+            new_ids = list(self.conn.execute(query, rows).scalars())
+        else:
+            # SQLite holds the write lock for the whole transaction, so the inserts get
+            # consecutive ids in row order; read them back in that order.
+            plain.run_many(self.conn, rows)
+            new_ids = list(self.conn.execute(
+                self.mapping.statement(("new_ids", child.attribute),
+                                       lambda: _new_child_ids(child)),
+                {"parent_id": parent_id, "known": known_ids or [-1]}).scalars())
+        for item, new_id in zip(items, new_ids, strict=True):
+            item.id = new_id
+
+    def _track(self, aggregate: A) -> None:
+        assert aggregate.id is not None
+        self._identity[aggregate.id] = aggregate
+        self._snapshots[aggregate.id] = self._snapshot(aggregate)
+
+    def _snapshot(self, aggregate: A) -> tuple[Row, dict[str, dict[int, Row]]]:
+        kids: dict[str, dict[int, Row]] = {}
+        for child in self.mapping.children:
+            items = getattr(aggregate, child.attribute)
+            if child.has_id:
+                kids[child.attribute] = {item.id: child.to_row(item) for item in items}
+            else:
+                kids[child.attribute] = {i: child.to_row(item) for i, item in enumerate(items)}
+        return self.mapping.to_row(aggregate), kids
+
+    def flush(self) -> None:
+        for id_, aggregate in self._identity.items():
+            before_row, before_kids = self._snapshots[id_]
+            after_row, after_kids = self._snapshot(aggregate)
+            changed = {k: v for k, v in after_row.items() if before_row.get(k) != v}
+            kids_changed = after_kids != before_kids
+            if not changed and not kids_changed:
+                continue
+            if self.mapping.immutable_when and self.mapping.immutable_when(before_row):
+                raise DocumentPosted(self.mapping.object_type, aggregate.label)
+            self._write_header(id_, aggregate, changed)
+            if kids_changed:
+                for child in self.mapping.children:
+                    self._flush_children(child, id_, aggregate, before_kids[child.attribute])
+            self._snapshots[id_] = (after_row, self._snapshot(aggregate)[1]
+                                    if kids_changed else after_kids)
+
+    def _write_header(self, id_: int, aggregate: A, changed: Row) -> None:
+        """The first change in a transaction claims the row's version (optimistic check);
+        later changes in the same transaction only write what changed."""
+        if id_ in self._claimed:
+            if changed:
+                columns = tuple(sorted(changed))
+                query = self.mapping.statement(("update", columns, False),
+                                               lambda: _update(self.table, columns, False))
+                query.run(self.conn, {"p_id": id_, **{f"p_{k}": v for k, v in changed.items()}})
+            return
+        columns = tuple(sorted({*changed, "version"}))
+        values = {**changed, "version": aggregate.version + 1}
+        query = self.mapping.statement(("update", columns, True),
+                                       lambda: _update(self.table, columns, True))
+        count = query.run(self.conn, {"p_id": id_, "expected_version": aggregate.version,
+                                      **{f"p_{k}": v for k, v in values.items()}})
+        if count != 1:
+            raise ConcurrentModification(self.mapping.object_type, aggregate.label)
+        aggregate.version += 1
+        self._claimed.add(id_)
+
+    def _flush_children(self, child: Child, parent_id: int, aggregate: A,
+                        before: dict[int, Row]) -> None:
+        items = getattr(aggregate, child.attribute)
+        if not child.has_id:  # value collections are replaced whole
+            after = [child.to_row(item) for item in items]
+            if after != list(before.values()):
+                self.conn.execute(delete(child.table)
+                                  .where(child.table.c[child.parent_key] == parent_id))
+                self._insert_children(child, parent_id, items, [])
+            return
+        current_ids = {item.id for item in items if item.id is not None}
+        gone = [i for i in before if i not in current_ids]
+        if gone:
+            self.conn.execute(self.mapping.statement(("delete", child.attribute),
+                                                     lambda: _delete_ids(child.table)),
+                              {"ids": gone})
+        updates: dict[tuple[str, ...], list[Row]] = {}
+        for item in items:
+            if item.id is None:
+                continue
+            row = child.to_row(item)
+            old = before.get(item.id)
+            if old != row:
+                diff = {k: v for k, v in row.items() if old is None or old.get(k) != v}
+                updates.setdefault(tuple(sorted(diff)), []).append(
+                    {"p_id": item.id, **{f"p_{k}": v for k, v in diff.items()}})
+        for columns, rows in updates.items():  # one executemany per column set
+            query = self.mapping.statement(("update", child.attribute, columns),
+                                           lambda c=columns: _update(child.table, c, False))
+            query.run_many(self.conn, rows)
+        new_items = [item for item in items if item.id is None]
+        self._insert_children(child, parent_id, new_items, sorted(current_ids))
+
+    def tracked(self) -> list[A]:
+        return list(self._identity.values())
+

@@ -1,0 +1,487 @@
+"""The database schema (SQLAlchemy Core). Alembic migrations are written from it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from o2c.adapters.db.types import AMOUNT, FX_RATE, PERCENT, QUANTITY, UNIT_PRICE, UtcDateTime
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _version() -> Column[int]:
+    return Column("version", Integer, nullable=False, server_default="0")
+
+
+def _created() -> Column[object]:
+    return Column("created_at", UtcDateTime(), nullable=False)
+
+
+companies = Table(
+    "companies", metadata, _id(),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("vat_id", String(32), nullable=False, server_default=""),
+    Column("iban", String(34), nullable=False, server_default=""),
+    Column("bic", String(11), nullable=False, server_default=""),
+    Column("address", JSON, nullable=False),
+    Column("email", String(200), nullable=False, server_default=""),
+    Column("tax_rounding", String(20), nullable=False),
+    Column("rounding_mode", String(20), nullable=False),
+    Column("overdue_hold_days", Integer, nullable=False),
+    _version(), _created(),
+)
+
+accounts = Table(
+    "accounts", metadata, _id(),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("code", String(16), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("type", String(16), nullable=False),
+    UniqueConstraint("company_id", "code"),
+)
+
+payment_terms = Table(
+    "payment_terms", metadata, _id(),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("discount_percent", PERCENT, nullable=False),
+    Column("discount_days", Integer, nullable=False),
+)
+
+customers = Table(
+    "customers", metadata, _id(),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("language", String(5), nullable=False),
+    Column("vat_id", String(32), nullable=False, server_default=""),
+    Column("tax_code", String(32), nullable=False, server_default=""),
+    Column("email", String(200), nullable=False, server_default=""),
+    Column("billing_address", JSON, nullable=False),
+    Column("shipping_address", JSON, nullable=False),
+    Column("payment_terms_code", String(32), nullable=False),
+    Column("credit_limit", AMOUNT, nullable=True),
+    Column("credit_blocked", Boolean, nullable=False),
+    Column("overdue_hold_days", Integer, nullable=True),
+    Column("invoice_policy", String(20), nullable=False),
+    Column("buyer_reference", String(100), nullable=False, server_default=""),
+    _version(), _created(),
+    UniqueConstraint("company_id", "code"),
+    CheckConstraint("credit_limit IS NULL OR credit_limit >= 0", name="credit_limit_positive"),
+)
+Index("ix_customers_name", customers.c.name)
+
+products = Table(
+    "products", metadata, _id(),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("unit", String(8), nullable=False),
+    Column("unit_price", UNIT_PRICE, nullable=False),
+    Column("vat_category", String(20), nullable=False),
+    Column("prices", JSON, nullable=False),
+    Column("active", Boolean, nullable=False),
+    _version(), _created(),
+    UniqueConstraint("company_id", "sku"),
+    CheckConstraint("unit_price >= 0", name="unit_price_positive"),
+)
+
+warehouses = Table(
+    "warehouses", metadata, _id(),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("address", JSON, nullable=False),
+    _version(), _created(),
+    UniqueConstraint("company_id", "code"),
+)
+
+stock_levels = Table(
+    "stock_levels", metadata, _id(),
+    Column("product_id", ForeignKey("products.id"), nullable=False),
+    Column("warehouse_id", ForeignKey("warehouses.id"), nullable=False),
+    Column("on_hand", QUANTITY, nullable=False),
+    Column("reserved", QUANTITY, nullable=False),
+    _version(),
+    UniqueConstraint("product_id", "warehouse_id"),
+    # The no-oversell invariant, enforced by the database as the last line of defence.
+    CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+    CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+    CheckConstraint("reserved <= on_hand", name="reserved_within_on_hand"),
+)
+
+stock_moves = Table(
+    "stock_moves", metadata, _id(),
+    Column("product_id", ForeignKey("products.id"), nullable=False),
+    Column("warehouse_id", ForeignKey("warehouses.id"), nullable=False),
+    Column("quantity", QUANTITY, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("moved_on", Date, nullable=False),
+    _created(),
+)
+Index("ix_stock_moves_product_warehouse", stock_moves.c.product_id, stock_moves.c.warehouse_id)
+
+vat_rates = Table(
+    "vat_rates", metadata, _id(),
+    Column("country", String(2), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("rate", PERCENT, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=True),
+    UniqueConstraint("country", "category", "valid_from"),
+)
+
+exchange_rates = Table(
+    "exchange_rates", metadata, _id(),
+    Column("currency", String(3), nullable=False),
+    Column("company_currency", String(3), nullable=False),
+    Column("rate_date", Date, nullable=False),
+    Column("rate", FX_RATE, nullable=False),
+    UniqueConstraint("currency", "company_currency", "rate_date"),
+    CheckConstraint("rate > 0", name="rate_positive"),
+)
+
+number_sequences = Table(
+    "number_sequences", metadata,
+    Column("company_id", ForeignKey("companies.id"), primary_key=True),
+    Column("series", String(16), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last_value", Integer, nullable=False),
+)
+
+sales_orders = Table(
+    "sales_orders", metadata, _id(),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False),
+    Column("warehouse_id", ForeignKey("warehouses.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("order_date", Date, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("customer_reference", String(100), nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("hold_reason", Text, nullable=False),
+    Column("net_amount", AMOUNT, nullable=False),
+    Column("tax_amount", AMOUNT, nullable=False),
+    Column("gross_amount", AMOUNT, nullable=False),
+    Column("invoiced_amount", AMOUNT, nullable=False),
+    Column("uninvoiced_amount", AMOUNT, nullable=False),  # derived; kept for exposure queries
+    Column("shipping_status", String(20), nullable=False),
+    Column("invoicing_status", String(20), nullable=False),
+    _version(), _created(),
+)
+Index("ix_sales_orders_customer_state", sales_orders.c.customer_id, sales_orders.c.state)
+Index("ix_sales_orders_state_date", sales_orders.c.state, sales_orders.c.order_date)
+Index("ix_sales_orders_order_date", sales_orders.c.order_date)
+
+order_lines = Table(
+    "order_lines", metadata, _id(),
+    Column("order_id", ForeignKey("sales_orders.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("product_id", ForeignKey("products.id"), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("quantity", QUANTITY, nullable=False),
+    Column("unit", String(8), nullable=False),
+    Column("unit_price", UNIT_PRICE, nullable=False),
+    Column("discount_percent", PERCENT, nullable=False),
+    Column("net_amount", AMOUNT, nullable=False),
+    Column("vat_code", String(4), nullable=False),
+    Column("vat_rate", PERCENT, nullable=False),
+    Column("exemption_reason", String(200), nullable=False),
+    Column("reserved_qty", QUANTITY, nullable=False),
+    Column("shipped_qty", QUANTITY, nullable=False),
+    Column("invoiced_qty", QUANTITY, nullable=False),
+    Column("backorder_qty", QUANTITY, nullable=False),  # derived; kept for backorder queries
+    UniqueConstraint("order_id", "line_no"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("reserved_qty >= 0 AND shipped_qty >= 0 AND invoiced_qty >= 0",
+                    name="quantities_not_negative"),
+    CheckConstraint("reserved_qty + shipped_qty <= quantity", name="not_beyond_ordered"),
+    CheckConstraint("invoiced_qty <= quantity", name="invoiced_within_ordered"),
+)
+Index("ix_order_lines_order", order_lines.c.order_id)
+Index("ix_order_lines_backorder", order_lines.c.product_id, order_lines.c.backorder_qty)
+
+shipments = Table(
+    "shipments", metadata, _id(),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("order_id", ForeignKey("sales_orders.id"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False),
+    Column("warehouse_id", ForeignKey("warehouses.id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("created_on", Date, nullable=False),
+    Column("picked_on", Date, nullable=True),
+    Column("packed_on", Date, nullable=True),
+    Column("shipped_on", Date, nullable=True),
+    Column("delivered_on", Date, nullable=True),
+    Column("carrier", String(100), nullable=False),
+    Column("tracking_number", String(100), nullable=False),
+    Column("packages", Integer, nullable=False),
+    _version(), _created(),
+)
+Index("ix_shipments_order", shipments.c.order_id)
+Index("ix_shipments_state", shipments.c.state, shipments.c.created_on)
+
+shipment_lines = Table(
+    "shipment_lines", metadata, _id(),
+    Column("shipment_id", ForeignKey("shipments.id"), nullable=False),
+    Column("order_line_id", ForeignKey("order_lines.id"), nullable=False),
+    Column("product_id", ForeignKey("products.id"), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("quantity", QUANTITY, nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+Index("ix_shipment_lines_shipment", shipment_lines.c.shipment_id)
+
+invoices = Table(
+    "invoices", metadata, _id(),
+    Column("kind", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("number", String(32), nullable=True),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("company_currency", String(3), nullable=False),
+    Column("fx_rate", FX_RATE, nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("delivery_date", Date, nullable=True),
+    Column("due_date", Date, nullable=True),
+    Column("order_id", ForeignKey("sales_orders.id"), nullable=True),
+    Column("order_number", String(32), nullable=False),
+    Column("order_reference", String(100), nullable=False),
+    Column("buyer_reference", String(100), nullable=False),
+    Column("shipment_id", ForeignKey("shipments.id"), nullable=True),
+    Column("corrects_invoice_id", ForeignKey("invoices.id"), nullable=True),
+    Column("corrects_number", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("seller", JSON, nullable=False),
+    Column("buyer", JSON, nullable=False),
+    Column("payment_means_code", String(4), nullable=False),
+    Column("payee_iban", String(34), nullable=False),
+    Column("remittance_reference", String(40), nullable=False),
+    Column("payment_terms_code", String(32), nullable=False),
+    Column("payment_terms_text", String(300), nullable=False),
+    Column("discount_percent", PERCENT, nullable=False),
+    Column("discount_until", Date, nullable=True),
+    Column("discount_amount", AMOUNT, nullable=False),
+    Column("net_amount", AMOUNT, nullable=False),
+    Column("tax_amount", AMOUNT, nullable=False),
+    Column("gross_amount", AMOUNT, nullable=False),
+    Column("tax_amount_company", AMOUNT, nullable=False),
+    Column("gross_amount_company", AMOUNT, nullable=False),
+    Column("installments", JSON, nullable=False),
+    _version(), _created(),
+    UniqueConstraint("company_id", "number"),
+    CheckConstraint("state = 'draft' OR number IS NOT NULL", name="posted_has_number"),
+)
+Index("ix_invoices_customer_date", invoices.c.customer_id, invoices.c.issue_date)
+Index("ix_invoices_issue_date", invoices.c.issue_date)
+Index("ix_invoices_order", invoices.c.order_id)
+Index("ix_invoices_corrects", invoices.c.corrects_invoice_id)
+Index("ix_invoices_remittance_reference", invoices.c.remittance_reference)
+
+invoice_lines = Table(
+    "invoice_lines", metadata, _id(),
+    Column("invoice_id", ForeignKey("invoices.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("order_line_id", ForeignKey("order_lines.id"), nullable=True),
+    Column("corrects_line_id", ForeignKey("invoice_lines.id"), nullable=True),
+    Column("product_id", ForeignKey("products.id"), nullable=True),
+    Column("sku", String(64), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("quantity", QUANTITY, nullable=False),
+    Column("unit", String(8), nullable=False),
+    Column("unit_price", UNIT_PRICE, nullable=False),
+    Column("discount_percent", PERCENT, nullable=False),
+    Column("net_amount", AMOUNT, nullable=False),
+    Column("vat_code", String(4), nullable=False),
+    Column("vat_rate", PERCENT, nullable=False),
+    Column("exemption_reason", String(200), nullable=False),
+    UniqueConstraint("invoice_id", "line_no"),
+)
+Index("ix_invoice_lines_corrects", invoice_lines.c.corrects_line_id)
+
+invoice_taxes = Table(
+    "invoice_taxes", metadata, _id(),
+    Column("invoice_id", ForeignKey("invoices.id"), nullable=False),
+    Column("vat_code", String(4), nullable=False),
+    Column("vat_rate", PERCENT, nullable=False),
+    Column("taxable_amount", AMOUNT, nullable=False),
+    Column("tax_amount", AMOUNT, nullable=False),
+    Column("taxable_amount_company", AMOUNT, nullable=False),
+    Column("tax_amount_company", AMOUNT, nullable=False),
+    Column("exemption_reason", String(200), nullable=False),
+)
+Index("ix_invoice_taxes_invoice", invoice_taxes.c.invoice_id)
+
+open_items = Table(
+    "open_items", metadata, _id(),
+    Column("invoice_id", ForeignKey("invoices.id"), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("company_currency", String(3), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("amount", AMOUNT, nullable=False),
+    Column("residual", AMOUNT, nullable=False),
+    Column("amount_company", AMOUNT, nullable=False),
+    Column("residual_company", AMOUNT, nullable=False),
+    Column("paid", AMOUNT, nullable=False),
+    Column("credited", AMOUNT, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("final_due_date", Date, nullable=False),
+    Column("installments", JSON, nullable=False),
+    _version(),
+    # Allocations can never over-apply an invoice or a credit note.
+    CheckConstraint("residual >= 0 AND residual <= amount", name="residual_within_amount"),
+)
+Index("ix_open_items_customer", open_items.c.customer_id, open_items.c.kind,
+      open_items.c.due_date)
+Index("ix_open_items_company_due", open_items.c.company_id, open_items.c.due_date)
+
+payments = Table(
+    "payments", metadata, _id(),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("company_currency", String(3), nullable=False),
+    Column("amount", AMOUNT, nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("method", String(20), nullable=False),
+    Column("reference", String(300), nullable=False),
+    Column("payer_name", String(200), nullable=False),
+    Column("payer_iban", String(34), nullable=False),
+    Column("fx_rate", FX_RATE, nullable=False),
+    Column("amount_company", AMOUNT, nullable=False),
+    Column("unapplied", AMOUNT, nullable=False),
+    Column("unapplied_company", AMOUNT, nullable=False),
+    Column("state", String(16), nullable=False),
+    _version(), _created(),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("unapplied >= 0 AND unapplied <= amount", name="unapplied_within_amount"),
+)
+Index("ix_payments_customer", payments.c.customer_id, payments.c.received_on)
+Index("ix_payments_received_on", payments.c.received_on)
+
+allocations = Table(
+    "allocations", metadata, _id(),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("invoice_id", ForeignKey("invoices.id"), nullable=False),
+    Column("invoice_number", String(32), nullable=False),
+    Column("source_kind", String(16), nullable=False),
+    Column("payment_id", ForeignKey("payments.id"), nullable=True),
+    Column("credit_note_id", ForeignKey("invoices.id"), nullable=True),
+    Column("source_number", String(32), nullable=False),
+    Column("amount", AMOUNT, nullable=False),
+    Column("source_company", AMOUNT, nullable=False),
+    Column("target_company", AMOUNT, nullable=False),
+    Column("allocated_on", Date, nullable=False),
+    Column("reversed_on", Date, nullable=True),
+    _version(), _created(),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("(payment_id IS NULL) <> (credit_note_id IS NULL)", name="one_source"),
+)
+Index("ix_allocations_invoice", allocations.c.invoice_id)
+Index("ix_allocations_payment", allocations.c.payment_id)
+Index("ix_allocations_credit_note", allocations.c.credit_note_id)
+
+journal_entries = Table(
+    "journal_entries", metadata, _id(),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("entry_date", Date, nullable=False),
+    Column("source_type", String(20), nullable=False),
+    Column("source_id", Integer, nullable=True),
+    Column("memo", String(300), nullable=False),
+    Column("reverses_entry_id", ForeignKey("journal_entries.id"), nullable=True),
+    _created(),
+)
+Index("ix_journal_entries_source", journal_entries.c.source_type, journal_entries.c.source_id)
+Index("ix_journal_entries_date", journal_entries.c.company_id, journal_entries.c.entry_date)
+
+journal_lines = Table(
+    "journal_lines", metadata, _id(),
+    Column("entry_id", ForeignKey("journal_entries.id"), nullable=False),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("account", String(16), nullable=False),
+    Column("debit", AMOUNT, nullable=False),
+    Column("credit", AMOUNT, nullable=False),
+    Column("customer_id", ForeignKey("customers.id"), nullable=True),
+    Column("currency", String(3), nullable=False),
+    Column("amount_currency", AMOUNT, nullable=False),
+    CheckConstraint("debit >= 0 AND credit >= 0", name="sides_not_negative"),
+    CheckConstraint("debit = 0 OR credit = 0", name="one_side"),
+)
+Index("ix_journal_lines_entry", journal_lines.c.entry_id)
+Index("ix_journal_lines_account", journal_lines.c.company_id, journal_lines.c.account)
+
+event_log = Table(
+    "event_log", metadata, _id(),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", Integer, nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("data", JSON, nullable=False),
+)
+Index("ix_event_log_object", event_log.c.object_type, event_log.c.object_id)
+Index("ix_event_log_occurred_at", event_log.c.occurred_at)
+
+outbox = Table(
+    "outbox", metadata, _id(),
+    Column("topic", String(64), nullable=False),
+    Column("dedup_key", String(200), nullable=False, unique=True),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("available_at", UtcDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+    Column("last_error", Text, nullable=False, server_default=""),
+)
+Index("ix_outbox_pending", outbox.c.delivered_at, outbox.c.available_at)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    _created(),
+)

@@ -1,0 +1,92 @@
+"""Column types that keep money exact on every database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Dialect, Numeric
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal with a fixed number of decimals: NUMERIC on PostgreSQL, a scaled integer on
+    SQLite (whose REAL would turn money into floats). A value with more decimals than the
+    column holds raises instead of being rounded silently."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, scale: int, precision: int = 24) -> None:
+        super().__init__()
+        self.scale = scale
+        self.precision = precision
+        self._quantum = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, float | bool):
+            raise TypeError(f"refusing to store {type(value).__name__} {value!r} as money")
+        if isinstance(value, int):
+            value = Decimal(value)
+        if not isinstance(value, Decimal):
+            raise TypeError(f"expected Decimal, got {type(value).__name__}")
+        exact = value.quantize(self._quantum)
+        if exact != value:
+            raise ValueError(f"{value} has more than {self.scale} decimals for this column")
+        if dialect.name == "sqlite":
+            return int(exact.scaleb(self.scale))
+        return exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.scale)
+        return Decimal(value).quantize(self._quantum)
+
+    @property
+    def python_type(self) -> type[Decimal]:
+        return Decimal
+
+    def __repr__(self) -> str:  # how Alembic writes the type into a migration
+        return f"ExactDecimal({self.scale}, precision={self.precision})"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps are stored in UTC and always come back timezone-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(DateTime(timezone=dialect.name != "sqlite"))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"timestamps must be timezone-aware, got {value!r}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+AMOUNT = ExactDecimal(4)  # ISO 4217 minor units never exceed 4 (CLF)
+QUANTITY = ExactDecimal(4)
+UNIT_PRICE = ExactDecimal(6)
+PERCENT = ExactDecimal(4)
+FX_RATE = ExactDecimal(10, precision=30)

@@ -1,0 +1,55 @@
+"""The only wiring place: engine, unit of work, bus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from o2c.adapters.db.engine import make_engine
+from o2c.config import Settings
+from o2c.services.bus import MessageBus
+from o2c.services.registry import HANDLERS, POLICIES
+from o2c.services.uow import Clock, UnitOfWork
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    bus: MessageBus
+    clock: Clock
+
+
+def bootstrap(settings: Settings | None = None, *, engine: Engine | None = None,
+              clock: Clock = system_clock) -> App:
+    settings = settings or Settings.from_env()
+    engine = engine or make_engine(settings.database_url, echo=settings.log_sql)
+
+    def uow_factory(actor: str) -> UnitOfWork:
+        return UnitOfWork(engine, clock, actor)
+
+    bus = MessageBus(uow_factory, HANDLERS, POLICIES)
+    return App(settings, engine, bus, clock)
+
+
+class SettableClock:
+    """A clock the simulator and tests move forward by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment
+
+
+__all__ = ["App", "Callable", "SettableClock", "bootstrap", "system_clock"]

@@ -1,0 +1,1 @@
+"""Pure business rules of order-to-cash. Imports only the standard library."""

@@ -1,0 +1,294 @@
+"""Commands: one intention each, handled by exactly one service function in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+
+class Command:
+    """Marker base class."""
+
+
+# -- master data ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateCompany(Command):
+    code: str
+    name: str
+    country: str
+    currency: str
+    vat_id: str = ""
+    iban: str = ""
+    bic: str = ""
+    address: dict[str, str] = field(default_factory=dict)
+    email: str = ""
+    tax_rounding: str = "per_breakdown"
+    rounding_mode: str = "half_up"
+    overdue_hold_days: int = 30
+
+
+@dataclass(frozen=True)
+class CreatePaymentTerms(Command):
+    code: str
+    name: str
+    lines: tuple[tuple[Decimal, int, bool], ...]  # (percent, days, end_of_month)
+    discount_percent: Decimal = Decimal(0)
+    discount_days: int = 0
+
+
+@dataclass(frozen=True)
+class CreateCustomer(Command):
+    company_id: int
+    name: str
+    country: str
+    currency: str | None = None  # the company's when omitted
+    code: str | None = None  # generated when omitted
+    language: str = "en"
+    vat_id: str = ""
+    tax_code: str = ""
+    email: str = ""
+    billing_address: dict[str, str] = field(default_factory=dict)
+    shipping_address: dict[str, str] | None = None
+    payment_terms_code: str = "NET30"
+    credit_limit: Decimal | None = None
+    credit_blocked: bool = False
+    overdue_hold_days: int | None = None
+    invoice_policy: str = "on_shipment"
+    buyer_reference: str = ""
+
+
+@dataclass(frozen=True)
+class UpdateCustomer(Command):
+    customer_id: int
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CreateProduct(Command):
+    company_id: int
+    sku: str
+    name: str
+    unit_price: Decimal
+    unit: str = "C62"
+    vat_category: str = "standard"
+    prices: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UpdateProduct(Command):
+    product_id: int
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CreateWarehouse(Command):
+    company_id: int
+    code: str
+    name: str
+    address: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReceiveStock(Command):
+    warehouse_id: int
+    product_id: int
+    quantity: Decimal
+    reference: str = ""
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class AdjustStock(Command):
+    """Change on-hand stock by `delta`, or set it to `counted` after a stock count."""
+
+    warehouse_id: int
+    product_id: int
+    reason: str
+    delta: Decimal | None = None
+    counted: Decimal | None = None
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class SetVatRate(Command):
+    country: str
+    category: str
+    rate: Decimal
+    valid_from: date
+    valid_to: date | None = None
+
+
+@dataclass(frozen=True)
+class SetExchangeRate(Command):
+    currency: str
+    company_currency: str
+    rate: Decimal  # company currency per unit of `currency`
+    on: date
+
+
+# -- orders --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderLineInput:
+    product_id: int
+    quantity: Decimal
+    unit_price: Decimal | None = None  # the price list's when omitted
+    discount_percent: Decimal = Decimal(0)
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateOrder(Command):
+    customer_id: int
+    lines: tuple[OrderLineInput, ...]
+    order_date: date | None = None
+    warehouse_id: int | None = None
+    currency: str | None = None  # must be the customer's when given
+    customer_reference: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ConfirmOrder(Command):
+    order_id: int
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseOrder(Command):
+    order_id: int
+    reason: str
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class RejectOrder(Command):
+    order_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class CancelOrder(Command):
+    order_id: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReserveBackorders(Command):
+    """Try again to reserve what orders are still waiting for (one order, or all of them)."""
+
+    order_id: int | None = None
+    on: date | None = None
+
+
+# -- shipping ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PickShipment(Command):
+    shipment_id: int
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class PackShipment(Command):
+    shipment_id: int
+    packages: int = 1
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class ShipShipment(Command):
+    shipment_id: int
+    on: date | None = None
+    carrier: str = ""
+    tracking_number: str = ""
+    quantities: dict[int, Decimal] | None = None  # order line id -> quantity; None = all
+
+
+@dataclass(frozen=True)
+class DeliverShipment(Command):
+    shipment_id: int
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class CancelShipment(Command):
+    shipment_id: int
+    reason: str = ""
+
+
+# -- invoicing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditLineInput:
+    invoice_line_id: int
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class CreateCreditNote(Command):
+    invoice_id: int
+    reason: str
+    lines: tuple[CreditLineInput, ...] | None = None  # None: credit the whole invoice
+    on: date | None = None
+
+
+# -- payments ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AllocationInput:
+    invoice_id: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class RecordPayment(Command):
+    customer_id: int
+    amount: Decimal
+    currency: str
+    received_on: date | None = None
+    method: str = "bank_transfer"
+    reference: str = ""
+    payer_name: str = ""
+    payer_iban: str = ""
+    allocations: tuple[AllocationInput, ...] = ()
+    auto_allocate: bool = False  # oldest open invoices first
+
+
+@dataclass(frozen=True)
+class AllocatePayment(Command):
+    payment_id: int
+    allocations: tuple[AllocationInput, ...] = ()
+    auto: bool = False
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class ApplyCreditNote(Command):
+    credit_note_id: int
+    invoice_id: int
+    amount: Decimal | None = None  # as much as both allow when omitted
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class Unallocate(Command):
+    allocation_id: int
+    reason: str
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class ReversePayment(Command):
+    payment_id: int
+    reason: str
+    on: date | None = None

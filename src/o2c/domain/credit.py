@@ -1,0 +1,63 @@
+"""Credit management: may this customer take on this order without a credit manager?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from o2c.domain.money import ZERO, minor_units
+
+
+@dataclass(frozen=True, slots=True)
+class CreditPosition:
+    """A customer's standing at one moment, in the customer's currency."""
+
+    currency: str
+    credit_limit: Decimal | None
+    blocked: bool
+    open_receivables: Decimal  # residual of posted, unpaid invoices
+    unapplied_credit: Decimal  # payments and credit notes not yet applied
+    uninvoiced_orders: Decimal  # confirmed orders not yet invoiced
+    oldest_overdue_due_date: date | None
+    overdue_amount: Decimal = ZERO
+
+    @property
+    def exposure(self) -> Decimal:
+        return self.open_receivables - self.unapplied_credit + self.uninvoiced_orders
+
+    def days_overdue(self, as_of: date) -> int:
+        if self.oldest_overdue_due_date is None:
+            return 0
+        return max((as_of - self.oldest_overdue_due_date).days, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditDecision:
+    approved: bool
+    exposure_after: Decimal
+    reasons: tuple[str, ...]
+
+
+def _fmt(amount: Decimal, currency: str) -> str:
+    return f"{amount:,.{minor_units(currency)}f} {currency}"
+
+
+def check_credit(position: CreditPosition, order_amount: Decimal, as_of: date,
+                 overdue_hold_days: int) -> CreditDecision:
+    """Exposure = open receivables - unapplied credit + confirmed-but-uninvoiced orders +
+    this order. The order holds if that passes the limit, if the customer is blocked, or if
+    an invoice is overdue by more than `overdue_hold_days`."""
+    exposure_after = position.exposure + order_amount
+    reasons = []
+    if position.blocked:
+        reasons.append("customer is on credit block")
+    if position.credit_limit is not None and exposure_after > position.credit_limit:
+        reasons.append(
+            f"exposure {_fmt(exposure_after, position.currency)} would exceed the credit limit "
+            f"{_fmt(position.credit_limit, position.currency)}")
+    days = position.days_overdue(as_of)
+    if days > overdue_hold_days:
+        reasons.append(f"{_fmt(position.overdue_amount, position.currency)} overdue for "
+                       f"{days} days (more than {overdue_hold_days})")
+    return CreditDecision(not reasons, exposure_after, tuple(reasons))

@@ -1,0 +1,166 @@
+"""Companies (the sellers) and their customers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from o2c.domain.aggregate import Aggregate
+from o2c.domain.errors import InvalidInput, UnknownCurrency
+from o2c.domain.money import MINOR_UNITS, RoundingMode
+
+EU_COUNTRIES = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+})
+LANGUAGES = frozenset({"en", "it", "fr", "es", "de"})
+
+
+class TaxRounding(StrEnum):
+    """EN 16931 rounds VAT once per breakdown (BR-CO-17); CFDI-style rounding is per line."""
+
+    PER_BREAKDOWN = "per_breakdown"
+    PER_LINE = "per_line"
+
+
+class InvoicePolicy(StrEnum):
+    ON_SHIPMENT = "on_shipment"
+    ON_ORDER = "on_order"
+
+
+@dataclass(frozen=True, slots=True)
+class RoundingPolicy:
+    tax_rounding: TaxRounding = TaxRounding.PER_BREAKDOWN
+    mode: RoundingMode = RoundingMode.HALF_UP
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    postal_code: str = ""
+    region: str = ""
+    country: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "line1": self.line1, "line2": self.line2, "city": self.city,
+            "postal_code": self.postal_code, "region": self.region, "country": self.country,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Address:
+        data = data or {}
+        return cls(**{k: str(data.get(k) or "") for k in
+                      ("line1", "line2", "city", "postal_code", "region", "country")})
+
+
+def check_country(country: str, field_name: str) -> str:
+    if len(country) != 2 or not country.isalpha() or not country.isupper():
+        raise InvalidInput(f"country must be an ISO 3166 alpha-2 code like 'IT', got {country!r}",
+                           field=field_name)
+    return country
+
+
+def check_currency(currency: str, field_name: str) -> str:
+    if currency not in MINOR_UNITS:
+        raise UnknownCurrency(currency, field=field_name)
+    return currency
+
+
+@dataclass(kw_only=True, eq=False)
+class Company(Aggregate):
+    object_type = "company"
+
+    code: str
+    name: str
+    country: str
+    currency: str
+    vat_id: str = ""
+    iban: str = ""
+    bic: str = ""
+    address: Address = field(default_factory=Address)
+    email: str = ""
+    rounding: RoundingPolicy = field(default_factory=RoundingPolicy)
+    overdue_hold_days: int = 30  # customers overdue longer than this go on credit hold
+
+    def __post_init__(self) -> None:
+        check_country(self.country, "country")
+        check_currency(self.currency, "currency")
+        if self.overdue_hold_days < 0:
+            raise InvalidInput("overdue_hold_days must not be negative", field="overdue_hold_days")
+
+
+@dataclass(kw_only=True, eq=False)
+class Customer(Aggregate):
+    object_type = "customer"
+
+    company_id: int
+    code: str
+    name: str
+    country: str
+    currency: str
+    language: str = "en"
+    vat_id: str = ""  # normalised (compact, with country prefix for EU VAT)
+    tax_code: str = ""  # national fiscal code where there is no VAT id (IT codice fiscale, MX RFC)
+    email: str = ""
+    billing_address: Address = field(default_factory=Address)
+    shipping_address: Address = field(default_factory=Address)
+    payment_terms_code: str = "NET30"
+    credit_limit: Decimal | None = None  # None: no limit; 0: every order needs approval
+    credit_blocked: bool = False
+    overdue_hold_days: int | None = None  # None: the company's rule applies
+    invoice_policy: InvoicePolicy = InvoicePolicy.ON_SHIPMENT
+    buyer_reference: str = ""  # EN 16931 BT-10 (e.g. Leitweg-ID, PA office code)
+
+    def __post_init__(self) -> None:
+        check_country(self.country, "country")
+        check_currency(self.currency, "currency")
+        if self.language not in LANGUAGES:
+            raise InvalidInput(f"language must be one of {sorted(LANGUAGES)}, got "
+                               f"{self.language!r}", field="language")
+        if self.credit_limit is not None and self.credit_limit < 0:
+            raise InvalidInput("credit_limit must not be negative", field="credit_limit")
+        if self.overdue_hold_days is not None and self.overdue_hold_days < 0:
+            raise InvalidInput("overdue_hold_days must not be negative", field="overdue_hold_days")
+
+    @property
+    def is_business(self) -> bool:
+        return bool(self.vat_id)
+
+    def change(self, **changes: Any) -> dict[str, tuple[Any, Any]]:
+        """Apply master-data changes and record them; returns {field: (before, after)}."""
+        diff: dict[str, tuple[Any, Any]] = {}
+        for name, value in changes.items():
+            before = getattr(self, name)
+            if before != value:
+                diff[name] = (before, value)
+                setattr(self, name, value)
+        self.__post_init__()
+        if diff:
+            self.record("updated", changes={k: {"before": _plain(b), "after": _plain(a)}
+                                             for k, (b, a) in diff.items()})
+        return diff
+
+    def block(self, reason: str) -> None:
+        if not self.credit_blocked:
+            self.credit_blocked = True
+            self.record("credit_blocked", reason=reason)
+
+    def unblock(self, reason: str) -> None:
+        if self.credit_blocked:
+            self.credit_blocked = False
+            self.record("credit_unblocked", reason=reason)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Address):
+        return value.as_dict()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, StrEnum):
+        return value.value
+    return value

@@ -1,0 +1,132 @@
+"""Accounts receivable: one open item per posted invoice (what the customer still owes) or
+credit note (credit the customer can still use), and the derived payment status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from o2c.domain.aggregate import Aggregate
+from o2c.domain.errors import OverAllocation, RuleViolation
+from o2c.domain.money import ZERO, RoundingMode, round_amount
+from o2c.domain.payment_terms import Installment
+
+
+class OpenItemKind(StrEnum):
+    INVOICE = "invoice"  # a receivable: residual is still owed
+    CREDIT_NOTE = "credit_note"  # a credit: residual is still available to apply
+
+
+class PaymentStatus(StrEnum):
+    UNPAID = "unpaid"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    OVERDUE = "overdue"
+    CREDITED = "credited"  # settled by credit notes rather than cash
+
+
+def share(part: Decimal, whole: Decimal, whole_company: Decimal, company_currency: str,
+          mode: RoundingMode) -> Decimal:
+    """The company-currency value of `part` of a document worth `whole` (`whole_company`).
+
+    The last part takes exactly what is left, so a document is always fully relieved."""
+    if part == whole:
+        return whole_company
+    return round_amount(whole_company * part / whole, company_currency, mode)
+
+
+@dataclass(kw_only=True, eq=False)
+class OpenItem(Aggregate):
+    object_type = "open_item"
+
+    invoice_id: int
+    kind: OpenItemKind
+    number: str
+    company_id: int
+    customer_id: int
+    currency: str
+    company_currency: str
+    issue_date: date
+    amount: Decimal
+    residual: Decimal
+    amount_company: Decimal
+    residual_company: Decimal
+    paid: Decimal = ZERO  # settled by payments
+    credited: Decimal = ZERO  # settled by credit notes
+    due_date: date  # of the oldest instalment not yet covered
+    final_due_date: date
+    installments: list[Installment] = field(default_factory=list)
+
+    @classmethod
+    def for_document(cls, *, invoice_id: int, kind: OpenItemKind, number: str,
+                     company_id: int, customer_id: int, currency: str, company_currency: str,
+                     issue_date: date, amount: Decimal, amount_company: Decimal,
+                     installments: list[Installment]) -> OpenItem:
+        due = min(i.due_date for i in installments)
+        return cls(invoice_id=invoice_id, kind=kind, number=number, company_id=company_id,
+                   customer_id=customer_id, currency=currency, company_currency=company_currency,
+                   issue_date=issue_date, amount=amount, residual=amount,
+                   amount_company=amount_company, residual_company=amount_company,
+                   due_date=due, final_due_date=max(i.due_date for i in installments),
+                   installments=installments)
+
+    def settle(self, amount: Decimal, mode: RoundingMode, *, by_credit_note: bool
+               ) -> Decimal:
+        """Reduce what is owed (or available) by `amount`; returns its company-currency value."""
+        if amount <= 0:
+            raise RuleViolation("an allocation must be positive", field="amount")
+        if amount > self.residual:
+            raise OverAllocation(
+                f"{self.number} has {self.residual} {self.currency} open; cannot apply {amount}",
+                field="amount", number=self.number, residual=str(self.residual))
+        company = share(amount, self.residual, self.residual_company, self.company_currency,
+                        mode)
+        self.residual -= amount
+        self.residual_company -= company
+        if self.kind is OpenItemKind.INVOICE:
+            if by_credit_note:
+                self.credited += amount
+            else:
+                self.paid += amount
+            self._advance_due_date()
+        return company
+
+    def restore(self, amount: Decimal, company: Decimal, *, by_credit_note: bool) -> None:
+        """Undo a settlement (un-allocation)."""
+        if self.residual + amount > self.amount:
+            raise RuleViolation(f"cannot restore {amount} on {self.number}: more than its total")
+        self.residual += amount
+        self.residual_company += company
+        if self.kind is OpenItemKind.INVOICE:
+            if by_credit_note:
+                self.credited -= amount
+            else:
+                self.paid -= amount
+            self._advance_due_date()
+
+    def _advance_due_date(self) -> None:
+        covered = self.amount - self.residual
+        running = ZERO
+        for installment in sorted(self.installments, key=lambda i: i.due_date):
+            running += installment.amount
+            if running > covered:
+                self.due_date = installment.due_date
+                return
+        self.due_date = self.final_due_date
+
+    def payment_status(self, as_of: date) -> PaymentStatus:
+        return payment_status(self.amount, self.residual, self.credited, self.due_date, as_of)
+
+
+def payment_status(amount: Decimal, residual: Decimal, credited: Decimal, due_date: date,
+                   as_of: date) -> PaymentStatus:
+    """Derived from the open item; never stored."""
+    if residual == 0:
+        return PaymentStatus.CREDITED if credited == amount else PaymentStatus.PAID
+    if due_date < as_of:
+        return PaymentStatus.OVERDUE
+    if residual < amount:
+        return PaymentStatus.PARTIALLY_PAID
+    return PaymentStatus.UNPAID

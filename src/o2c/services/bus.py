@@ -1,0 +1,128 @@
+"""The message bus: runs a command's handler and the in-transaction policies its events
+trigger, appends every event to the event log, and commits once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from o2c.domain.commands import Command
+from o2c.domain.errors import Conflict
+from o2c.domain.events import Event
+from o2c.services.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, UnitOfWork], Any]
+Policy = Callable[[Event, UnitOfWork], None]
+Presenter = Callable[[UnitOfWork, Any], Any]
+
+# PostgreSQL serialization failure and deadlock: the transaction can simply run again.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+MAX_ATTEMPTS = 5
+
+
+class IdempotencyKeyReused(Conflict):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Idempotency-Key {key!r} was already used with a different request",
+                         field="Idempotency-Key", key=key)
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    key: str
+    fingerprint: str
+    method: str
+    path: str
+    status_code: int = 200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Any
+    response: Any
+    status_code: int
+    replayed: bool = False
+
+
+class MessageBus:
+    def __init__(self, uow_factory: Callable[[str], UnitOfWork],
+                 handlers: dict[type[Command], Handler],
+                 policies: dict[str, list[Policy]]) -> None:
+        self.uow_factory = uow_factory
+        self.handlers = handlers
+        self.policies = policies
+
+    def handle(self, command: Command, *, actor: str = "system") -> Any:
+        return self.execute(command, actor=actor).result
+
+    def execute(self, command: Command, *, actor: str = "system",
+                present: Presenter | None = None,
+                idempotency: IdempotencyClaim | None = None) -> Outcome:
+        """Run `command` in one transaction; `present` renders the response inside it, so an
+        idempotent replay returns exactly what the first call returned."""
+        handler = self.handlers[type(command)]
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self.uow_factory(actor) as uow:
+                    if idempotency is not None:
+                        replay = self._replay(uow, idempotency)
+                        if replay is not None:
+                            return replay
+                    result = handler(command, uow)
+                    self._run_policies(uow)
+                    response = present(uow, result) if present is not None else None
+                    if idempotency is not None:
+                        uow.idempotency.store(idempotency.key, idempotency.fingerprint,
+                                              idempotency.method, idempotency.path,
+                                              idempotency.status_code, response)
+                    uow.commit()
+                    return Outcome(result, response,
+                                   idempotency.status_code if idempotency else 200)
+            except IntegrityError:
+                # A concurrent request with the same key won the race: answer with its result.
+                if idempotency is not None:
+                    with self.uow_factory(actor) as uow:
+                        replay = self._replay(uow, idempotency)
+                        if replay is not None:
+                            return replay
+                raise
+            except DBAPIError as error:
+                if not _retryable(error) or attempt == MAX_ATTEMPTS:
+                    raise
+                log.info("retrying %s after %s (attempt %d)", type(command).__name__,
+                         getattr(error.orig, "sqlstate", error), attempt)
+                time.sleep(0.005 * attempt)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _replay(uow: UnitOfWork, claim: IdempotencyClaim) -> Outcome | None:
+        stored = uow.idempotency.find(claim.key)
+        if stored is None:
+            return None
+        if stored.fingerprint != claim.fingerprint:
+            raise IdempotencyKeyReused(claim.key)
+        return Outcome(None, stored.body, stored.status_code, replayed=True)
+
+    def _run_policies(self, uow: UnitOfWork) -> None:
+        while True:
+            uow.flush()
+            events = uow.collect_events()
+            if not events:
+                return
+            uow.event_store.append(events, uow.now, uow.actor)
+            for event in events:
+                for policy in self.policies.get(event.topic, ()):
+                    policy(event, uow)
+
+
+def _retryable(error: DBAPIError) -> bool:
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(error.orig)

@@ -1,0 +1,208 @@
+"""Companies, customers, products, warehouses, payment terms, VAT and exchange rates."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from o2c.adapters.identifiers import (
+    normalise_bic,
+    normalise_iban,
+    normalise_tax_code,
+    normalise_vat_id,
+)
+from o2c.domain import commands as c
+from o2c.domain.catalog import Product, VatCategory
+from o2c.domain.errors import AlreadyExists, InvalidInput, NotFound
+from o2c.domain.inventory import Warehouse
+from o2c.domain.ledger import DEFAULT_CHART
+from o2c.domain.money import RoundingMode
+from o2c.domain.parties import (
+    Address,
+    Company,
+    Customer,
+    InvoicePolicy,
+    RoundingPolicy,
+    TaxRounding,
+    check_currency,
+)
+from o2c.domain.payment_terms import PaymentTerms, TermLine
+from o2c.domain.tax import VatRate
+from o2c.services.uow import UnitOfWork
+
+
+def _enum(kind: Any, value: str, field: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidInput(f"{field} must be one of {[k.value for k in kind]}, got {value!r}",
+                           field=field) from None
+
+
+def create_company(cmd: c.CreateCompany, uow: UnitOfWork) -> int:
+    if uow.companies.find_by(code=cmd.code):
+        raise AlreadyExists("company", cmd.code, field="code")
+    company = Company(
+        code=cmd.code, name=cmd.name, country=cmd.country, currency=cmd.currency,
+        vat_id=normalise_vat_id(cmd.country, cmd.vat_id), iban=normalise_iban(cmd.iban),
+        bic=normalise_bic(cmd.bic), address=Address.from_dict(cmd.address), email=cmd.email,
+        rounding=RoundingPolicy(_enum(TaxRounding, cmd.tax_rounding, "tax_rounding"),
+                                _enum(RoundingMode, cmd.rounding_mode, "rounding_mode")),
+        overdue_hold_days=cmd.overdue_hold_days)
+    company.record("created", code=cmd.code, currency=cmd.currency)
+    uow.companies.add(company)
+    assert company.id is not None
+    uow.lookups.ensure_chart(company.id, DEFAULT_CHART)
+    return company.id
+
+
+def create_payment_terms(cmd: c.CreatePaymentTerms, uow: UnitOfWork) -> int:
+    if uow.lookups.payment_terms(cmd.code) is not None:
+        raise AlreadyExists("payment terms", cmd.code, field="code")
+    terms = PaymentTerms(code=cmd.code, name=cmd.name,
+                         lines=tuple(TermLine(p, d, eom) for p, d, eom in cmd.lines),
+                         discount_percent=cmd.discount_percent, discount_days=cmd.discount_days)
+    return uow.lookups.add_payment_terms(terms)
+
+
+def _check_terms(uow: UnitOfWork, code: str) -> None:
+    if uow.lookups.payment_terms(code) is None:
+        raise NotFound("payment terms", code, field="payment_terms_code")
+
+
+def create_customer(cmd: c.CreateCustomer, uow: UnitOfWork) -> int:
+    company = uow.companies.get(cmd.company_id)
+    assert company.id is not None
+    code = cmd.code or uow.lookups.next_customer_code(company.id)
+    if uow.customers.find_by(company_id=company.id, code=code):
+        raise AlreadyExists("customer", code, field="code")
+    _check_terms(uow, cmd.payment_terms_code)
+    currency = check_currency(cmd.currency or company.currency, "currency")
+    billing = Address.from_dict({"country": cmd.country, **cmd.billing_address})
+    customer = Customer(
+        company_id=company.id, code=code, name=cmd.name, country=cmd.country,
+        currency=currency, language=cmd.language,
+        vat_id=normalise_vat_id(cmd.country, cmd.vat_id),
+        tax_code=normalise_tax_code(cmd.country, cmd.tax_code), email=cmd.email,
+        billing_address=billing,
+        shipping_address=Address.from_dict({"country": cmd.country, **cmd.shipping_address})
+        if cmd.shipping_address is not None else billing,
+        payment_terms_code=cmd.payment_terms_code, credit_limit=cmd.credit_limit,
+        credit_blocked=cmd.credit_blocked, overdue_hold_days=cmd.overdue_hold_days,
+        invoice_policy=_enum(InvoicePolicy, cmd.invoice_policy, "invoice_policy"),
+        buyer_reference=cmd.buyer_reference)
+    if currency != company.currency and not _has_any_rate(uow, currency, company.currency):
+        raise InvalidInput(f"no exchange rate {currency}->{company.currency} is known; add one "
+                           f"before billing in {currency}", field="currency")
+    customer.record("created", code=code, credit_limit=cmd.credit_limit, currency=currency)
+    uow.customers.add(customer)
+    assert customer.id is not None
+    return customer.id
+
+
+def _has_any_rate(uow: UnitOfWork, currency: str, company_currency: str) -> bool:
+    from datetime import date
+
+    return uow.lookups.exchange_rate(currency, company_currency, date.max) is not None
+
+
+_CUSTOMER_FIELDS = {
+    "name", "language", "vat_id", "tax_code", "email", "billing_address", "shipping_address",
+    "payment_terms_code", "credit_limit", "credit_blocked", "overdue_hold_days",
+    "invoice_policy", "buyer_reference",
+}
+
+
+def update_customer(cmd: c.UpdateCustomer, uow: UnitOfWork) -> int:
+    customer = uow.customers.get(cmd.customer_id, for_update=True)
+    unknown = set(cmd.changes) - _CUSTOMER_FIELDS
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidInput(f"{name} cannot be changed here", field=name)
+    changes = dict(cmd.changes)
+    if "vat_id" in changes:
+        changes["vat_id"] = normalise_vat_id(customer.country, changes["vat_id"] or "")
+    if "tax_code" in changes:
+        changes["tax_code"] = normalise_tax_code(customer.country, changes["tax_code"] or "")
+    for key in ("billing_address", "shipping_address"):
+        if key in changes:
+            changes[key] = Address.from_dict({"country": customer.country, **changes[key]})
+    if "payment_terms_code" in changes:
+        _check_terms(uow, changes["payment_terms_code"])
+    if "invoice_policy" in changes:
+        changes["invoice_policy"] = _enum(InvoicePolicy, changes["invoice_policy"],
+                                          "invoice_policy")
+    if "credit_limit" in changes and changes["credit_limit"] is not None:
+        changes["credit_limit"] = Decimal(changes["credit_limit"])
+    customer.change(**changes)
+    assert customer.id is not None
+    return customer.id
+
+
+def create_product(cmd: c.CreateProduct, uow: UnitOfWork) -> int:
+    company = uow.companies.get(cmd.company_id)
+    if uow.products.find_by(company_id=cmd.company_id, sku=cmd.sku):
+        raise AlreadyExists("product", cmd.sku, field="sku")
+    for currency in cmd.prices:
+        check_currency(currency, f"prices.{currency}")
+        if currency == company.currency:
+            raise InvalidInput(f"the {currency} price is unit_price", field=f"prices.{currency}")
+    product = Product(company_id=cmd.company_id, sku=cmd.sku, name=cmd.name, unit=cmd.unit,
+                      unit_price=cmd.unit_price,
+                      vat_category=_enum(VatCategory, cmd.vat_category, "vat_category"),
+                      prices=dict(cmd.prices))
+    product.record("created", sku=cmd.sku, unit_price=cmd.unit_price)
+    uow.products.add(product)
+    assert product.id is not None
+    return product.id
+
+
+def update_product(cmd: c.UpdateProduct, uow: UnitOfWork) -> int:
+    product = uow.products.get(cmd.product_id, for_update=True)
+    allowed = {"name", "unit", "unit_price", "vat_category", "prices", "active"}
+    unknown = set(cmd.changes) - allowed
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidInput(f"{name} cannot be changed", field=name)
+    before = {k: getattr(product, k) for k in cmd.changes}
+    for key, value in cmd.changes.items():
+        if key == "vat_category":
+            value = _enum(VatCategory, value, "vat_category")
+        setattr(product, key, value)
+    product.__post_init__()
+    product.record("updated", changes={k: {"before": str(before[k]),
+                                           "after": str(getattr(product, k))}
+                                       for k in cmd.changes})
+    assert product.id is not None
+    return product.id
+
+
+def create_warehouse(cmd: c.CreateWarehouse, uow: UnitOfWork) -> int:
+    uow.companies.get(cmd.company_id)
+    if uow.warehouses.find_by(company_id=cmd.company_id, code=cmd.code):
+        raise AlreadyExists("warehouse", cmd.code, field="code")
+    warehouse = Warehouse(company_id=cmd.company_id, code=cmd.code, name=cmd.name,
+                          address=Address.from_dict(cmd.address))
+    warehouse.record("created", code=cmd.code)
+    uow.warehouses.add(warehouse)
+    assert warehouse.id is not None
+    return warehouse.id
+
+
+def set_vat_rate(cmd: c.SetVatRate, uow: UnitOfWork) -> int:
+    rate = VatRate(country=cmd.country, category=_enum(VatCategory, cmd.category, "category"),
+                   rate=cmd.rate, valid_from=cmd.valid_from, valid_to=cmd.valid_to)
+    if uow.lookups.vat_rate_exists(cmd.country, rate.category.value, cmd.valid_from):
+        raise AlreadyExists("VAT rate", f"{cmd.country}/{cmd.category} from {cmd.valid_from}",
+                            field="valid_from")
+    return uow.lookups.add_vat_rate(rate)
+
+
+def set_exchange_rate(cmd: c.SetExchangeRate, uow: UnitOfWork) -> int:
+    check_currency(cmd.currency, "currency")
+    check_currency(cmd.company_currency, "company_currency")
+    if cmd.rate <= 0:
+        raise InvalidInput("exchange rate must be positive", field="rate")
+    if cmd.currency == cmd.company_currency:
+        raise InvalidInput("an exchange rate needs two different currencies", field="currency")
+    return uow.lookups.set_exchange_rate(cmd.currency, cmd.company_currency, cmd.on, cmd.rate)

@@ -1,0 +1,46 @@
+"""Which function handles each command, and which policies each event triggers."""
+
+from __future__ import annotations
+
+from o2c.domain import commands as c
+from o2c.services import fulfilment, inventory, invoicing, masterdata, orders, payments
+from o2c.services.bus import Handler, Policy
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    c.CreateCompany: masterdata.create_company,
+    c.CreatePaymentTerms: masterdata.create_payment_terms,
+    c.CreateCustomer: masterdata.create_customer,
+    c.UpdateCustomer: masterdata.update_customer,
+    c.CreateProduct: masterdata.create_product,
+    c.UpdateProduct: masterdata.update_product,
+    c.CreateWarehouse: masterdata.create_warehouse,
+    c.SetVatRate: masterdata.set_vat_rate,
+    c.SetExchangeRate: masterdata.set_exchange_rate,
+    c.ReceiveStock: inventory.receive_stock,
+    c.AdjustStock: inventory.adjust_stock,
+    c.ReserveBackorders: inventory.reserve_backorders,
+    c.CreateOrder: orders.create_order,
+    c.ConfirmOrder: orders.confirm_order,
+    c.ReleaseOrder: orders.release_order,
+    c.RejectOrder: orders.reject_order,
+    c.CancelOrder: orders.cancel_order,
+    c.PickShipment: fulfilment.pick_shipment,
+    c.PackShipment: fulfilment.pack_shipment,
+    c.ShipShipment: fulfilment.ship_shipment,
+    c.DeliverShipment: fulfilment.deliver_shipment,
+    c.CancelShipment: fulfilment.cancel_shipment,
+    c.CreateCreditNote: invoicing.create_credit_note,
+    c.RecordPayment: payments.record_payment,
+    c.AllocatePayment: payments.allocate_payment,
+    c.ApplyCreditNote: payments.apply_credit_note,
+    c.Unallocate: payments.unallocate_payment,
+    c.ReversePayment: payments.reverse_payment,
+}
+
+# In-transaction policies, in the order they run.
+POLICIES: dict[str, list[Policy]] = {
+    "order.confirmed": [invoicing.on_order_confirmed],
+    "stock.received": [inventory.on_stock_received],
+    "shipment.shipped": [invoicing.on_shipment_shipped],
+    "invoice.posted": [invoicing.on_credit_note_posted],
+}

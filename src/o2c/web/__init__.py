@@ -1,0 +1,1 @@
+"""Back-office web UI and customer portal (server-rendered)."""
