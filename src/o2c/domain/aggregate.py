@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -34,10 +35,15 @@ def parse_document_number(prefix: str, number: str) -> int | None:
     return int(digits) if head == prefix and digits.isdigit() else None
 
 
+# Orders events raised by different aggregates in one transaction as they happened.
+_sequence = itertools.count()
+
+
 @dataclass(frozen=True, slots=True)
 class PendingEvent:
     name: str
     data: dict[str, Any]
+    sequence: int = field(default_factory=lambda: next(_sequence))
 
 
 @dataclass(kw_only=True, eq=False)

@@ -76,7 +76,10 @@ class MessageBus:
                             return replay
                     result = handler(command, uow)
                     self._run_policies(uow)
-                    response = present(uow, result) if present is not None else None
+                    response = None
+                    if present is not None:
+                        uow.flush()
+                        response = present(uow, result)
                     if idempotency is not None:
                         uow.idempotency.store(idempotency.key, idempotency.fingerprint,
                                               idempotency.method, idempotency.path,
@@ -111,14 +114,13 @@ class MessageBus:
 
     def _run_policies(self, uow: UnitOfWork) -> None:
         while True:
-            uow.flush()
-            events = uow.collect_events()
-            if not events:
+            triggered = [(event, policy) for event in uow.collect_events()
+                         for policy in self.policies.get(event.topic, ())]
+            if not triggered:
                 return
-            uow.event_store.append(events, uow.now, uow.actor)
-            for event in events:
-                for policy in self.policies.get(event.topic, ()):
-                    policy(event, uow)
+            uow.flush()  # policies read the database: let them see this transaction so far
+            for event, policy in triggered:
+                policy(event, uow)
 
 
 def _retryable(error: DBAPIError) -> bool:

@@ -20,9 +20,7 @@ def lock_stock(uow: UnitOfWork, warehouse_id: int, product_ids: set[int]
                ) -> dict[int, StockLevel]:
     """The stock rows of these products, locked (PostgreSQL) in a fixed order; product id ->
     level."""
-    ids = uow.lookups.stock_levels(warehouse_id, product_ids)
-    levels = uow.stock.get_many(ids, for_update=True)
-    return {level.product_id: level for level in levels}
+    return uow.stock.lock_levels(warehouse_id, product_ids)
 
 
 def _level(uow: UnitOfWork, warehouse_id: int, product_id: int) -> StockLevel:

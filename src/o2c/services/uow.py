@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 
 from o2c.adapters.db.engine import WRITE
 from o2c.adapters.db.idempotency import IdempotencyStore
-from o2c.adapters.db.mapper import Repository
+from o2c.adapters.db.mapper import Mapping, Repository
 from o2c.adapters.db.repositories import (
     ALLOCATIONS,
     COMPANIES,
@@ -29,10 +29,11 @@ from o2c.adapters.db.repositories import (
     Ledger,
     Lookups,
     Outbox,
+    StockRepository,
 )
 from o2c.domain.catalog import Product
 from o2c.domain.events import Event
-from o2c.domain.inventory import StockLevel, Warehouse
+from o2c.domain.inventory import Warehouse
 from o2c.domain.invoicing import Invoice
 from o2c.domain.orders import SalesOrder
 from o2c.domain.parties import Company, Customer
@@ -43,13 +44,26 @@ from o2c.domain.shipping import Shipment
 Clock = Callable[[], datetime]
 
 
+_REPOSITORIES: dict[str, tuple[type[Repository[Any]], Mapping[Any]]] = {
+    "companies": (Repository, COMPANIES), "customers": (Repository, CUSTOMERS),
+    "products": (Repository, PRODUCTS), "warehouses": (Repository, WAREHOUSES),
+    "stock": (StockRepository, STOCK), "orders": (Repository, ORDERS),
+    "shipments": (Repository, SHIPMENTS), "invoices": (Repository, INVOICES),
+    "open_items": (Repository, OPEN_ITEMS), "payments": (Repository, PAYMENTS),
+    "allocations": (Repository, ALLOCATIONS),
+}
+
+
 class UnitOfWork:
+    """Repositories are created on first use, so a small command pays only for what it
+    touches."""
+
     conn: Connection
     companies: Repository[Company]
     customers: Repository[Customer]
     products: Repository[Product]
     warehouses: Repository[Warehouse]
-    stock: Repository[StockLevel]
+    stock: StockRepository
     orders: Repository[SalesOrder]
     shipments: Repository[Shipment]
     invoices: Repository[Invoice]
@@ -67,27 +81,24 @@ class UnitOfWork:
         self.clock = clock
         self.actor = actor
         self._committed = False
+        self._repositories: list[Repository[Any]] = []
+        self._events: list[Event] = []
+
+    def __getattr__(self, name: str) -> Any:
+        found = _REPOSITORIES.get(name)
+        if found is None:
+            raise AttributeError(name)
+        kind, mapping = found
+        repository: Repository[Any] = kind(self.conn, mapping, self.now)
+        self._repositories.append(repository)
+        setattr(self, name, repository)
+        return repository
 
     def __enter__(self) -> UnitOfWork:
         self.conn = self.engine.connect().execution_options(**{WRITE: True})
         self._tx = self.conn.begin()
         self.now = self.clock()
         c = self.conn
-        self.companies = Repository(c, COMPANIES, self.now)
-        self.customers = Repository(c, CUSTOMERS, self.now)
-        self.products = Repository(c, PRODUCTS, self.now)
-        self.warehouses = Repository(c, WAREHOUSES, self.now)
-        self.stock = Repository(c, STOCK, self.now)
-        self.orders = Repository(c, ORDERS, self.now)
-        self.shipments = Repository(c, SHIPMENTS, self.now)
-        self.invoices = Repository(c, INVOICES, self.now)
-        self.open_items = Repository(c, OPEN_ITEMS, self.now)
-        self.payments = Repository(c, PAYMENTS, self.now)
-        self.allocations = Repository(c, ALLOCATIONS, self.now)
-        self._repositories: list[Repository[Any]] = [
-            self.companies, self.customers, self.products, self.warehouses, self.stock,
-            self.orders, self.shipments, self.invoices, self.open_items, self.payments,
-            self.allocations]
         self.ledger = Ledger(c, self.now)
         self.event_store = EventStore(c)
         self.outbox = Outbox(c, self.now)
@@ -111,17 +122,24 @@ class UnitOfWork:
             repository.flush()
 
     def collect_events(self) -> list[Event]:
-        events: list[Event] = []
+        """Events raised since the last call; they are also kept for the event log."""
+        pending: list[tuple[int, Event]] = []
         for repository in self._repositories:
             for aggregate in repository.tracked():
                 if aggregate.events:
                     assert aggregate.id is not None
-                    events.extend(Event(aggregate.object_type, aggregate.id, e.name, e.data)
-                                  for e in aggregate.events)
+                    pending.extend((e.sequence, Event(aggregate.object_type, aggregate.id,
+                                                      e.name, e.data))
+                                   for e in aggregate.events)
                     aggregate.events.clear()
+        events = [event for _, event in sorted(pending, key=lambda p: p[0])]
+        self._events.extend(events)
         return events
 
     def commit(self) -> None:
         self.flush()
+        self.collect_events()
+        # The whole transaction's events are appended at once: one statement per command.
+        self.event_store.append(self._events, self.now, self.actor)
         self._tx.commit()
         self._committed = True

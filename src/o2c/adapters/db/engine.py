@@ -35,16 +35,16 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A unit of work takes SQLite's single write lock up front, so the reads it bases its
         # decisions on (credit exposure, stock) cannot go stale before it writes.
-        if connection.get_execution_options().get(WRITE):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.exec_driver_sql("BEGIN")
+        statement = "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE) \
+            else "BEGIN"
+        connection.connection.dbapi_connection.execute(statement)
 
     return engine
 

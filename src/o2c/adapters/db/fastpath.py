@@ -1,18 +1,18 @@
 """Run Core statements on the hot path without SQLAlchemy's general execution machinery.
 
-A statement is compiled once per dialect (and, for INSERT/UPDATE, per set of parameter
-names); each execution then goes straight to the DBAPI cursor, applying the column types'
-own bind and result processors (ExactDecimal scaling, dates and JSON on SQLite). SQLAlchemy
-spends ~40 us preparing each execution; the order-to-cash flow runs ~70 statements per order,
-and this path cuts that cost to a few microseconds (see bench/core_flow.py).
+A statement is compiled once per dialect (and, for INSERT, per set of columns given); each
+execution then goes straight to the DBAPI cursor, applying the column types' own bind and
+result processors (ExactDecimal scaling, dates and JSON on SQLite). SQLAlchemy spends tens of
+microseconds preparing each execution; the order-to-cash flow runs ~70 statements per order,
+so this path is what lets one process carry hundreds of orders a second (bench/core_flow.py).
 
-Only plain statements are supported: no expanding IN lists (use Connection.execute for those).
+Expanding IN lists are rendered per list length and cached.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
@@ -23,39 +23,89 @@ Processor = Callable[[Any], Any] | None
 
 
 @dataclass
+class _Bind:
+    name: str
+    processor: Processor
+    default: Any
+    expanding: bool
+
+
+@dataclass
 class _Prepared:
     sql: str
+    dialect: Dialect
     positional: bool
-    names: tuple[str, ...]
-    bind: tuple[tuple[str, Processor, Any], ...]  # name, processor, value when not given
+    names: tuple[str, ...]  # positional order
+    binds: dict[str, _Bind]
     columns: tuple[str, ...]
     types: tuple[Any, ...]
     results: tuple[Processor, ...] | None = None  # known after the first execution
+    variants: dict[tuple[int, ...], tuple[str, Any]] = field(default_factory=dict)
+    expanding: tuple[str, ...] = ()
+    plan: tuple[tuple[str, Processor, Any], ...] = ()  # positional order, no expanding binds
 
-    def result_processors(self, dialect: Dialect, description: Any) -> tuple[Processor, ...]:
-        # Some drivers (psycopg) pick the processor from the column type code they report.
-        if self.results is None:
-            self.results = tuple(
-                type_._cached_result_processor(dialect, column[1])
-                for type_, column in zip(self.types, description, strict=True))
-        return self.results
+    def __post_init__(self) -> None:
+        self.expanding = tuple(name for name, b in self.binds.items() if b.expanding)
+        if self.positional and not self.expanding:
+            self.plan = tuple((name, self.binds[name].processor, self.binds[name].default)
+                              for name in self.names)
 
-    def params(self, values: Mapping[str, Any]) -> Any:
-        processed = {}
-        for name, processor, default in self.bind:
-            value = values.get(name, default)
-            processed[name] = processor(value) if processor is not None else value
+    def render(self, values: Mapping[str, Any]) -> tuple[str, Any]:
+        """SQL and DBAPI parameters for these values."""
+        expanding = self.expanding
+        if not expanding:
+            return self.sql, self._params(values, self.sql)
+        lengths = tuple(len(values[name]) for name in expanding)
+        variant = self.variants.get(lengths)
+        if variant is None:
+            sql = self.sql
+            for name, length in zip(expanding, lengths, strict=True):
+                if self.positional:
+                    marks = ", ".join(["?"] * length)
+                else:
+                    marks = ", ".join(f"%({name}__{i})s" for i in range(length))
+                sql = sql.replace(f"__[POSTCOMPILE_{name}]", marks or "NULL")
+            variant = self.variants[lengths] = (sql, None)
+        return variant[0], self._params(values, variant[0])
+
+    def _params(self, values: Mapping[str, Any], _sql: str) -> Any:
+        get = values.get
+        if self.plan:
+            return tuple([get(name, default) if proc is None else proc(get(name, default))
+                          for name, proc, default in self.plan])
         if self.positional:
-            return tuple(processed[name] for name in self.names)
-        return processed
+            result: list[Any] = []
+            for name in self.names:
+                bind = self.binds[name]
+                value = get(name, bind.default)
+                proc = bind.processor
+                if bind.expanding:
+                    result.extend(value if proc is None else [proc(v) for v in value])
+                else:
+                    result.append(value if proc is None else proc(value))
+            return tuple(result)
+        params: dict[str, Any] = {}
+        for name, bind in self.binds.items():
+            value = get(name, bind.default)
+            proc = bind.processor
+            if bind.expanding:
+                for i, item in enumerate(value):
+                    params[f"{name}__{i}"] = item if proc is None else proc(item)
+            else:
+                params[name] = value if proc is None else proc(value)
+        return params
 
-    def rows(self, dialect: Dialect, cursor: Any) -> list[dict[str, Any]]:
+    def rows(self, cursor: Any) -> list[dict[str, Any]]:
         raw_rows = cursor.fetchall()
         if not raw_rows:
             return []
-        processors = self.result_processors(dialect, cursor.description)
-        columns = self.columns
-        return [{name: (proc(value) if proc is not None and value is not None else value)
+        if self.results is None:
+            # Some drivers (psycopg) pick the processor from the type code they report.
+            self.results = tuple(
+                type_._cached_result_processor(self.dialect, column[1])
+                for type_, column in zip(self.types, cursor.description, strict=True))
+        columns, processors = self.columns, self.results
+        return [{name: (value if proc is None or value is None else proc(value))
                  for name, proc, value in zip(columns, processors, raw, strict=True)}
                 for raw in raw_rows]
 
@@ -65,39 +115,38 @@ class Statement:
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
+        self._is_insert = bool(getattr(statement, "is_insert", False))
         self._prepared: dict[tuple[str, tuple[str, ...]], _Prepared] = {}
 
-    def _prepare(self, dialect: Dialect, keys: tuple[str, ...]) -> _Prepared:
-        cache_key = (dialect.name, keys)
-        prepared = self._prepared.get(cache_key)
+    def _prepare(self, dialect: Dialect, values: Mapping[str, Any]) -> _Prepared:
+        # An INSERT names the columns it is given; other statements bind explicit parameters.
+        keys = tuple(sorted(values)) if self._is_insert else ()
+        prepared = self._prepared.get((dialect.name, keys))
         if prepared is not None:
             return prepared
         compiled = self.statement.compile(dialect=dialect, column_keys=list(keys) or None)
         assert isinstance(compiled, SQLCompiler)
-        names = tuple(compiled.positiontup or ()) if compiled.positional else ()
-        bind = tuple((name, param.type._cached_bind_processor(dialect),
-                      None if param.callable else param.value)
-                     for name, param in compiled.binds.items())
+        binds = {name: _Bind(name, param.type._cached_bind_processor(dialect),
+                             None if param.callable else param.value, bool(param.expanding))
+                 for name, param in compiled.binds.items()}
         result_columns = getattr(compiled, "_result_columns", [])
         prepared = _Prepared(
-            sql=compiled.string, positional=bool(compiled.positional), names=names, bind=bind,
-            columns=tuple(rc.keyname for rc in result_columns),
+            sql=compiled.string, dialect=dialect, positional=bool(compiled.positional),
+            names=tuple(compiled.positiontup or ()) if compiled.positional else (),
+            binds=binds, columns=tuple(rc.keyname for rc in result_columns),
             types=tuple(rc.type for rc in result_columns))
-        self._prepared[cache_key] = prepared
+        self._prepared[(dialect.name, keys)] = prepared
         return prepared
-
-    def _keys(self, values: Mapping[str, Any]) -> tuple[str, ...]:
-        # An INSERT names the columns it is given; other statements bind explicit parameters.
-        return tuple(sorted(values)) if getattr(self.statement, "is_insert", False) else ()
 
     def all(self, conn: Connection, values: Mapping[str, Any] | None = None
             ) -> list[dict[str, Any]]:
         values = values or {}
-        prepared = self._prepare(conn.dialect, self._keys(values))
+        prepared = self._prepare(conn.dialect, values)
+        sql, params = prepared.render(values)
         cursor = _cursor(conn)
         try:
-            cursor.execute(prepared.sql, prepared.params(values))
-            return prepared.rows(conn.dialect, cursor)
+            cursor.execute(sql, params)
+            return prepared.rows(cursor)
         finally:
             cursor.close()
 
@@ -110,24 +159,29 @@ class Statement:
         row = self.first(conn, values)
         return None if row is None else next(iter(row.values()))
 
+    def scalars(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[Any]:
+        return [next(iter(row.values())) for row in self.all(conn, values)]
+
     def run(self, conn: Connection, values: Mapping[str, Any]) -> int:
         """Execute once; returns the number of rows affected."""
-        prepared = self._prepare(conn.dialect, self._keys(values))
+        prepared = self._prepare(conn.dialect, values)
+        sql, params = prepared.render(values)
         cursor = _cursor(conn)
         try:
-            cursor.execute(prepared.sql, prepared.params(values))
+            cursor.execute(sql, params)
             return int(cursor.rowcount)
         finally:
             cursor.close()
 
     def run_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Execute for each row (no expanding lists); returns the rows affected in all."""
         rows = list(rows)
         if not rows:
             return 0
-        prepared = self._prepare(conn.dialect, self._keys(rows[0]))
+        prepared = self._prepare(conn.dialect, rows[0])
         cursor = _cursor(conn)
         try:
-            cursor.executemany(prepared.sql, [prepared.params(r) for r in rows])
+            cursor.executemany(prepared.sql, [prepared._params(r, prepared.sql) for r in rows])
             return int(cursor.rowcount)
         finally:
             cursor.close()

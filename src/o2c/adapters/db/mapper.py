@@ -14,7 +14,6 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     Connection,
-    Delete,
     Select,
     Table,
     bindparam,
@@ -64,16 +63,17 @@ class Mapping(Generic[A]):
         return found
 
 
-def _by_ids(table: Table, for_update: bool) -> Select[Any]:
+def _by_ids(table: Table, for_update: bool) -> Statement:
     query = select(table).where(table.c.id.in_(bindparam("ids", expanding=True))) \
         .order_by(table.c.id)
-    return query.with_for_update() if for_update else query
+    return Statement(query.with_for_update() if for_update else query)
 
 
-def _children_of(child: Child) -> Select[Any]:
+def _children_of(child: Child) -> Statement:
     parent = child.table.c[child.parent_key]
-    return select(child.table).where(parent.in_(bindparam("parent_ids", expanding=True))) \
-        .order_by(parent, child.table.c[child.order_by])
+    return Statement(select(child.table)
+                     .where(parent.in_(bindparam("parent_ids", expanding=True)))
+                     .order_by(parent, child.table.c[child.order_by]))
 
 
 def _children_of_one(child: Child) -> Statement:
@@ -95,14 +95,14 @@ def _update(table: Table, columns: tuple[str, ...], versioned: bool) -> Statemen
         {c: bindparam(f"p_{c}", type_=table.c[c].type) for c in columns}))
 
 
-def _delete_ids(table: Table) -> Delete:
-    return delete(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+def _delete_ids(table: Table) -> Statement:
+    return Statement(delete(table).where(table.c.id.in_(bindparam("ids", expanding=True))))
 
 
-def _new_child_ids(child: Child) -> Select[Any]:
-    return select(child.table.c.id).where(
+def _new_child_ids(child: Child) -> Statement:
+    return Statement(select(child.table.c.id).where(
         child.table.c[child.parent_key] == bindparam("parent_id"),
-        child.table.c.id.not_in(bindparam("known", expanding=True))).order_by(child.table.c.id)
+        child.table.c.id.not_in(bindparam("known", expanding=True))).order_by(child.table.c.id))
 
 
 class Repository(Generic[A]):
@@ -137,10 +137,10 @@ class Repository(Generic[A]):
         if for_update and self._postgres:
             held = [i for i in wanted if i in self._identity]
             if held:
-                self.conn.execute(self.mapping.statement(
-                    "lock", lambda: select(self.table.c.id)
+                self.mapping.statement(
+                    "lock", lambda: Statement(select(self.table.c.id)
                     .where(self.table.c.id.in_(bindparam("ids", expanding=True)))
-                    .order_by(self.table.c.id).with_for_update()), {"ids": held})
+                    .order_by(self.table.c.id).with_for_update())).all(self.conn, {"ids": held})
         if len(missing) == 1:
             query = self.mapping.statement(("by_id", for_update),
                                            lambda: _by_id(self.table, for_update))
@@ -148,8 +148,15 @@ class Repository(Generic[A]):
         elif missing:
             query = self.mapping.statement(("by_ids", for_update),
                                            lambda: _by_ids(self.table, for_update))
-            self._materialise(self.conn.execute(query, {"ids": missing}).mappings().all())
+            self._materialise(query.all(self.conn, {"ids": missing}))
         return [self._identity[i] for i in wanted if i in self._identity]
+
+    def lock_where(self, key: str, build: Callable[[], Select[Any]],
+                   params: dict[str, Any]) -> list[A]:
+        """Load (and on PostgreSQL lock, in id order) the aggregates a cached statement finds."""
+        query = self.mapping.statement(("lock_where", key), lambda: Statement(
+            build().order_by(self.table.c.id).with_for_update()))
+        return self._materialise(query.all(self.conn, params))
 
     def find_by(self, **criteria: Any) -> A | None:
         found = self.select_where(*[self.table.c[k] == v for k, v in criteria.items()])
@@ -177,7 +184,7 @@ class Repository(Generic[A]):
                 else:
                     query = self.mapping.statement(("children", child.attribute),
                                                    lambda c=child: _children_of(c))
-                    child_rows = self.conn.execute(query, {"parent_ids": fresh}).mappings()
+                    child_rows = query.all(self.conn, {"parent_ids": fresh})
                 for child_row in child_rows:
                     grouped[child_row[child.parent_key]].append(child.from_row(child_row))
                 children[child.attribute] = grouped
@@ -197,35 +204,38 @@ class Repository(Generic[A]):
 
     def add(self, aggregate: A) -> A:
         row = self.mapping.to_row(aggregate)
-        row["version"] = aggregate.version
+        values = {**row, "version": aggregate.version}
         if self._stamp_creation:
-            row["created_at"] = self.now
+            values["created_at"] = self.now
         query = self.mapping.statement("insert", lambda: Statement(
             insert(self.table).returning(self.table.c.id)))
-        new_id = query.scalar(self.conn, row)
+        new_id = query.scalar(self.conn, values)
         aggregate.id = new_id
         if self.mapping.number_prefix:
             aggregate.number = document_number(self.mapping.number_prefix, new_id)  # type: ignore[attr-defined]
+        kids: dict[str, dict[int, Row]] = {}
         for child in self.mapping.children:
-            self._insert_children(child, new_id, getattr(aggregate, child.attribute), [])
-        self._track(aggregate)
+            kids[child.attribute] = self._insert_children(
+                child, new_id, getattr(aggregate, child.attribute), [])
+        self._identity[new_id] = aggregate
+        if self.mapping.number_prefix:  # the number is derived, not stored, but keep it true
+            row = self.mapping.to_row(aggregate)
+        self._snapshots[new_id] = (row, kids)
         self._claimed.add(new_id)
         return aggregate
 
     def _insert_children(self, child: Child, parent_id: int, items: list[Any],
-                         known_ids: list[int]) -> None:
+                         known_ids: list[int]) -> dict[int, Row]:
+        """Insert new child rows; returns their snapshot rows by id (or position)."""
         if not items:
-            return
-        rows = []
-        for item in items:
-            row = child.to_row(item)
-            row[child.parent_key] = parent_id
-            rows.append(row)
+            return {}
+        snapshots = [child.to_row(item) for item in items]
+        rows = [{**row, child.parent_key: parent_id} for row in snapshots]
         plain = self.mapping.statement(("insert", child.attribute),
                                        lambda: Statement(insert(child.table)))
         if not child.has_id:
             plain.run_many(self.conn, rows)
-            return
+            return dict(enumerate(snapshots))
         if self._postgres:
             query = self.mapping.statement(
                 ("insert_returning", child.attribute),
@@ -236,12 +246,12 @@ class Repository(Generic[A]):
             # SQLite holds the write lock for the whole transaction, so the inserts get
             # consecutive ids in row order; read them back in that order.
             plain.run_many(self.conn, rows)
-            new_ids = list(self.conn.execute(
-                self.mapping.statement(("new_ids", child.attribute),
-                                       lambda: _new_child_ids(child)),
-                {"parent_id": parent_id, "known": known_ids or [-1]}).scalars())
+            new_ids = self.mapping.statement(("new_ids", child.attribute),
+                                             lambda: _new_child_ids(child)).scalars(
+                self.conn, {"parent_id": parent_id, "known": known_ids or [-1]})
         for item, new_id in zip(items, new_ids, strict=True):
             item.id = new_id
+        return dict(zip(new_ids, snapshots, strict=True))
 
     def _track(self, aggregate: A) -> None:
         assert aggregate.id is not None
@@ -259,42 +269,51 @@ class Repository(Generic[A]):
         return self.mapping.to_row(aggregate), kids
 
     def flush(self) -> None:
+        """Write what changed since the last flush: one statement per changed column set,
+        for all aggregates of this repository together."""
+        versioned: dict[tuple[str, ...], list[tuple[A, Row]]] = {}
+        unversioned: dict[tuple[str, ...], list[Row]] = {}
+        children: list[tuple[int, A, dict[str, dict[int, Row]]]] = []
         for id_, aggregate in self._identity.items():
             before_row, before_kids = self._snapshots[id_]
             after_row, after_kids = self._snapshot(aggregate)
-            changed = {k: v for k, v in after_row.items() if before_row.get(k) != v}
-            kids_changed = after_kids != before_kids
-            if not changed and not kids_changed:
+            if after_row == before_row and after_kids == before_kids:
                 continue
             if self.mapping.immutable_when and self.mapping.immutable_when(before_row):
                 raise DocumentPosted(self.mapping.object_type, aggregate.label)
-            self._write_header(id_, aggregate, changed)
-            if kids_changed:
-                for child in self.mapping.children:
-                    self._flush_children(child, id_, aggregate, before_kids[child.attribute])
-            self._snapshots[id_] = (after_row, self._snapshot(aggregate)[1]
-                                    if kids_changed else after_kids)
-
-    def _write_header(self, id_: int, aggregate: A, changed: Row) -> None:
-        """The first change in a transaction claims the row's version (optimistic check);
-        later changes in the same transaction only write what changed."""
-        if id_ in self._claimed:
-            if changed:
-                columns = tuple(sorted(changed))
-                query = self.mapping.statement(("update", columns, False),
-                                               lambda: _update(self.table, columns, False))
-                query.run(self.conn, {"p_id": id_, **{f"p_{k}": v for k, v in changed.items()}})
-            return
-        columns = tuple(sorted({*changed, "version"}))
-        values = {**changed, "version": aggregate.version + 1}
-        query = self.mapping.statement(("update", columns, True),
-                                       lambda: _update(self.table, columns, True))
-        count = query.run(self.conn, {"p_id": id_, "expected_version": aggregate.version,
-                                      **{f"p_{k}": v for k, v in values.items()}})
-        if count != 1:
-            raise ConcurrentModification(self.mapping.object_type, aggregate.label)
-        aggregate.version += 1
-        self._claimed.add(id_)
+            changed = {k: v for k, v in after_row.items() if before_row.get(k) != v}
+            params = {f"p_{k}": v for k, v in changed.items()}
+            params["p_id"] = id_
+            if id_ in self._claimed:
+                if changed:
+                    unversioned.setdefault(tuple(sorted(changed)), []).append(params)
+            else:
+                # The first change in a transaction claims the row's version (optimistic
+                # check); later changes in the same transaction just write what changed.
+                params["expected_version"] = aggregate.version
+                params["p_version"] = aggregate.version + 1
+                versioned.setdefault(tuple(sorted({*changed, "version"})), []).append(
+                    (aggregate, params))
+            if after_kids != before_kids:
+                children.append((id_, aggregate, before_kids))
+            self._snapshots[id_] = (after_row, after_kids)
+        for columns, items in versioned.items():
+            query = self.mapping.statement(("update", columns, True),
+                                           lambda c=columns: _update(self.table, c, True))
+            if query.run_many(self.conn, [params for _, params in items]) != len(items):
+                raise ConcurrentModification(self.mapping.object_type, items[0][0].label)
+            for aggregate, _ in items:
+                aggregate.version += 1
+                assert aggregate.id is not None
+                self._claimed.add(aggregate.id)
+        for columns, rows in unversioned.items():
+            query = self.mapping.statement(("update", columns, False),
+                                           lambda c=columns: _update(self.table, c, False))
+            query.run_many(self.conn, rows)
+        for id_, aggregate, before_kids in children:
+            for child in self.mapping.children:
+                self._flush_children(child, id_, aggregate, before_kids[child.attribute])
+            self._snapshots[id_] = (self._snapshots[id_][0], self._snapshot(aggregate)[1])
 
     def _flush_children(self, child: Child, parent_id: int, aggregate: A,
                         before: dict[int, Row]) -> None:
@@ -309,9 +328,8 @@ class Repository(Generic[A]):
         current_ids = {item.id for item in items if item.id is not None}
         gone = [i for i in before if i not in current_ids]
         if gone:
-            self.conn.execute(self.mapping.statement(("delete", child.attribute),
-                                                     lambda: _delete_ids(child.table)),
-                              {"ids": gone})
+            self.mapping.statement(("delete", child.attribute),
+                                   lambda: _delete_ids(child.table)).run(self.conn, {"ids": gone})
         updates: dict[tuple[str, ...], list[Row]] = {}
         for item in items:
             if item.id is None:

@@ -142,6 +142,30 @@ def _stock(r: RowMapping, _: dict[str, list[Any]]) -> StockLevel:
 
 STOCK = Mapping("stock", t.stock_levels, _stock_row, _stock)
 
+
+def _stock_by_products() -> Any:
+    return select(t.stock_levels).where(
+        t.stock_levels.c.warehouse_id == bindparam("warehouse_id"),
+        t.stock_levels.c.product_id.in_(bindparam("products", expanding=True)))
+
+
+class StockRepository(Repository[StockLevel]):
+    def lock_levels(self, warehouse_id: int, product_ids: set[int]) -> dict[int, StockLevel]:
+        """The stock rows of these products in one warehouse, locked (PostgreSQL) in id
+        order; missing rows are created empty. Product id -> level."""
+        params = {"warehouse_id": warehouse_id, "products": sorted(product_ids)}
+        found = {level.product_id: level
+                 for level in self.lock_where("by_products", _stock_by_products, params)}
+        missing = sorted(product_ids - found.keys())
+        if missing:
+            _INSERT_STOCK.run_many(self.conn, [
+                {"product_id": p, "warehouse_id": warehouse_id, "on_hand": ZERO,
+                 "reserved": ZERO, "version": 0} for p in missing])
+            params["products"] = missing
+            found.update({level.product_id: level for level in
+                          self.lock_where("by_products", _stock_by_products, params)})
+        return found
+
 # -- orders and shipments ----------------------------------------------------------------------
 
 
@@ -429,8 +453,9 @@ _NEXT_NUMBER = Statement(update(_seq).where(_seq.c.company_id == _bp("b_company"
                 .values(last_value=_seq.c.last_value + 1).returning(_seq.c.last_value))
 _FIRST_NUMBER = Statement(insert(_seq))
 _vr = t.vat_rates
-_VAT_RATES = select(_vr).where(_vr.c.country.in_(_ids("countries")), _vr.c.valid_from <= _bp("on"),
-                               _vr.c.valid_to.is_(None) | (_vr.c.valid_to >= _bp("on")))
+_VAT_RATES = Statement(select(_vr).where(
+    _vr.c.country.in_(_ids("countries")), _vr.c.valid_from <= _bp("on"),
+    _vr.c.valid_to.is_(None) | (_vr.c.valid_to >= _bp("on"))))
 _fx = t.exchange_rates
 _FX_RATE = Statement(select(_fx.c.rate).where(_fx.c.currency == _bp("currency"),
                                      _fx.c.company_currency == _bp("company_currency"),
@@ -438,8 +463,6 @@ _FX_RATE = Statement(select(_fx.c.rate).where(_fx.c.currency == _bp("currency"),
             .order_by(_fx.c.rate_date.desc()).limit(1))
 _TERMS = Statement(select(t.payment_terms).where(t.payment_terms.c.code == _bp("code")))
 _sl = t.stock_levels
-_STOCK_IDS = select(_sl.c.product_id, _sl.c.id).where(_sl.c.warehouse_id == _bp("warehouse_id"),
-                                                      _sl.c.product_id.in_(_ids("products")))
 _INSERT_STOCK = Statement(insert(_sl))
 _oi, _pay, _so = t.open_items, t.payments, t.sales_orders
 
@@ -468,7 +491,8 @@ _OPEN_INVOICES = Statement(select(_oi.c.id).where(
     _oi.c.customer_id == _customer, _oi.c.currency == _bp("currency"),
     _oi.c.kind == OpenItemKind.INVOICE.value, _oi.c.residual > 0)
     .order_by(_oi.c.due_date, _oi.c.issue_date, _oi.c.id))
-_OPEN_ITEM_IDS = select(_oi.c.invoice_id, _oi.c.id).where(_oi.c.invoice_id.in_(_ids()))
+_OPEN_ITEM_IDS = Statement(select(_oi.c.invoice_id, _oi.c.id)
+                           .where(_oi.c.invoice_id.in_(_ids())))
 _sh = t.shipments
 _OPEN_SHIPMENTS = Statement(select(_sh.c.id).where(
     _sh.c.order_id == _bp("order_id"),
@@ -573,10 +597,10 @@ class Lookups:
         return int(value)
 
     def vat_rates(self, countries: set[str], on: date) -> list[VatRate]:
-        rows = self.conn.execute(_VAT_RATES, {"countries": sorted(countries), "on": on})
+        rows = _VAT_RATES.all(self.conn, {"countries": sorted(countries), "on": on})
         return [VatRate(country=x["country"], category=VatCategory(x["category"]),
                         rate=x["rate"], valid_from=x["valid_from"], valid_to=x["valid_to"],
-                        id=x["id"]) for x in rows.mappings()]
+                        id=x["id"]) for x in rows]
 
     def exchange_rate(self, currency: str, company_currency: str, on: date) -> Decimal | None:
         if currency == company_currency:
@@ -621,19 +645,6 @@ class Lookups:
     def payment_terms(self, code: str) -> PaymentTerms | None:
         row = _TERMS.first(self.conn, {"code": code})
         return None if row is None else payment_terms_from_row(row)
-
-    def stock_levels(self, warehouse_id: int, product_ids: set[int]) -> list[int]:
-        """Ids of the stock rows for these products, creating missing (empty) rows."""
-        params = {"warehouse_id": warehouse_id, "products": sorted(product_ids)}
-        existing = {r[0]: r[1] for r in self.conn.execute(_STOCK_IDS, params)}
-        missing = [p for p in sorted(product_ids) if p not in existing]
-        if missing:
-            _INSERT_STOCK.run_many(self.conn, [{"product_id": p, "warehouse_id": warehouse_id,
-                                               "on_hand": ZERO, "reserved": ZERO, "version": 0}
-                                              for p in missing])
-            existing.update({r[0]: r[1] for r in self.conn.execute(
-                _STOCK_IDS, {"warehouse_id": warehouse_id, "products": missing})})
-        return [existing[p] for p in sorted(product_ids)]
 
     def record_moves(self, moves: list[StockMove], now: datetime) -> None:
         if moves:
@@ -690,8 +701,8 @@ class Lookups:
 
     def open_item_ids(self, invoice_ids: set[int]) -> dict[int, int]:
         """invoice id -> open item id."""
-        rows = self.conn.execute(_OPEN_ITEM_IDS, {"ids": sorted(invoice_ids)})
-        return {r[0]: r[1] for r in rows}
+        rows = _OPEN_ITEM_IDS.all(self.conn, {"ids": sorted(invoice_ids)})
+        return {r["invoice_id"]: r["id"] for r in rows}
 
     def default_warehouse(self, company_id: int) -> int | None:
         return _DEFAULT_WAREHOUSE.scalar(self.conn,  # type: ignore[no-any-return]

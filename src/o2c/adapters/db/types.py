@@ -52,6 +52,34 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return Decimal(int(value)).scaleb(-self.scale)
         return Decimal(value).quantize(self._quantum)
 
+    # The two processors below do what process_bind_param / process_result_value do, as
+    # plain closures: every amount of every row passes through them on the hot path.
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        scale = self.scale
+        check = self.process_bind_param
+
+        def to_scaled_integer(value: Any) -> Any:
+            if type(value) is Decimal:
+                scaled = value.scaleb(scale)
+                integer = int(scaled)
+                if integer == scaled:
+                    return integer
+            return check(value, dialect)  # None, ints, or a clear error
+
+        return to_scaled_integer
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        scale = -self.scale
+
+        def from_scaled_integer(value: Any) -> Decimal | None:
+            return None if value is None else Decimal(value).scaleb(scale)
+
+        return from_scaled_integer
+
     @property
     def python_type(self) -> type[Decimal]:
         return Decimal
