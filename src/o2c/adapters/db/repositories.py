@@ -44,7 +44,7 @@ from o2c.domain.shipping import Shipment, ShipmentLine, ShipmentState
 from o2c.domain.tax import VatRate
 
 
-def _sum(column: Column[Any]) -> Any:
+def exact_sum(column: Column[Any]) -> Any:
     """SUM that is 0, not NULL, over no rows, and keeps the column's exact type."""
     return func.coalesce(func.sum(column), literal(ZERO, column.type))
 
@@ -468,7 +468,7 @@ _oi, _pay, _so = t.open_items, t.payments, t.sales_orders
 
 
 def _scalar_sum(column: Any, *where: Any) -> Any:
-    return select(_sum(column)).where(*where).scalar_subquery()
+    return select(exact_sum(column)).where(*where).scalar_subquery()
 
 
 _customer = _bp("customer_id")
@@ -478,7 +478,8 @@ _OLDEST_DUE = select(func.min(_oi.c.due_date)).where(*_open_invoice).scalar_subq
 _CREDIT_POSITION = Statement(select(
     _scalar_sum(_oi.c.residual, *_open_invoice).label("receivable"),
     _OLDEST_DUE.label("oldest_due"),
-    _scalar_sum(_oi.c.residual, *_open_invoice, _oi.c.due_date == _OLDEST_DUE).label("overdue"),
+    _scalar_sum(_oi.c.residual, *_open_invoice, _oi.c.due_date == _OLDEST_DUE)
+    .label("overdue"),
     _scalar_sum(_oi.c.residual, _oi.c.customer_id == _customer,
                 _oi.c.kind == OpenItemKind.CREDIT_NOTE.value, _oi.c.residual > 0)
     .label("credit_notes"),
