@@ -118,7 +118,8 @@ class MessageBus:
                          for policy in self.policies.get(event.topic, ())]
             if not triggered:
                 return
-            uow.flush()  # policies read the database: let them see this transaction so far
+            # Policies load aggregates through the identity map (current in memory); lookups
+            # that query changed tables flush first (see Lookups.autoflush).
             for event, policy in triggered:
                 policy(event, uow)
 

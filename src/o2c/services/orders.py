@@ -33,12 +33,15 @@ def create_order(cmd: c.CreateOrder, uow: UnitOfWork) -> int:
     if cmd.currency is not None and cmd.currency != customer.currency:
         raise CurrencyMismatch(customer.currency, cmd.currency, field="currency")
     order_date = cmd.order_date or uow.today()
-    warehouse_id = cmd.warehouse_id or uow.lookups.default_warehouse(company.id)
+    warehouse_id = cmd.warehouse_id
     if warehouse_id is None:
-        raise InvalidInput(f"company {company.code} has no warehouse", field="warehouse_id")
-    warehouse = uow.warehouses.find(warehouse_id)
-    if warehouse is None or warehouse.company_id != company.id:
-        raise NotFound("warehouse", warehouse_id, field="warehouse_id")
+        warehouse_id = uow.lookups.default_warehouse(company.id)
+        if warehouse_id is None:
+            raise InvalidInput(f"company {company.code} has no warehouse", field="warehouse_id")
+    else:
+        warehouse = uow.warehouses.find(warehouse_id)
+        if warehouse is None or warehouse.company_id != company.id:
+            raise NotFound("warehouse", warehouse_id, field="warehouse_id")
     if not cmd.lines:
         raise InvalidInput("an order needs at least one line", field="lines")
 

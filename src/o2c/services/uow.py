@@ -102,7 +102,7 @@ class UnitOfWork:
         self.ledger = Ledger(c, self.now)
         self.event_store = EventStore(c)
         self.outbox = Outbox(c, self.now)
-        self.lookups = Lookups(c)
+        self.lookups = Lookups(c, autoflush=self.flush)
         self.idempotency = IdempotencyStore(c, self.now)
         return self
 

@@ -3,6 +3,7 @@ a transaction (credit position, backorders, rates, numbers)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -581,10 +582,13 @@ class Outbox:
 
 
 class Lookups:
-    """Reads that decisions inside a transaction depend on."""
+    """Reads that decisions inside a transaction depend on. Those that sum or filter rows the
+    transaction may have changed in memory flush pending changes first (autoflush), so they
+    see what the transaction did so far."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, autoflush: Callable[[], None] = lambda: None) -> None:
         self.conn = conn
+        self.autoflush = autoflush
 
     def next_number(self, company_id: int, series: str, year: int) -> int:
         """Gapless: the counter row is locked until the transaction ends, and a rolled-back
@@ -656,6 +660,7 @@ class Lookups:
 
     def credit_position(self, customer: Customer) -> CreditPosition:
         """Everything the credit check needs, in one statement."""
+        self.autoflush()
         row = _CREDIT_POSITION.all(self.conn, {"customer_id": customer.id})[0]
         return CreditPosition(
             currency=customer.currency, credit_limit=customer.credit_limit,
@@ -668,6 +673,7 @@ class Lookups:
                               order_id: int | None = None) -> list[int]:
         """Confirmed orders waiting for these products, oldest first (first come, first
         served)."""
+        self.autoflush()
         so, ol = t.sales_orders, t.order_lines
         query = (select(so.c.id).join(ol, ol.c.order_id == so.c.id)
                  .where(so.c.state == OrderState.CONFIRMED.value, ol.c.backorder_qty > 0)
@@ -681,10 +687,12 @@ class Lookups:
         return list(self.conn.execute(query).scalars())
 
     def open_shipment_ids(self, order_id: int) -> list[int]:
+        self.autoflush()
         return [r["id"] for r in _OPEN_SHIPMENTS.all(self.conn, {"order_id": order_id})]
 
     def credited_so_far(self, invoice_id: int) -> dict[int, tuple[Decimal, Decimal]]:
         """Quantity and net amount credited per line of an invoice by posted credit notes."""
+        self.autoflush()
         inv, il = t.invoices, t.invoice_lines
         rows = self.conn.execute(
             select(il.c.corrects_line_id, func.sum(il.c.quantity), func.sum(il.c.net_amount))
@@ -697,6 +705,7 @@ class Lookups:
 
     def open_invoice_ids(self, customer_id: int, currency: str) -> list[int]:
         """Open items of a customer's invoices, oldest due first."""
+        self.autoflush()
         return [r["id"] for r in _OPEN_INVOICES.all(self.conn, {"customer_id": customer_id,
                                                                 "currency": currency})]
 

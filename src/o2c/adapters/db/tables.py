@@ -309,7 +309,10 @@ invoices = Table(
 Index("ix_invoices_customer_date", invoices.c.customer_id, invoices.c.issue_date)
 Index("ix_invoices_issue_date", invoices.c.issue_date)
 Index("ix_invoices_order", invoices.c.order_id)
-Index("ix_invoices_corrects", invoices.c.corrects_invoice_id)
+# Partial indexes: only the few rows that have a value pay for the index on insert.
+Index("ix_invoices_corrects", invoices.c.corrects_invoice_id,
+      sqlite_where=invoices.c.corrects_invoice_id.is_not(None),
+      postgresql_where=invoices.c.corrects_invoice_id.is_not(None))
 Index("ix_invoices_remittance_reference", invoices.c.remittance_reference)
 
 invoice_lines = Table(
@@ -331,7 +334,9 @@ invoice_lines = Table(
     Column("exemption_reason", String(200), nullable=False),
     UniqueConstraint("invoice_id", "line_no"),
 )
-Index("ix_invoice_lines_corrects", invoice_lines.c.corrects_line_id)
+Index("ix_invoice_lines_corrects", invoice_lines.c.corrects_line_id,
+      sqlite_where=invoice_lines.c.corrects_line_id.is_not(None),
+      postgresql_where=invoice_lines.c.corrects_line_id.is_not(None))
 
 invoice_taxes = Table(
     "invoice_taxes", metadata, _id(),
@@ -460,7 +465,6 @@ event_log = Table(
     Column("data", JSON, nullable=False),
 )
 Index("ix_event_log_object", event_log.c.object_type, event_log.c.object_id)
-Index("ix_event_log_occurred_at", event_log.c.occurred_at)
 
 outbox = Table(
     "outbox", metadata, _id(),
@@ -473,7 +477,8 @@ outbox = Table(
     Column("delivered_at", UtcDateTime(), nullable=True),
     Column("last_error", Text, nullable=False, server_default=""),
 )
-Index("ix_outbox_pending", outbox.c.delivered_at, outbox.c.available_at)
+Index("ix_outbox_pending", outbox.c.available_at, sqlite_where=outbox.c.delivered_at.is_(None),
+      postgresql_where=outbox.c.delivered_at.is_(None))
 
 idempotency_keys = Table(
     "idempotency_keys", metadata,

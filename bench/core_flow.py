@@ -1,0 +1,189 @@
+"""Order-to-cash throughput through the service layer.
+
+N orders of L lines go through capture -> confirm (credit check + reservation) -> pick ->
+pack -> ship (which posts the invoice: number, VAT, journal entry, open item, outbox) ->
+payment with allocation to the invoice. Every step is one command, one transaction, as an
+API call would be. Prints orders/s per stage and end to end, peak memory, and as its last
+line one JSON object.
+
+    python bench/core_flow.py --orders 10000 --db sqlite
+    python bench/core_flow.py --orders 1000 --db postgresql [--pg-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from o2c.adapters.db import queries
+from o2c.adapters.db.engine import make_engine
+from o2c.adapters.db.migrate import upgrade
+from o2c.bootstrap import SettableClock, bootstrap
+from o2c.config import Settings
+from o2c.domain import commands as c
+from o2c.domain.ledger import verify
+
+D = Decimal
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def setup_business(bus: object, customers: int, products: int, orders: int) -> tuple[
+        list[int], list[int]]:
+    handle = bus.handle  # type: ignore[attr-defined]
+    handle(c.CreatePaymentTerms("NET30", "Net 30 days", ((D(100), 30, False),)))
+    company = handle(c.CreateCompany("BENCH", "Bench S.r.l.", "IT", "EUR",
+                                     vat_id="IT00743110157",
+                                     iban="IT60X0542811101000000123456"))
+    handle(c.SetVatRate("IT", "standard", D(22), date(2020, 1, 1)))
+    handle(c.SetVatRate("IT", "reduced", D(10), date(2020, 1, 1)))
+    warehouse = handle(c.CreateWarehouse(company, "MAIN", "Main warehouse"))
+    product_ids = []
+    for i in range(products):
+        product = handle(c.CreateProduct(company, f"SKU-{i:04d}", f"Product {i}",
+                                         (D("9.99") + D(i) / D(7)).quantize(D("0.0001")),
+                                         vat_category="reduced" if i % 5 == 0 else "standard"))
+        handle(c.ReceiveStock(warehouse, product, D(orders * 3 + 100), "opening stock"))
+        product_ids.append(product)
+    customer_ids = [handle(c.CreateCustomer(company, f"Customer {i:04d}", "IT",
+                                            credit_limit=D(10_000_000)))
+                    for i in range(customers)]
+    return product_ids, customer_ids
+
+
+def run(n: int, db: str, lines: int, pg_url: str) -> dict[str, object]:
+    cleanup = None
+    if db == "sqlite":
+        folder = tempfile.mkdtemp(prefix="o2c-bench-")
+        url = f"sqlite:///{Path(folder) / 'bench.db'}"
+    else:
+        name = f"o2c_bench_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+
+        def cleanup() -> None:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        clock = SettableClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+        bus = bootstrap(Settings(database_url=url), engine=engine, clock=clock).bus
+        products, customers = setup_business(bus, 200, 50, n)
+        rss_setup = rss_mib()
+        stages: dict[str, float] = {}
+
+        def stage(name: str) -> float:
+            stages[name] = stages.get(name, 0.0)
+            return time.perf_counter()
+
+        # Orders are kept as ids only, so memory tracks the database, not the loop.
+        order_ids: list[int] = []
+        started = stage("capture")
+        for i in range(n):
+            order_lines = tuple(
+                c.OrderLineInput(products[(i * lines + k) % len(products)], D(1 + (i + k) % 4))
+                for k in range(lines))
+            order_ids.append(bus.handle(c.CreateOrder(customers[i % len(customers)],
+                                                      order_lines, customer_reference=f"PO{i}")))
+        stages["capture"] = time.perf_counter() - started
+
+        shipment_ids: list[int] = []
+        started = stage("confirm")
+        for order_id in order_ids:
+            result = bus.handle(c.ConfirmOrder(order_id))
+            shipment_ids.append(result.shipment_ids[0])
+        stages["confirm"] = time.perf_counter() - started
+
+        started = stage("pick_pack")
+        for shipment_id in shipment_ids:
+            bus.handle(c.PickShipment(shipment_id))
+            bus.handle(c.PackShipment(shipment_id, packages=1))
+        stages["pick_pack"] = time.perf_counter() - started
+
+        started = stage("ship_and_invoice")
+        for shipment_id in shipment_ids:
+            bus.handle(c.ShipShipment(shipment_id, carrier="BRT", tracking_number=str(shipment_id)))
+        stages["ship_and_invoice"] = time.perf_counter() - started
+
+        # The invoice of each order, to pay it with a matching bank transfer.
+        invoices: list[tuple[int, int, Decimal]] = []
+        with engine.connect() as conn:
+            page = 0
+            while True:
+                batch = queries.list_invoices(conn, queries.Filters(),
+                                              queries.PageRequest(limit=500, offset=page * 500))
+                invoices.extend((row["id"], row["customer_id"], row["gross_amount"])
+                                for row in batch.items)
+                page += 1
+                if page * 500 >= batch.total:
+                    break
+        started = stage("payment_allocation")
+        for invoice_id, customer_id, gross in invoices:
+            bus.handle(c.RecordPayment(customer_id, gross, "EUR", reference=f"inv {invoice_id}",
+                                       allocations=(c.AllocationInput(invoice_id, gross),)))
+        stages["payment_allocation"] = time.perf_counter() - started
+
+        with engine.connect() as conn:
+            checks = [check for figures in queries.ledger_figures(conn).values()
+                      for check in verify(figures)]
+            open_items = queries.list_invoices(conn, queries.Filters(extra={"open": True}),
+                                               queries.PageRequest(limit=1)).total
+        total = sum(stages.values())
+        return {
+            "n": n, "db": db, "lines_per_order": lines,
+            "end_to_end_orders_per_s": round(n / total, 1),
+            "end_to_end_seconds": round(total, 2),
+            "stages": {name: {"seconds": round(seconds, 3),
+                              "orders_per_s": round(n / seconds, 1)}
+                       for name, seconds in stages.items()},
+            "invoices": len(invoices), "open_invoices_left": open_items,
+            "ledger_verified": all(check.ok for check in checks),
+            "rss_after_setup_mib": round(rss_setup, 1), "peak_rss_mib": round(rss_mib(), 1),
+            "python": sys.version.split()[0],
+        }
+    finally:
+        engine.dispose()
+        if cleanup is not None:
+            cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--lines", type=int, default=3)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--pg-url", default=os.environ.get("O2C_BENCH_PG_URL", DEFAULT_PG),
+                        help="an existing PostgreSQL database to create the bench database from")
+    args = parser.parse_args()
+    result = run(args.orders, args.db, args.lines, args.pg_url)
+    for name, figures in result["stages"].items():  # type: ignore[attr-defined]
+        print(f"{name:>20}: {figures['orders_per_s']:>8} orders/s  "
+              f"({figures['seconds']} s)", file=sys.stderr)
+    print(f"{'end to end':>20}: {result['end_to_end_orders_per_s']:>8} orders/s", file=sys.stderr)
+    print(f"{'peak memory':>20}: {result['peak_rss_mib']} MiB", file=sys.stderr)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
