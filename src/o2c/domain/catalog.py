@@ -36,6 +36,13 @@ def decimals_of(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
+def check_decimals(value: Decimal, places: int, field_name: str) -> Decimal:
+    """Values are stored exactly with a fixed number of decimals; more is an input error."""
+    if decimals_of(value) > places:
+        raise InvalidInput(f"{value} has more than {places} decimals", field=field_name)
+    return value
+
+
 def check_quantity(quantity: Decimal, field_name: str) -> Decimal:
     if quantity <= 0:
         raise InvalidInput(f"quantity must be greater than zero, got {quantity}", field=field_name)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from o2c.domain.aggregate import Aggregate
-from o2c.domain.catalog import check_quantity
+from o2c.domain.catalog import QUANTITY_DECIMALS, check_decimals, check_quantity
 from o2c.domain.errors import InsufficientStock, InvalidInput
 from o2c.domain.money import ZERO
 from o2c.domain.parties import Address
@@ -62,7 +62,7 @@ class StockLevel(Aggregate):
         check_quantity(quantity, "quantity")
         self.on_hand += quantity
         self.record("received", sku=self.sku, quantity=quantity, reference=reference,
-                    on_hand=self.on_hand)
+                    on_hand=self.on_hand, on=on)
         return StockMove(self.product_id, self.warehouse_id, quantity, MoveKind.RECEIPT,
                          reference, on)
 
@@ -71,6 +71,7 @@ class StockLevel(Aggregate):
             raise InvalidInput("an adjustment must change the quantity", field="quantity")
         if not reason.strip():
             raise InvalidInput("an adjustment needs a reason", field="reason")
+        check_decimals(delta, QUANTITY_DECIMALS, "quantity")
         new_on_hand = self.on_hand + delta
         if new_on_hand < 0:
             raise InsufficientStock(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from o2c.domain.aggregate import Aggregate
-from o2c.domain.catalog import check_quantity, check_unit_price
+from o2c.domain.catalog import check_decimals, check_quantity, check_unit_price
 from o2c.domain.errors import Conflict, InvalidInput, RuleViolation
 from o2c.domain.money import ZERO
 from o2c.domain.parties import RoundingPolicy
@@ -137,6 +137,7 @@ class SalesOrder(Aggregate):
             if not ZERO <= draft.discount_percent <= 100:
                 raise InvalidInput("discount_percent must be between 0 and 100",
                                    field=f"lines[{i}].discount_percent")
+            check_decimals(draft.discount_percent, 4, f"lines[{i}].discount_percent")
             order_lines.append(OrderLine(
                 line_no=i + 1, product_id=draft.product_id, sku=draft.sku,
                 description=draft.description, quantity=draft.quantity, unit=draft.unit,

@@ -9,7 +9,7 @@ from typing import Any
 
 from o2c.domain.aggregate import Aggregate
 from o2c.domain.errors import InvalidInput, UnknownCurrency
-from o2c.domain.money import MINOR_UNITS, RoundingMode
+from o2c.domain.money import MINOR_UNITS, RoundingMode, is_rounded
 
 EU_COUNTRIES = frozenset({
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
@@ -122,8 +122,12 @@ class Customer(Aggregate):
         if self.language not in LANGUAGES:
             raise InvalidInput(f"language must be one of {sorted(LANGUAGES)}, got "
                                f"{self.language!r}", field="language")
-        if self.credit_limit is not None and self.credit_limit < 0:
-            raise InvalidInput("credit_limit must not be negative", field="credit_limit")
+        if self.credit_limit is not None:
+            if self.credit_limit < 0:
+                raise InvalidInput("credit_limit must not be negative", field="credit_limit")
+            if not is_rounded(self.credit_limit, self.currency):
+                raise InvalidInput(f"credit_limit {self.credit_limit} has more decimals than "
+                                   f"{self.currency} allows", field="credit_limit")
         if self.overdue_hold_days is not None and self.overdue_hold_days < 0:
             raise InvalidInput("overdue_hold_days must not be negative", field="overdue_hold_days")
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from o2c.domain.catalog import check_decimals
 from o2c.domain.errors import InvalidInput
 from o2c.domain.money import ZERO, RoundingMode, allocate, round_amount
 
@@ -60,12 +61,14 @@ class PaymentTerms:
         if sum((line.percent for line in self.lines), ZERO) != HUNDRED:
             raise InvalidInput("instalment percentages must add up to 100", field="lines")
         for i, line in enumerate(self.lines):
+            check_decimals(line.percent, 4, f"lines[{i}].percent")
             if line.percent <= 0:
                 raise InvalidInput("instalment percent must be positive",
                                    field=f"lines[{i}].percent")
             if line.days < 0:
                 raise InvalidInput("instalment days must not be negative",
                                    field=f"lines[{i}].days")
+        check_decimals(self.discount_percent, 4, "discount_percent")
         if not ZERO <= self.discount_percent < HUNDRED:
             raise InvalidInput("discount_percent must be between 0 and 100",
                                field="discount_percent")

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from o2c.domain.catalog import VatCategory
+from o2c.domain.catalog import VatCategory, check_decimals
 from o2c.domain.errors import InvalidInput
 from o2c.domain.money import ZERO, RoundingMode, round_amount
 from o2c.domain.parties import EU_COUNTRIES, RoundingPolicy, TaxRounding
@@ -38,6 +38,7 @@ class VatRate:
     id: int | None = None
 
     def __post_init__(self) -> None:
+        check_decimals(self.rate, 4, "rate")
         if not ZERO <= self.rate < HUNDRED:
             raise InvalidInput(f"VAT rate must be between 0 and 100, got {self.rate}",
                                field="rate")

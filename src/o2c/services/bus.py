@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from o2c.domain.commands import Command
-from o2c.domain.errors import Conflict
+from o2c.domain.errors import Conflict, InvalidInput
 from o2c.domain.events import Event
 from o2c.services.uow import UnitOfWork
 
@@ -87,14 +87,19 @@ class MessageBus:
                     uow.commit()
                     return Outcome(result, response,
                                    idempotency.status_code if idempotency else 200)
-            except IntegrityError:
+            except IntegrityError as error:
                 # A concurrent request with the same key won the race: answer with its result.
                 if idempotency is not None:
                     with self.uow_factory(actor) as uow:
                         replay = self._replay(uow, idempotency)
                         if replay is not None:
                             return replay
-                raise
+                # Otherwise a database constraint caught what the rules should have: say so.
+                raise Conflict(f"the database refused the change: {_first_line(error)}",
+                               constraint=_first_line(error)) from error
+            except DataError as error:
+                raise InvalidInput(f"the database refused a value: {_first_line(error)}"
+                                   ) from error
             except DBAPIError as error:
                 if not _retryable(error) or attempt == MAX_ATTEMPTS:
                     raise
@@ -122,6 +127,10 @@ class MessageBus:
             # that query changed tables flush first (see Lookups.autoflush).
             for event, policy in triggered:
                 policy(event, uow)
+
+
+def _first_line(error: DBAPIError) -> str:
+    return str(error.orig).strip().splitlines()[0] if error.orig else str(error)
 
 
 def _retryable(error: DBAPIError) -> bool:

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from o2c.domain import commands as c
-from o2c.domain.errors import InvalidInput
+from o2c.domain.errors import InvalidInput, NotFound
 from o2c.domain.events import Event
 from o2c.domain.inventory import StockLevel
 from o2c.domain.money import ZERO
@@ -24,8 +24,12 @@ def lock_stock(uow: UnitOfWork, warehouse_id: int, product_ids: set[int]
 
 
 def _level(uow: UnitOfWork, warehouse_id: int, product_id: int) -> StockLevel:
-    warehouse = uow.warehouses.get(warehouse_id)
-    product = uow.products.get(product_id)
+    warehouse = uow.warehouses.find(warehouse_id)
+    if warehouse is None:
+        raise NotFound("warehouse", warehouse_id, field="warehouse_id")
+    product = uow.products.find(product_id)
+    if product is None:
+        raise NotFound("product", product_id, field="product_id")
     if product.company_id != warehouse.company_id:
         raise InvalidInput(f"product {product.sku} belongs to another company than warehouse "
                            f"{warehouse.code}", field="product_id")
@@ -118,7 +122,7 @@ def on_stock_received(event: Event, uow: UnitOfWork) -> None:
     order_ids = uow.lookups.orders_with_backorder(level.warehouse_id, {level.product_id})
     if order_ids:
         orders = uow.orders.get_many(order_ids, for_update=True)
-        reserve_for_orders(uow, orders, uow.today())
+        reserve_for_orders(uow, orders, date.fromisoformat(event.data["on"]))
 
 
 def quantities_by_product(lines: list[tuple[int, Decimal]]) -> dict[int, Decimal]:

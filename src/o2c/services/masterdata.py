@@ -12,7 +12,7 @@ from o2c.adapters.identifiers import (
     normalise_vat_id,
 )
 from o2c.domain import commands as c
-from o2c.domain.catalog import Product, VatCategory
+from o2c.domain.catalog import Product, VatCategory, check_decimals
 from o2c.domain.errors import AlreadyExists, InvalidInput, NotFound
 from o2c.domain.inventory import Warehouse
 from o2c.domain.ledger import DEFAULT_CHART
@@ -70,8 +70,15 @@ def _check_terms(uow: UnitOfWork, code: str) -> None:
         raise NotFound("payment terms", code, field="payment_terms_code")
 
 
+def _company(uow: UnitOfWork, company_id: int) -> Company:
+    company = uow.companies.find(company_id)
+    if company is None:
+        raise NotFound("company", company_id, field="company_id")
+    return company
+
+
 def create_customer(cmd: c.CreateCustomer, uow: UnitOfWork) -> int:
-    company = uow.companies.get(cmd.company_id)
+    company = _company(uow, cmd.company_id)
     assert company.id is not None
     code = cmd.code or uow.lookups.next_customer_code(company.id)
     if uow.customers.find_by(company_id=company.id, code=code):
@@ -140,7 +147,7 @@ def update_customer(cmd: c.UpdateCustomer, uow: UnitOfWork) -> int:
 
 
 def create_product(cmd: c.CreateProduct, uow: UnitOfWork) -> int:
-    company = uow.companies.get(cmd.company_id)
+    company = _company(uow, cmd.company_id)
     if uow.products.find_by(company_id=cmd.company_id, sku=cmd.sku):
         raise AlreadyExists("product", cmd.sku, field="sku")
     for currency in cmd.prices:
@@ -178,7 +185,7 @@ def update_product(cmd: c.UpdateProduct, uow: UnitOfWork) -> int:
 
 
 def create_warehouse(cmd: c.CreateWarehouse, uow: UnitOfWork) -> int:
-    uow.companies.get(cmd.company_id)
+    _company(uow, cmd.company_id)
     if uow.warehouses.find_by(company_id=cmd.company_id, code=cmd.code):
         raise AlreadyExists("warehouse", cmd.code, field="code")
     warehouse = Warehouse(company_id=cmd.company_id, code=cmd.code, name=cmd.name,
@@ -203,6 +210,7 @@ def set_exchange_rate(cmd: c.SetExchangeRate, uow: UnitOfWork) -> int:
     check_currency(cmd.company_currency, "company_currency")
     if cmd.rate <= 0:
         raise InvalidInput("exchange rate must be positive", field="rate")
+    check_decimals(cmd.rate, 10, "rate")
     if cmd.currency == cmd.company_currency:
         raise InvalidInput("an exchange rate needs two different currencies", field="currency")
     return uow.lookups.set_exchange_rate(cmd.currency, cmd.company_currency, cmd.on, cmd.rate)

@@ -27,7 +27,9 @@ class ConfirmResult:
 
 
 def create_order(cmd: c.CreateOrder, uow: UnitOfWork) -> int:
-    customer = uow.customers.get(cmd.customer_id)
+    customer = uow.customers.find(cmd.customer_id)
+    if customer is None:
+        raise NotFound("customer", cmd.customer_id, field="customer_id")
     company = uow.companies.get(customer.company_id)
     assert company.id is not None and customer.id is not None
     if cmd.currency is not None and cmd.currency != customer.currency:

@@ -36,7 +36,9 @@ def book_allocation(uow: UnitOfWork, allocation: Allocation) -> Allocation:
 
 
 def record_payment(cmd: c.RecordPayment, uow: UnitOfWork) -> int:
-    customer = uow.customers.get(cmd.customer_id)
+    customer = uow.customers.find(cmd.customer_id)
+    if customer is None:
+        raise NotFound("customer", cmd.customer_id, field="customer_id")
     company = uow.companies.get(customer.company_id)
     if cmd.currency != customer.currency:
         raise CurrencyMismatch(customer.currency, cmd.currency, field="currency")

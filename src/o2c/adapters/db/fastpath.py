@@ -55,7 +55,7 @@ class _Prepared:
         expanding = self.expanding
         if not expanding:
             return self.sql, self._params(values, self.sql)
-        lengths = tuple(len(values[name]) for name in expanding)
+        lengths = tuple(len(values.get(name, self.binds[name].default)) for name in expanding)
         variant = self.variants.get(lengths)
         if variant is None:
             sql = self.sql
@@ -126,9 +126,11 @@ class Statement:
             return prepared
         compiled = self.statement.compile(dialect=dialect, column_keys=list(keys) or None)
         assert isinstance(compiled, SQLCompiler)
+        # bind_names holds each parameter once, under the name the SQL uses (compiled.binds
+        # also lists anonymous keys, e.g. for literal IN lists).
         binds = {name: _Bind(name, param.type._cached_bind_processor(dialect),
                              None if param.callable else param.value, bool(param.expanding))
-                 for name, param in compiled.binds.items()}
+                 for param, name in compiled.bind_names.items()}
         result_columns = getattr(compiled, "_result_columns", [])
         prepared = _Prepared(
             sql=compiled.string, dialect=dialect, positional=bool(compiled.positional),

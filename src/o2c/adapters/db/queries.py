@@ -73,12 +73,16 @@ def amount(value: Decimal | None, currency: str) -> Decimal | None:
         return None
     digits = MINOR_UNITS.get(currency, 2)
     shown = value.quantize(Decimal(1).scaleb(-digits))
-    return shown if shown == value else value.normalize()
+    return shown if shown == value else plain(value)
 
 
-def quantity(value: Decimal) -> Decimal:
+def plain(value: Decimal) -> Decimal:
+    """Without trailing zeros and never in exponent form: 120.00 -> 120, 0.034500 -> 0.0345."""
     normal = value.normalize()
     return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+
+
+quantity = plain
 
 
 def _page(conn: Connection, query: Select[Any], page: PageRequest,
@@ -202,7 +206,7 @@ def list_products(conn: Connection, filters: Filters = Filters(),
 
 def _product(row: Row) -> Row:
     return {"id": row["id"], "company_id": row["company_id"], "sku": row["sku"],
-            "name": row["name"], "unit": row["unit"], "unit_price": row["unit_price"].normalize(),
+            "name": row["name"], "unit": row["unit"], "unit_price": plain(row["unit_price"]),
             "currency": row["currency"], "vat_category": row["vat_category"],
             "prices": row["prices"], "active": row["active"]}
 
@@ -249,20 +253,20 @@ def list_stock(conn: Connection, filters: Filters = Filters(),
 def list_vat_rates(conn: Connection, page: PageRequest = PageRequest()) -> Page:
     r = t.vat_rates
     rows, total = _page(conn, select(r), page, [r.c.country, r.c.category, r.c.valid_from])
-    return Page([{**row, "rate": row["rate"].normalize()} for row in rows], total,
+    return Page([{**row, "rate": plain(row["rate"])} for row in rows], total,
                 page.limit, page.offset)
 
 
 def list_exchange_rates(conn: Connection, page: PageRequest = PageRequest()) -> Page:
     r = t.exchange_rates
     rows, total = _page(conn, select(r), page, [r.c.currency, r.c.rate_date.desc()])
-    return Page([{**row, "rate": row["rate"].normalize()} for row in rows], total,
+    return Page([{**row, "rate": plain(row["rate"])} for row in rows], total,
                 page.limit, page.offset)
 
 
 def list_payment_terms(conn: Connection, page: PageRequest = PageRequest()) -> Page:
     rows, total = _page(conn, select(t.payment_terms), page, [t.payment_terms.c.code])
-    return Page([{**row, "discount_percent": row["discount_percent"].normalize()}
+    return Page([{**row, "discount_percent": plain(row["discount_percent"])}
                  for row in rows], total, page.limit, page.offset)
 
 
@@ -327,7 +331,8 @@ def order_id_of(number_or_id: str) -> int:
     raise NotFound("order", number_or_id)
 
 
-def order(conn: Connection, order_id: int) -> Row:
+def order(conn: Connection, order_id: int, as_of: date | None = None) -> Row:
+    """`as_of` decides the payment status of the order's invoices (today when omitted)."""
     so = t.sales_orders
     row = conn.execute(_order_query().where(so.c.id == order_id)).mappings().first()
     if row is None:
@@ -340,10 +345,10 @@ def order(conn: Connection, order_id: int) -> Row:
         "id": line["id"], "line_no": line["line_no"], "product_id": line["product_id"],
         "sku": line["sku"], "description": line["description"],
         "quantity": quantity(line["quantity"]), "unit": line["unit"],
-        "unit_price": line["unit_price"].normalize(),
-        "discount_percent": line["discount_percent"].normalize(),
+        "unit_price": plain(line["unit_price"]),
+        "discount_percent": plain(line["discount_percent"]),
         "net_amount": amount(line["net_amount"], cur), "vat_code": line["vat_code"],
-        "vat_rate": line["vat_rate"].normalize(),
+        "vat_rate": plain(line["vat_rate"]),
         "reserved_qty": quantity(line["reserved_qty"]),
         "shipped_qty": quantity(line["shipped_qty"]),
         "invoiced_qty": quantity(line["invoiced_qty"]),
@@ -352,7 +357,7 @@ def order(conn: Connection, order_id: int) -> Row:
     result["shipments"] = list_shipments(conn, Filters(extra={"order_id": order_id}),
                                          PageRequest(limit=MAX_LIMIT)).items
     result["invoices"] = list_invoices(conn, Filters(extra={"order_id": order_id}),
-                                       PageRequest(limit=MAX_LIMIT)).items
+                                       PageRequest(limit=MAX_LIMIT), as_of).items
     return result
 
 
@@ -514,14 +519,14 @@ def invoice(conn: Connection, invoice_id: int, as_of: date | None = None) -> Row
     result = _invoice(dict(row), as_of)
     cur = result["currency"]
     result.update({
-        "company_currency": row["company_currency"], "fx_rate": row["fx_rate"].normalize(),
+        "company_currency": row["company_currency"], "fx_rate": plain(row["fx_rate"]),
         "delivery_date": row["delivery_date"], "order_reference": row["order_reference"],
         "buyer_reference": row["buyer_reference"], "reason": row["reason"],
         "seller": row["seller"], "buyer": row["buyer"],
         "payment_means_code": row["payment_means_code"], "payee_iban": row["payee_iban"],
         "payment_terms": row["payment_terms_text"],
         "early_payment_discount": None if not row["discount_percent"] else {
-            "percent": row["discount_percent"].normalize(), "until": row["discount_until"],
+            "percent": plain(row["discount_percent"]), "until": row["discount_until"],
             "amount": amount(row["discount_amount"], cur)},
         "tax_amount_company": amount(row["tax_amount_company"], row["company_currency"]),
         "gross_amount_company": amount(row["gross_amount_company"], row["company_currency"]),
@@ -535,15 +540,15 @@ def invoice(conn: Connection, invoice_id: int, as_of: date | None = None) -> Row
         "corrects_line_id": line["corrects_line_id"], "product_id": line["product_id"],
         "sku": line["sku"], "description": line["description"],
         "quantity": quantity(line["quantity"]), "unit": line["unit"],
-        "unit_price": line["unit_price"].normalize(),
-        "discount_percent": line["discount_percent"].normalize(),
+        "unit_price": plain(line["unit_price"]),
+        "discount_percent": plain(line["discount_percent"]),
         "net_amount": amount(line["net_amount"], cur), "vat_code": line["vat_code"],
-        "vat_rate": line["vat_rate"].normalize(), "exemption_reason": line["exemption_reason"],
+        "vat_rate": plain(line["vat_rate"]), "exemption_reason": line["exemption_reason"],
     } for line in lines]
     taxes = conn.execute(select(t.invoice_taxes).where(t.invoice_taxes.c.invoice_id == invoice_id)
                          .order_by(t.invoice_taxes.c.id)).mappings().all()
     result["taxes"] = [{
-        "vat_code": x["vat_code"], "vat_rate": x["vat_rate"].normalize(),
+        "vat_code": x["vat_code"], "vat_rate": plain(x["vat_rate"]),
         "taxable_amount": amount(x["taxable_amount"], cur),
         "tax_amount": amount(x["tax_amount"], cur),
         "tax_amount_company": amount(x["tax_amount_company"], row["company_currency"]),
@@ -578,7 +583,7 @@ def _payment(row: Row) -> Row:
         "received_on": row["received_on"], "method": row["method"],
         "reference": row["reference"], "payer_name": row["payer_name"],
         "payer_iban": row["payer_iban"], "state": row["state"],
-        "fx_rate": row["fx_rate"].normalize(),
+        "fx_rate": plain(row["fx_rate"]),
     }
 
 
@@ -632,13 +637,17 @@ def list_allocations(conn: Connection, filters: Filters = Filters(),
     if filters.extra.get("active"):
         query = query.where(a.c.reversed_on.is_(None))
     rows, total = _page(conn, query, page, [a.c.id])
-    return Page([{
+    return Page([_allocation(r) for r in rows], total, page.limit, page.offset)
+
+
+def _allocation(r: Row) -> Row:
+    return {
         "id": r["id"], "invoice_id": r["invoice_id"], "invoice_number": r["invoice_number"],
         "source_kind": r["source_kind"], "payment_id": r["payment_id"],
         "credit_note_id": r["credit_note_id"], "source_number": r["source_number"],
         "currency": r["currency"], "amount": amount(r["amount"], r["currency"]),
         "allocated_on": r["allocated_on"], "reversed_on": r["reversed_on"],
-    } for r in rows], total, page.limit, page.offset)
+    }
 
 
 # -- events and ledger --------------------------------------------------------------------------
@@ -698,10 +707,10 @@ def list_journal_entries(conn: Connection, filters: Filters = Filters(),
         for line in conn.execute(select(jl).where(jl.c.entry_id.in_(ids))
                                  .order_by(jl.c.entry_id, jl.c.id)).mappings():
             lines[line["entry_id"]].append({
-                "account": line["account"], "debit": line["debit"].normalize(),
-                "credit": line["credit"].normalize(), "customer_id": line["customer_id"],
+                "account": line["account"], "debit": plain(line["debit"]),
+                "credit": plain(line["credit"]), "customer_id": line["customer_id"],
                 "currency": line["currency"],
-                "amount_currency": line["amount_currency"].normalize()})
+                "amount_currency": plain(line["amount_currency"])})
     return Page([{**{k: r[k] for k in ("id", "company_id", "entry_date", "source_type",
                                        "source_id", "memo", "reverses_entry_id")},
                   "lines": lines[r["id"]]} for r in rows], total, page.limit, page.offset)
@@ -747,3 +756,79 @@ def ledger_figures(conn: Connection) -> dict[int, LedgerFigures]:
             unapplied_credit=unapplied.get(cid, zero)
             + residuals.get((cid, OpenItemKind.CREDIT_NOTE.value), zero))
     return figures
+
+
+# -- single rows (what the API returns after a command) ----------------------------------------
+
+
+def warehouse(conn: Connection, warehouse_id: int) -> Row:
+    row = conn.execute(select(t.warehouses).where(t.warehouses.c.id == warehouse_id)
+                       ).mappings().first()
+    if row is None:
+        raise NotFound("warehouse", warehouse_id)
+    return {k: row[k] for k in ("id", "company_id", "code", "name", "address")}
+
+
+def payment_terms(conn: Connection, code: str) -> Row:
+    row = conn.execute(select(t.payment_terms).where(t.payment_terms.c.code == code)
+                       ).mappings().first()
+    if row is None:
+        raise NotFound("payment terms", code)
+    return {**row, "discount_percent": plain(row["discount_percent"])}
+
+
+def vat_rate(conn: Connection, rate_id: int) -> Row:
+    row = conn.execute(select(t.vat_rates).where(t.vat_rates.c.id == rate_id)).mappings().first()
+    if row is None:
+        raise NotFound("VAT rate", rate_id)
+    return {**row, "rate": plain(row["rate"])}
+
+
+def exchange_rate(conn: Connection, rate_id: int) -> Row:
+    row = conn.execute(select(t.exchange_rates).where(t.exchange_rates.c.id == rate_id)
+                       ).mappings().first()
+    if row is None:
+        raise NotFound("exchange rate", rate_id)
+    return {**row, "rate": plain(row["rate"])}
+
+
+def stock_level(conn: Connection, level_id: int) -> Row:
+    s = t.stock_levels
+    row = conn.execute(select(s.c.product_id, s.c.warehouse_id).where(s.c.id == level_id)
+                       ).mappings().first()
+    if row is None:
+        raise NotFound("stock level", level_id)
+    return list_stock(conn, Filters(extra=dict(row))).items[0]
+
+
+def allocation(conn: Connection, allocation_id: int) -> Row:
+    row = conn.execute(select(t.allocations).where(t.allocations.c.id == allocation_id)
+                       ).mappings().first()
+    if row is None:
+        raise NotFound("allocation", allocation_id)
+    return _allocation(dict(row))
+
+
+_EVENT_SUBJECTS = {
+    "company": t.companies, "customer": t.customers, "product": t.products,
+    "warehouse": t.warehouses, "stock": t.stock_levels, "order": t.sales_orders,
+    "shipment": t.shipments, "invoice": t.invoices, "payment": t.payments,
+    "allocation": t.allocations, "open_item": t.open_items,
+}
+
+
+def object_exists(conn: Connection, object_type: str, object_id: int) -> bool:
+    """Whether the object an event log is asked for exists (object types as in the log)."""
+    table = _EVENT_SUBJECTS.get(object_type)
+    if table is None:
+        raise InvalidInput(f"object_type must be one of {sorted(_EVENT_SUBJECTS)}",
+                           field="object_type")
+    return conn.execute(select(table.c.id).where(table.c.id == object_id)).first() is not None
+
+
+def shipment_invoices(conn: Connection, shipment_id: int, as_of: date) -> list[Row]:
+    """The invoices posted because this shipment went out."""
+    inv = t.invoices
+    rows = conn.execute(_invoice_query(as_of).where(inv.c.shipment_id == shipment_id)
+                        .order_by(inv.c.id)).mappings().all()
+    return [_invoice(dict(r), as_of) for r in rows]

@@ -1,0 +1,88 @@
+"""The REST API: FastAPI with sync endpoints under /api/v1, OpenAPI at /docs.
+
+    uvicorn --factory o2c.api.app:create_app
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+import o2c
+from o2c.api import errors
+from o2c.api.errors import PROBLEM_JSON
+from o2c.api.routes import (
+    PREFIX,
+    catalog,
+    events,
+    invoices,
+    ledger,
+    masterdata,
+    orders,
+    payments,
+    shipments,
+)
+from o2c.bootstrap import App, bootstrap
+
+DESCRIPTION = """
+Order-to-Cash: orders, credit, stock, shipping, invoicing, receivables and ledger.
+
+* **Exact numbers.** Amounts, quantities, prices and rates are decimals: send them as JSON
+  strings (`"12.50"`) or numbers (read as decimals, never floats); responses carry them as
+  strings.
+* **Idempotency.** Every POST accepts an `Idempotency-Key` header. The same key with the same
+  body returns the stored response (header `Idempotent-Replayed: true`) without writing
+  anything; the same key with another body is a 409.
+* **Errors** are RFC 9457 `application/problem+json` with a `code` naming the condition.
+  404: something referred to does not exist; 409: an illegal state transition, a concurrent
+  change, a duplicate or a reused key; 422: invalid input or a business rule, with
+  `errors: [{field, message}]` (`field` like `lines[0].quantity`). A rejected request writes
+  nothing.
+* **Lists** are paginated (`limit` 1-500, default 50; `offset`) and return
+  `{items, total, limit, offset}`.
+"""
+
+
+def operation_id(route: APIRoute) -> str:
+    """Operation ids are the route names (create_order, confirm_order...)."""
+    return route.name
+
+
+def create_app(app: App | None = None) -> FastAPI:
+    """The API wired to `app` (bootstrapped from the environment when None)."""
+    app = app or bootstrap()
+    api = FastAPI(title="o2c", version=o2c.__version__, description=DESCRIPTION,
+                  docs_url="/docs", openapi_url="/openapi.json",
+                  generate_unique_id_function=operation_id)
+    api.state.o2c = app
+    errors.install(api)
+    for module_router in (masterdata.companies, masterdata.terms, masterdata.customers,
+                          catalog.products, catalog.warehouses, catalog.stock, catalog.rates,
+                          orders.orders, shipments.shipments, invoices.invoices,
+                          payments.payments, payments.allocations, events.events,
+                          ledger.ledger):
+        api.include_router(module_router, prefix=PREFIX)
+    _problems_only_as_problem_json(api)
+    return api
+
+
+def _problems_only_as_problem_json(api: FastAPI) -> None:
+    """Error responses are documented as application/problem+json only (FastAPI would add
+    application/json for the Problem model too)."""
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            schema = generate()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    for status, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if status.startswith(("4", "5")) and PROBLEM_JSON in content:
+                            content.pop("application/json", None)
+            api.openapi_schema = schema
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,337 @@
+"""Companies, customers, payment terms, products, warehouses, stock, VAT and exchange rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from o2c.api.schemas.common import (
+    Address,
+    Amount,
+    Dec,
+    Input,
+    Model,
+    Percent,
+    Quantity,
+    Rate,
+    UnitPrice,
+)
+from o2c.domain import commands as c
+from o2c.domain.catalog import VatCategory
+
+Country = Annotated[str, Field(min_length=2, max_length=2, examples=["IT"],
+                               description="ISO 3166-1 alpha-2")]
+Currency = Annotated[str, Field(min_length=3, max_length=3, examples=["EUR"],
+                                description="ISO 4217")]
+
+# -- companies ----------------------------------------------------------------------------------
+
+
+class CompanyIn(Input):
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    country: Country
+    currency: Currency
+    vat_id: str = Field("", max_length=32)
+    iban: str = Field("", max_length=42)
+    bic: str = Field("", max_length=11)
+    address: Address = Field(default_factory=dict)
+    email: str = Field("", max_length=200)
+    tax_rounding: str = Field("per_breakdown", description="per_breakdown | per_line")
+    rounding_mode: str = Field("half_up", description="half_up | half_even")
+    overdue_hold_days: int = 30
+
+    def command(self) -> c.CreateCompany:
+        return c.CreateCompany(**self.model_dump())
+
+
+class CompanyOut(Model):
+    id: int
+    code: str
+    name: str
+    country: str
+    currency: str
+    vat_id: str
+    iban: str
+    bic: str
+    address: Address
+    email: str
+    tax_rounding: str
+    rounding_mode: str
+    overdue_hold_days: int
+
+
+# -- payment terms ------------------------------------------------------------------------------
+
+
+class TermLineIn(Input):
+    percent: Percent
+    days: int = Field(ge=0)
+    end_of_month: bool = False
+
+
+class PaymentTermsIn(Input):
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    lines: list[TermLineIn] = Field(min_length=1)
+    discount_percent: Percent = Decimal(0)
+    discount_days: int = Field(0, ge=0)
+
+    def command(self) -> c.CreatePaymentTerms:
+        return c.CreatePaymentTerms(
+            self.code, self.name,
+            tuple((line.percent, line.days, line.end_of_month) for line in self.lines),
+            discount_percent=self.discount_percent, discount_days=self.discount_days)
+
+
+class TermLineOut(Model):
+    percent: Dec
+    days: int
+    end_of_month: bool
+
+
+class PaymentTermsOut(Model):
+    id: int
+    code: str
+    name: str
+    lines: list[TermLineOut]
+    discount_percent: Dec
+    discount_days: int
+
+
+# -- customers ----------------------------------------------------------------------------------
+
+
+class CustomerIn(Input):
+    company_id: int
+    name: str = Field(min_length=1, max_length=200)
+    country: Country
+    currency: str | None = Field(None, min_length=3, max_length=3,
+                                 description="the company's currency when omitted")
+    code: str | None = Field(None, max_length=32, description="generated when omitted")
+    language: str = Field("en", max_length=5)
+    vat_id: str = Field("", max_length=32)
+    tax_code: str = Field("", max_length=32)
+    email: str = Field("", max_length=200)
+    billing_address: Address = Field(default_factory=dict)
+    shipping_address: Address | None = None
+    payment_terms_code: str = Field("NET30", max_length=32)
+    credit_limit: Amount | None = Field(None, description="null: no limit; 0: every order "
+                                                          "needs a credit manager")
+    credit_blocked: bool = False
+    overdue_hold_days: int | None = None
+    invoice_policy: str = Field("on_shipment", description="on_shipment | on_order")
+    buyer_reference: str = Field("", max_length=100)
+
+    def command(self) -> c.CreateCustomer:
+        return c.CreateCustomer(**self.model_dump())
+
+
+class CustomerPatch(Input):
+    """Only the fields sent change; `credit_limit: null` removes the limit."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    language: str | None = Field(None, max_length=5)
+    vat_id: str | None = Field(None, max_length=32)
+    tax_code: str | None = Field(None, max_length=32)
+    email: str | None = Field(None, max_length=200)
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    payment_terms_code: str | None = Field(None, max_length=32)
+    credit_limit: Amount | None = None
+    credit_blocked: bool | None = None
+    overdue_hold_days: int | None = None
+    invoice_policy: str | None = None
+    buyer_reference: str | None = Field(None, max_length=100)
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class CustomerOut(Model):
+    id: int
+    company_id: int
+    code: str
+    name: str
+    country: str
+    currency: str
+    language: str
+    vat_id: str
+    tax_code: str
+    email: str
+    billing_address: Address
+    shipping_address: Address
+    payment_terms_code: str
+    credit_limit: Dec | None
+    credit_blocked: bool
+    overdue_hold_days: int | None
+    invoice_policy: str
+    buyer_reference: str
+
+
+class CreditPositionOut(Model):
+    currency: str
+    credit_limit: Dec | None
+    open_receivables: Dec
+    unapplied_credit: Dec
+    uninvoiced_orders: Dec
+    exposure: Dec = Field(description="open receivables - unapplied credit + uninvoiced orders")
+    available: Dec | None = Field(description="credit limit - exposure; null without a limit")
+    blocked: bool
+    oldest_due_date: dt.date | None
+    days_overdue: int
+
+
+class CustomerDetailOut(CustomerOut):
+    credit: CreditPositionOut
+
+
+# -- products, warehouses, stock ----------------------------------------------------------------
+
+
+class ProductIn(Input):
+    company_id: int
+    sku: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    unit_price: UnitPrice = Field(description="in the company's currency")
+    unit: str = Field("C62", max_length=8, description="UN/ECE Rec 20 unit code")
+    vat_category: VatCategory = VatCategory.STANDARD
+    prices: dict[str, UnitPrice] = Field(default_factory=dict,
+                                         description="prices in other currencies")
+
+    def command(self) -> c.CreateProduct:
+        return c.CreateProduct(self.company_id, self.sku, self.name, self.unit_price,
+                               unit=self.unit, vat_category=self.vat_category.value,
+                               prices=dict(self.prices))
+
+
+class ProductPatch(Input):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    unit: str | None = Field(None, max_length=8)
+    unit_price: UnitPrice | None = None
+    vat_category: VatCategory | None = None
+    prices: dict[str, UnitPrice] | None = None
+    active: bool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        changes = self.model_dump(exclude_unset=True)
+        if isinstance(changes.get("vat_category"), VatCategory):
+            changes["vat_category"] = changes["vat_category"].value
+        return changes
+
+
+class StockOut(Model):
+    id: int
+    product_id: int
+    warehouse_id: int
+    sku: str
+    name: str
+    warehouse: str = Field(description="warehouse code")
+    on_hand: Dec
+    reserved: Dec
+    available: Dec
+
+
+class ProductOut(Model):
+    id: int
+    company_id: int
+    sku: str
+    name: str
+    unit: str
+    unit_price: Dec
+    currency: str
+    vat_category: str
+    prices: dict[str, Dec]
+    active: bool
+
+
+class ProductDetailOut(ProductOut):
+    stock: list[StockOut]
+
+
+class WarehouseIn(Input):
+    company_id: int
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    address: Address = Field(default_factory=dict)
+
+    def command(self) -> c.CreateWarehouse:
+        return c.CreateWarehouse(**self.model_dump())
+
+
+class WarehouseOut(Model):
+    id: int
+    company_id: int
+    code: str
+    name: str
+    address: Address
+
+
+class ReceiveStockIn(Input):
+    warehouse_id: int
+    product_id: int
+    quantity: Quantity
+    reference: str = Field("", max_length=200)
+    on: dt.date | None = Field(None, description="today when omitted")
+
+    def command(self) -> c.ReceiveStock:
+        return c.ReceiveStock(**self.model_dump())
+
+
+class AdjustStockIn(Input):
+    """Give `delta` (+/-) or the `counted` quantity after a stock count."""
+
+    warehouse_id: int
+    product_id: int
+    reason: str = Field(min_length=1, max_length=200)
+    delta: Quantity | None = None
+    counted: Quantity | None = None
+    on: dt.date | None = None
+
+    def command(self) -> c.AdjustStock:
+        return c.AdjustStock(**self.model_dump())
+
+
+# -- VAT and exchange rates ---------------------------------------------------------------------
+
+
+class VatRateIn(Input):
+    country: Country
+    category: VatCategory
+    rate: Percent = Field(description="percent, e.g. 22")
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+
+    def command(self) -> c.SetVatRate:
+        return c.SetVatRate(self.country, self.category.value, self.rate, self.valid_from,
+                            self.valid_to)
+
+
+class VatRateOut(Model):
+    id: int
+    country: str
+    category: str
+    rate: Dec
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+class ExchangeRateIn(Input):
+    currency: Currency
+    company_currency: Currency
+    rate: Rate = Field(description="company-currency units per unit of `currency`")
+    on: dt.date
+
+    def command(self) -> c.SetExchangeRate:
+        return c.SetExchangeRate(**self.model_dump())
+
+
+class ExchangeRateOut(Model):
+    id: int
+    currency: str
+    company_currency: str
+    rate_date: dt.date
+    rate: Dec
