@@ -32,6 +32,8 @@ class VatCategory(StrEnum):
 
 
 def decimals_of(value: Decimal) -> int:
+    if not isinstance(value, Decimal):  # a float would carry binary noise: refuse it
+        raise TypeError(f"expected a Decimal, got {type(value).__name__} {value!r}")
     exponent = value.normalize().as_tuple().exponent
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 

@@ -98,13 +98,18 @@ class PaymentTerms:
         for line in self.lines:
             text = f"{line.days} days" + (" end of month" if line.end_of_month else "")
             if len(self.lines) > 1:
-                text = f"{line.percent.normalize()}% at {text}"
+                text = f"{_percent(line.percent)}% at {text}"
             parts.append(text)
         text = "Net " + ", ".join(parts) if len(self.lines) == 1 else ", ".join(parts)
         if self.discount_percent:
-            text += (f"; {self.discount_percent.normalize()}% discount if paid within "
+            text += (f"; {_percent(self.discount_percent)}% discount if paid within "
                      f"{self.discount_days} days")
         return text
+
+
+def _percent(value: Decimal) -> str:
+    """50, 2.5 or 33.3333: without trailing zeros and never in exponent form (not 5E+1)."""
+    return format(value.normalize(), "f")
 
 
 def net_days(days: int) -> PaymentTerms:

@@ -49,7 +49,8 @@ def post_invoice(uow: UnitOfWork, invoice: Invoice, company: Company,
     sequence = uow.lookups.next_number(company.id, invoice.kind.series, year)
     invoice.post(f"{invoice.kind.series}-{year}-{sequence:05d}", terms, company.rounding)
     uow.invoices.add(invoice)
-    uow.ledger.post(invoice_entry(invoice))
+    if invoice.gross_amount_company:  # a zero invoice (free goods) moves no money to book
+        uow.ledger.post(invoice_entry(invoice))
     assert invoice.id is not None
     uow.open_items.add(OpenItem.for_document(
         invoice_id=invoice.id,

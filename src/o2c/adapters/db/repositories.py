@@ -723,9 +723,14 @@ class Lookups:
             "source_type": source_type, "source_id": source_id})
 
     def next_customer_code(self, company_id: int) -> str:
-        count = self.conn.execute(select(func.count()).select_from(t.customers)
-                                  .where(t.customers.c.company_id == company_id)).scalar_one()
-        return f"C-{count + 1:05d}"
+        """One past the highest generated code (C-00042 -> C-00043), whatever codes were
+        given by hand in between."""
+        c = t.customers
+        highest = self.conn.execute(
+            select(func.max(c.c.code)).where(c.c.company_id == company_id,
+                                             c.c.code.like("C-_____"))).scalar()
+        number = int(highest[2:]) if highest and highest[2:].isdigit() else 0
+        return f"C-{number + 1:05d}"
 
     def ensure_chart(self, company_id: int, chart: tuple[tuple[str, str, Any], ...]) -> None:
         self.conn.execute(insert(t.accounts), [
