@@ -193,6 +193,7 @@ class SalesOrder(Aggregate):
 
     def cancel(self, reason: str) -> dict[int, Decimal]:
         """Cancel before anything shipped; returns the reservations to release per line id."""
+        move(ORDER_TRANSITIONS, self.state, "cancel", "order", self.label)  # state first
         if any(line.shipped_qty for line in self.lines):
             raise OrderAlreadyShipped(
                 f"cannot cancel order {self.label}: it is partially shipped", order=self.label)

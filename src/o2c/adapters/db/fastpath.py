@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -145,12 +146,7 @@ class Statement:
         values = values or {}
         prepared = self._prepare(conn.dialect, values)
         sql, params = prepared.render(values)
-        cursor = _cursor(conn)
-        try:
-            cursor.execute(sql, params)
-            return prepared.rows(cursor)
-        finally:
-            cursor.close()
+        return _execute(conn, sql, params, lambda cursor: prepared.rows(cursor))
 
     def first(self, conn: Connection, values: Mapping[str, Any] | None = None
               ) -> dict[str, Any] | None:
@@ -168,12 +164,7 @@ class Statement:
         """Execute once; returns the number of rows affected."""
         prepared = self._prepare(conn.dialect, values)
         sql, params = prepared.render(values)
-        cursor = _cursor(conn)
-        try:
-            cursor.execute(sql, params)
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
+        return _execute(conn, sql, params, lambda cursor: int(cursor.rowcount))
 
     def run_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
         """Execute for each row (no expanding lists); returns the rows affected in all."""
@@ -181,12 +172,32 @@ class Statement:
         if not rows:
             return 0
         prepared = self._prepare(conn.dialect, rows[0])
-        cursor = _cursor(conn)
-        try:
-            cursor.executemany(prepared.sql, [prepared._params(r, prepared.sql) for r in rows])
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
+        params = [prepared._params(r, prepared.sql) for r in rows]
+        return _execute(conn, prepared.sql, params, lambda cursor: int(cursor.rowcount),
+                        many=True)
+
+
+T = TypeVar("T")
+
+
+def _execute(conn: Connection, sql: str, params: Any, result: Callable[[Any], T],
+             many: bool = False) -> T:
+    """Run on the DBAPI cursor; driver errors come out as SQLAlchemy's DBAPIError family
+    (IntegrityError, DataError, OperationalError...), exactly as Connection.execute raises
+    them, so callers (the bus: retries, Conflict/InvalidInput) see one kind of error."""
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    cursor = _cursor(conn)
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+        return result(cursor)
+    except dbapi_error as error:
+        raise DBAPIError.instance(sql, params, error, dbapi_error,
+                                  dialect=conn.dialect) from error
+    finally:
+        cursor.close()
 
 
 def _cursor(conn: Connection) -> Any:

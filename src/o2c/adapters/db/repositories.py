@@ -449,10 +449,7 @@ _INSERT_LINES = Statement(insert(t.journal_lines))
 _INSERT_EVENTS = Statement(insert(t.event_log))
 _INSERT_MOVES = Statement(insert(t.stock_moves))
 _seq = t.number_sequences
-_NEXT_NUMBER = Statement(update(_seq).where(_seq.c.company_id == _bp("b_company"),
-                                   _seq.c.series == _bp("b_series"), _seq.c.year == _bp("b_year"))
-                .values(last_value=_seq.c.last_value + 1).returning(_seq.c.last_value))
-_FIRST_NUMBER = Statement(insert(_seq))
+_NEXT_NUMBER: dict[str, Statement] = {}  # per dialect: an upsert
 _vr = t.vat_rates
 _VAT_RATES = Statement(select(_vr).where(
     _vr.c.country.in_(_ids("countries")), _vr.c.valid_from <= _bp("on"),
@@ -591,15 +588,22 @@ class Lookups:
         self.autoflush = autoflush
 
     def next_number(self, company_id: int, series: str, year: int) -> int:
-        """Gapless: the counter row is locked until the transaction ends, and a rolled-back
-        transaction gives its number back."""
-        value = _NEXT_NUMBER.scalar(self.conn, {"b_company": company_id, "b_series": series,
-                                                "b_year": year})
-        if value is None:
-            _FIRST_NUMBER.run(self.conn, {"company_id": company_id, "series": series,
-                                          "year": year, "last_value": 1})
-            value = 1
-        return int(value)
+        """Gapless: one upsert takes the next value and locks the counter row until the
+        transaction ends; a rolled-back transaction gives its number back. The first number
+        of a year creates the row, and two transactions doing so at once cannot collide."""
+        statement = _NEXT_NUMBER.get(self.conn.dialect.name)
+        if statement is None:
+            from sqlalchemy.dialects import postgresql, sqlite
+
+            upsert = (postgresql.insert if self.conn.dialect.name == "postgresql"
+                      else sqlite.insert)(_seq)
+            statement = _NEXT_NUMBER[self.conn.dialect.name] = Statement(
+                upsert.on_conflict_do_update(
+                    index_elements=["company_id", "series", "year"],
+                    set_={"last_value": _seq.c.last_value + 1})
+                .returning(_seq.c.last_value))
+        return int(statement.scalar(self.conn, {"company_id": company_id, "series": series,
+                                                "year": year, "last_value": 1}))
 
     def vat_rates(self, countries: set[str], on: date) -> list[VatRate]:
         rows = _VAT_RATES.all(self.conn, {"countries": sorted(countries), "on": on})

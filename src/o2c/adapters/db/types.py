@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, Dialect, Numeric
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from o2c.domain.errors import InvalidInput
+
 
 class ExactDecimal(TypeDecorator[Decimal]):
     """A Decimal with a fixed number of decimals: NUMERIC on PostgreSQL, a scaled integer on
@@ -42,7 +44,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
         if exact != value:
             raise ValueError(f"{value} has more than {self.scale} decimals for this column")
         if dialect.name == "sqlite":
-            return int(exact.scaleb(self.scale))
+            return _in_range(int(exact.scaleb(self.scale)), value)
         return exact
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
@@ -64,7 +66,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
             if type(value) is Decimal:
                 scaled = value.scaleb(scale)
                 integer = int(scaled)
-                if integer == scaled:
+                if integer == scaled and -_INT64 <= integer <= _INT64:
                     return integer
             return check(value, dialect)  # None, ints, or a clear error
 
@@ -86,6 +88,17 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
     def __repr__(self) -> str:  # how Alembic writes the type into a migration
         return f"ExactDecimal({self.scale}, precision={self.precision})"
+
+
+_INT64 = 2**63 - 1
+
+
+def _in_range(scaled: int, value: Decimal) -> int:
+    # SQLite integers are 64-bit: with 4 decimals that is about 9.2e14, far beyond any real
+    # amount, but a typo must be refused clearly rather than overflow in the driver.
+    if not -_INT64 <= scaled <= _INT64:
+        raise InvalidInput(f"{value} is too large to store")
+    return scaled
 
 
 class UtcDateTime(TypeDecorator[datetime]):
