@@ -163,9 +163,7 @@ def on_credit_note_posted(event: Event, uow: UnitOfWork) -> None:
     note = uow.invoices.get(event.object_id)
     if note.corrects_invoice_id is None:
         return
-    ids = uow.lookups.open_item_ids({note.id or 0, note.corrects_invoice_id})
-    items = {item.invoice_id: item for item in
-             uow.open_items.get_many(ids.values(), for_update=True)}
+    items = uow.open_items.lock_for_invoices([event.object_id, note.corrects_invoice_id])
     credit, target = items[event.object_id], items[note.corrects_invoice_id]
     amount = min(credit.residual, target.residual)
     if amount > 0:

@@ -79,9 +79,7 @@ def _allocate(uow: UnitOfWork, payment: Payment, requests: tuple[c.AllocationInp
     if on < payment.received_on:
         raise RuleViolation("a payment cannot be allocated before it was received", field="on")
     if auto:
-        ids = uow.lookups.open_invoice_ids(payment.customer_id, payment.currency)
-        items = uow.open_items.get_many(ids, for_update=True)
-        items.sort(key=lambda i: (i.due_date, i.issue_date, i.invoice_id))
+        items = uow.open_items.lock_open_invoices(payment.customer_id, payment.currency)
         plan = []
         left = payment.unapplied
         for item in items:
@@ -97,9 +95,7 @@ def _allocate(uow: UnitOfWork, payment: Payment, requests: tuple[c.AllocationInp
                 raise InvalidInput(f"invoice {request.invoice_id} is listed twice",
                                    field=f"allocations[{i}].invoice_id")
             seen.add(request.invoice_id)
-        item_ids = uow.lookups.open_item_ids(seen)
-        by_invoice = {item.invoice_id: item
-                      for item in uow.open_items.get_many(item_ids.values(), for_update=True)}
+        by_invoice = uow.open_items.lock_for_invoices(seen)
         plan = []
         for i, request in enumerate(requests):
             found = by_invoice.get(request.invoice_id)
@@ -124,10 +120,10 @@ def _allocate(uow: UnitOfWork, payment: Payment, requests: tuple[c.AllocationInp
 
 
 def _open_item_of(uow: UnitOfWork, invoice_id: int, field: str) -> OpenItem:
-    ids = uow.lookups.open_item_ids({invoice_id})
-    if invoice_id not in ids:
+    item = uow.open_items.lock_for_invoices([invoice_id]).get(invoice_id)
+    if item is None:
         raise NotFound("invoice", invoice_id, field=field)
-    return uow.open_items.get(ids[invoice_id], for_update=True)
+    return item
 
 
 def apply_credit_note(cmd: c.ApplyCreditNote, uow: UnitOfWork) -> int:

@@ -28,6 +28,7 @@ from o2c.adapters.db.repositories import (
     EventStore,
     Ledger,
     Lookups,
+    OpenItemRepository,
     Outbox,
     StockRepository,
 )
@@ -38,7 +39,6 @@ from o2c.domain.invoicing import Invoice
 from o2c.domain.orders import SalesOrder
 from o2c.domain.parties import Company, Customer
 from o2c.domain.payments import Allocation, Payment
-from o2c.domain.receivables import OpenItem
 from o2c.domain.shipping import Shipment
 
 Clock = Callable[[], datetime]
@@ -49,7 +49,7 @@ _REPOSITORIES: dict[str, tuple[type[Repository[Any]], Mapping[Any]]] = {
     "products": (Repository, PRODUCTS), "warehouses": (Repository, WAREHOUSES),
     "stock": (StockRepository, STOCK), "orders": (Repository, ORDERS),
     "shipments": (Repository, SHIPMENTS), "invoices": (Repository, INVOICES),
-    "open_items": (Repository, OPEN_ITEMS), "payments": (Repository, PAYMENTS),
+    "open_items": (OpenItemRepository, OPEN_ITEMS), "payments": (Repository, PAYMENTS),
     "allocations": (Repository, ALLOCATIONS),
 }
 
@@ -67,7 +67,7 @@ class UnitOfWork:
     orders: Repository[SalesOrder]
     shipments: Repository[Shipment]
     invoices: Repository[Invoice]
-    open_items: Repository[OpenItem]
+    open_items: OpenItemRepository
     payments: Repository[Payment]
     allocations: Repository[Allocation]
     ledger: Ledger

@@ -203,3 +203,12 @@ def _execute(conn: Connection, sql: str, params: Any, result: Callable[[Any], T]
 def _cursor(conn: Connection) -> Any:
     # The DBAPI connection SQLAlchemy holds for this Connection, inside its transaction.
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def last_insert_rowid(conn: Connection) -> int:
+    """SQLite: the rowid of the last row this connection inserted."""
+    cursor = _cursor(conn)
+    try:
+        return int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
+    finally:
+        cursor.close()

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import RowMapping
 
-from o2c.adapters.db.fastpath import Statement
+from o2c.adapters.db.fastpath import Statement, last_insert_rowid
 from o2c.domain.aggregate import Aggregate, document_number
 from o2c.domain.errors import ConcurrentModification, DocumentPosted, NotFound
 
@@ -99,12 +99,6 @@ def _delete_ids(table: Table) -> Statement:
     return Statement(delete(table).where(table.c.id.in_(bindparam("ids", expanding=True))))
 
 
-def _new_child_ids(child: Child) -> Statement:
-    return Statement(select(child.table.c.id).where(
-        child.table.c[child.parent_key] == bindparam("parent_id"),
-        child.table.c.id.not_in(bindparam("known", expanding=True))).order_by(child.table.c.id))
-
-
 class Repository(Generic[A]):
     def __init__(self, conn: Connection, mapping: Mapping[A], now: datetime) -> None:
         self.conn = conn
@@ -174,6 +168,7 @@ class Repository(Generic[A]):
             return []
         fresh = [row["id"] for row in rows if row["id"] not in self._identity]
         children: dict[str, dict[int, list[Any]]] = {}
+        raw: dict[str, dict[int, list[Any]]] = {}
         if fresh:
             for child in self.mapping.children:
                 grouped: dict[int, list[Any]] = {i: [] for i in fresh}
@@ -185,8 +180,11 @@ class Repository(Generic[A]):
                     query = self.mapping.statement(("children", child.attribute),
                                                    lambda c=child: _children_of(c))
                     child_rows = query.all(self.conn, {"parent_ids": fresh})
+                grouped_rows: dict[int, list[Any]] = {i: [] for i in fresh}
+                raw[child.attribute] = grouped_rows
                 for child_row in child_rows:
                     grouped[child_row[child.parent_key]].append(child.from_row(child_row))
+                    grouped_rows[child_row[child.parent_key]].append(child_row)
                 children[child.attribute] = grouped
         result = []
         for row in rows:
@@ -196,9 +194,46 @@ class Repository(Generic[A]):
                 continue
             kids = {name: grouped[row["id"]] for name, grouped in children.items()}
             aggregate = self.mapping.from_row(row, kids)
-            self._track(aggregate)
+            if self.mapping.immutable_when is None:
+                self._track_loaded(aggregate, row, {name: grouped[row["id"]]
+                                                    for name, grouped in raw.items()})
+            else:  # documents that must never change compare against their own rendering
+                self._track(aggregate)
             result.append(aggregate)
         return result
+
+    def _track_loaded(self, aggregate: A, row: Any, child_rows: dict[str, list[Any]]) -> None:
+        """The snapshot of a freshly loaded aggregate is the row it came from: no need to
+        render the aggregate back into rows just to know it is unchanged."""
+        assert aggregate.id is not None
+        header_keys = self._row_keys(aggregate)
+        kids: dict[str, dict[int, Row]] = {}
+        for child in self.mapping.children:
+            items = getattr(aggregate, child.attribute)
+            rows_of = child_rows.get(child.attribute, [])
+            if not items:
+                kids[child.attribute] = {}
+                continue
+            keys = self._child_keys(child, items[0])
+            if child.has_id:
+                kids[child.attribute] = {r["id"]: {k: r[k] for k in keys} for r in rows_of}
+            else:
+                kids[child.attribute] = {i: {k: r[k] for k in keys} for i, r in enumerate(rows_of)}
+        self._identity[aggregate.id] = aggregate
+        self._snapshots[aggregate.id] = ({k: row[k] for k in header_keys}, kids)
+
+    def _row_keys(self, aggregate: A) -> tuple[str, ...]:
+        keys = self.mapping.statements.get("row_keys")
+        if keys is None:
+            keys = self.mapping.statements["row_keys"] = tuple(self.mapping.to_row(aggregate))
+        return tuple(keys)
+
+    def _child_keys(self, child: Child, item: Any) -> tuple[str, ...]:
+        keys = self.mapping.statements.get(("child_keys", child.attribute))
+        if keys is None:
+            keys = self.mapping.statements[("child_keys", child.attribute)] = tuple(
+                child.to_row(item))
+        return tuple(keys)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -216,7 +251,7 @@ class Repository(Generic[A]):
         kids: dict[str, dict[int, Row]] = {}
         for child in self.mapping.children:
             kids[child.attribute] = self._insert_children(
-                child, new_id, getattr(aggregate, child.attribute), [])
+                child, new_id, getattr(aggregate, child.attribute))
         self._identity[new_id] = aggregate
         if self.mapping.number_prefix:  # the number is derived, not stored, but keep it true
             row = self.mapping.to_row(aggregate)
@@ -224,8 +259,8 @@ class Repository(Generic[A]):
         self._claimed.add(new_id)
         return aggregate
 
-    def _insert_children(self, child: Child, parent_id: int, items: list[Any],
-                         known_ids: list[int]) -> dict[int, Row]:
+    def _insert_children(self, child: Child, parent_id: int, items: list[Any]
+                         ) -> dict[int, Row]:
         """Insert new child rows; returns their snapshot rows by id (or position)."""
         if not items:
             return {}
@@ -243,12 +278,11 @@ class Repository(Generic[A]):
                                                       sort_by_parameter_order=True))
             new_ids = list(self.conn.execute(query, rows).scalars())
         else:
-            # SQLite holds the write lock for the whole transaction, so the inserts get
-            # consecutive ids in row order; read them back in that order.
+            # SQLite holds the write lock for the whole transaction and gives an INTEGER
+            # PRIMARY KEY the next rowid, so the rows got consecutive ids ending at the last.
             plain.run_many(self.conn, rows)
-            new_ids = self.mapping.statement(("new_ids", child.attribute),
-                                             lambda: _new_child_ids(child)).scalars(
-                self.conn, {"parent_id": parent_id, "known": known_ids or [-1]})
+            last = last_insert_rowid(self.conn)
+            new_ids = list(range(last - len(rows) + 1, last + 1))
         for item, new_id in zip(items, new_ids, strict=True):
             item.id = new_id
         return dict(zip(new_ids, snapshots, strict=True))
@@ -323,7 +357,7 @@ class Repository(Generic[A]):
             if after != list(before.values()):
                 self.conn.execute(delete(child.table)
                                   .where(child.table.c[child.parent_key] == parent_id))
-                self._insert_children(child, parent_id, items, [])
+                self._insert_children(child, parent_id, items)
             return
         current_ids = {item.id for item in items if item.id is not None}
         gone = [i for i in before if i not in current_ids]
@@ -345,7 +379,7 @@ class Repository(Generic[A]):
                                            lambda c=columns: _update(child.table, c, False))
             query.run_many(self.conn, rows)
         new_items = [item for item in items if item.id is None]
-        self._insert_children(child, parent_id, new_items, sorted(current_ids))
+        self._insert_children(child, parent_id, new_items)
 
     def tracked(self) -> list[A]:
         return list(self._identity.values())

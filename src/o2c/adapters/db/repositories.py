@@ -3,7 +3,7 @@ a transaction (credit position, backorders, rates, numbers)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -385,6 +385,35 @@ def _open_item(r: RowMapping, _: dict[str, list[Any]]) -> OpenItem:
 OPEN_ITEMS = Mapping("open_item", t.open_items, _open_item_row, _open_item)
 
 
+def _open_items_of_invoices() -> Any:
+    return select(t.open_items).where(
+        t.open_items.c.invoice_id.in_(bindparam("invoice_ids", expanding=True)))
+
+
+def _open_invoices_of_customer() -> Any:
+    oi = t.open_items
+    return select(oi).where(oi.c.customer_id == bindparam("customer_id"),
+                            oi.c.currency == bindparam("currency"),
+                            oi.c.kind == OpenItemKind.INVOICE.value, oi.c.residual > 0)
+
+
+class OpenItemRepository(Repository[OpenItem]):
+    def lock_open_invoices(self, customer_id: int, currency: str) -> list[OpenItem]:
+        """A customer's unpaid invoices in one currency, locked, oldest due first. (Items
+        this transaction already holds count as they are in memory.)"""
+        items = self.lock_where("open_invoices", _open_invoices_of_customer,
+                                {"customer_id": customer_id, "currency": currency})
+        return sorted((i for i in items if i.residual > 0),
+                      key=lambda i: (i.due_date, i.issue_date, i.invoice_id))
+
+    def lock_for_invoices(self, invoice_ids: Iterable[int]) -> dict[int, OpenItem]:
+        """The open items of these invoices or credit notes, locked (PostgreSQL) in id order;
+        invoice id -> open item."""
+        items = self.lock_where("by_invoices", _open_items_of_invoices,
+                                {"invoice_ids": sorted(set(invoice_ids))})
+        return {item.invoice_id: item for item in items}
+
+
 def _payment_row(p: Payment) -> dict[str, Any]:
     return {"company_id": p.company_id, "customer_id": p.customer_id, "currency": p.currency,
             "company_currency": p.company_currency, "amount": p.amount,
@@ -486,12 +515,6 @@ _CREDIT_POSITION = Statement(select(
     _scalar_sum(_so.c.uninvoiced_amount, _so.c.customer_id == _customer,
                 _so.c.state == OrderState.CONFIRMED.value).label("uninvoiced"),
 ))
-_OPEN_INVOICES = Statement(select(_oi.c.id).where(
-    _oi.c.customer_id == _customer, _oi.c.currency == _bp("currency"),
-    _oi.c.kind == OpenItemKind.INVOICE.value, _oi.c.residual > 0)
-    .order_by(_oi.c.due_date, _oi.c.issue_date, _oi.c.id))
-_OPEN_ITEM_IDS = Statement(select(_oi.c.invoice_id, _oi.c.id)
-                           .where(_oi.c.invoice_id.in_(_ids())))
 _sh = t.shipments
 _OPEN_SHIPMENTS = Statement(select(_sh.c.id).where(
     _sh.c.order_id == _bp("order_id"),
@@ -706,17 +729,6 @@ class Lookups:
                    il.c.corrects_line_id.is_not(None))
             .group_by(il.c.corrects_line_id)).all()
         return {r[0]: (r[1], r[2]) for r in rows}
-
-    def open_invoice_ids(self, customer_id: int, currency: str) -> list[int]:
-        """Open items of a customer's invoices, oldest due first."""
-        self.autoflush()
-        return [r["id"] for r in _OPEN_INVOICES.all(self.conn, {"customer_id": customer_id,
-                                                                "currency": currency})]
-
-    def open_item_ids(self, invoice_ids: set[int]) -> dict[int, int]:
-        """invoice id -> open item id."""
-        rows = _OPEN_ITEM_IDS.all(self.conn, {"ids": sorted(invoice_ids)})
-        return {r["invoice_id"]: r["id"] for r in rows}
 
     def default_warehouse(self, company_id: int) -> int | None:
         return _DEFAULT_WAREHOUSE.scalar(self.conn,  # type: ignore[no-any-return]
