@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,10 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 60})
+    # A generous statement cache: the flow runs a few hundred distinct statements and
+    # re-preparing one costs more than running it.
+    engine = create_engine(url, echo=echo, connect_args={"timeout": 60, "cached_statements": 1024})
+    checkpointer = WalCheckpointer(database) if database and database != ":memory:" else None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -36,7 +41,17 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
+        if checkpointer is not None:
+            # Checkpoints run beside the writers (see WalCheckpointer); the automatic one
+            # only steps in if the WAL ever grows past ~40 MiB.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+            checkpointer.start()
         cursor.close()
+
+    @event.listens_for(engine, "engine_disposed")
+    def _on_dispose(_engine: Any) -> None:
+        if checkpointer is not None:
+            checkpointer.stop()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -47,6 +62,47 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         connection.connection.dbapi_connection.execute(statement)
 
     return engine
+
+
+AUTOCHECKPOINT_PAGES = 10_000
+
+
+class WalCheckpointer:
+    """Copies the SQLite write-ahead log back into the database from a background thread.
+
+    By default the connection that commits the 1000th page of WAL does the checkpoint inside
+    its commit, so every few dozen commands one of them waits several milliseconds. Here a
+    daemon thread with its own connection runs PASSIVE checkpoints (they never block readers
+    or the writer, and sqlite3 releases the GIL while they run) every quarter second."""
+
+    def __init__(self, path: str, interval: float = 0.25) -> None:
+        self.path = path
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(target=self._run, name="o2c-wal-checkpoint",
+                                                daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(self.path, timeout=1, isolation_level=None,
+                                     check_same_thread=False)
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:  # the database may be busy, moved or deleted: try later
+                    continue
+        finally:
+            connection.close()
 
 
 def is_postgres(engine: Engine) -> bool:
