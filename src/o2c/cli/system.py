@@ -106,8 +106,8 @@ def serve(host: Annotated[str | None, typer.Option(
     current = state()
     settings = current.settings()
     current.app()  # fails early, with a hint, when the schema is missing
-    # uvicorn builds the API itself (o2c.api.app:create_app), bootstrapped from the
+    # uvicorn builds the app itself (o2c.server:create_app: API and web pages), from the
     # environment: hand it the database this command was given.
     os.environ["O2C_DATABASE_URL"] = settings.database_url
-    uvicorn.run("o2c.api.app:create_app", factory=True, host=host or settings.host,
+    uvicorn.run("o2c.server:create_app", factory=True, host=host or settings.host,
                 port=port or settings.port)

@@ -490,6 +490,10 @@ def list_invoices(conn: Connection, filters: Filters = Filters(),
                             _payment_status(as_of) == status)
     if filters.extra.get("open"):
         query = query.where(t.open_items.c.residual > 0)
+    if due_from := filters.extra.get("due_from"):
+        query = query.where(t.open_items.c.due_date >= due_from)
+    if due_to := filters.extra.get("due_to"):
+        query = query.where(t.open_items.c.due_date <= due_to)
     query = _dates(query, inv.c.issue_date, filters)
     if filters.q:
         pattern = _like(filters.q)

@@ -1,0 +1,86 @@
+"""The language of a page and how numbers, amounts and dates look in it.
+
+Texts are translated from gettext catalogues (`translations/<lang>.po`, edited by
+translators, read once at start); numbers and dates are formatted by Babel. Amounts keep the
+ISO 4217 minor units of their currency (Babel's own currency digits differ for some)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent, parse_pattern
+
+from o2c.domain.money import MINOR_UNITS
+
+LANGUAGES = ("en", "it", "fr", "es")
+LANGUAGE_NAMES = {"en": "English", "it": "Italiano", "fr": "Français", "es": "Español"}
+DEFAULT_LANGUAGE = "en"
+CATALOGUES = Path(__file__).parent / "translations"
+
+
+@cache
+def _catalogue(language: str) -> dict[str, str]:
+    path = CATALOGUES / f"{language}.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def negotiate(requested: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """An explicit choice, then the remembered one, then the browser's preference."""
+    for choice in (requested, cookie):
+        if choice in LANGUAGES:
+            return choice
+    for part in (accept_language or "").split(","):
+        tag, _, quality = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and not quality.strip().endswith("=0"):
+            return primary
+    return DEFAULT_LANGUAGE
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Everything a template needs to speak one language."""
+
+    language: str
+
+    @property
+    def locale(self) -> Locale:
+        return Locale.parse(self.language)
+
+    def gettext(self, text: str, **values: object) -> str:
+        translated = _catalogue(self.language).get(text, text)
+        return translated.format(**values) if values else translated
+
+    def money(self, value: Decimal | None, currency: str) -> str:
+        if value is None:
+            return ""
+        digits = MINOR_UNITS.get(currency, 2)
+        pattern = parse_pattern(self.locale.currency_formats["standard"].pattern)
+        pattern.frac_prec = (digits, digits)
+        return str(pattern.apply(value, self.locale, currency=currency, currency_digits=False))
+
+    def number(self, value: Decimal | int | None) -> str:
+        return "" if value is None else format_decimal(value, locale=self.locale,
+                                                       decimal_quantization=False)
+
+    def percent(self, value: Decimal | None) -> str:
+        return "" if value is None else format_percent(value / 100, locale=self.locale,
+                                                       decimal_quantization=False)
+
+    def date(self, value: date | datetime | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return format_datetime(value, format="short", locale=self.locale)
+        return format_date(value, format="medium", locale=self.locale)
