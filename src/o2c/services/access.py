@@ -398,3 +398,15 @@ GUARDS: dict[type[c.Command], Guard] = {
 }
 
 __all__ = ["APPROVERS", "GUARDS", "HANDLERS", "ZERO"]
+
+
+def guard_portal_order(cmd: c.CreateOrder, uow: UnitOfWork, run: Callable[[], Any]) -> Any:
+    """A portal customer orders only for its own account (another account: as if it did not
+    exist)."""
+    own = uow.principal.customer_id
+    if own is not None and cmd.customer_id != own:
+        raise NotFound("customer", cmd.customer_id, field="customer_id")
+    return run()
+
+
+GUARDS[c.CreateOrder] = guard_portal_order
