@@ -50,6 +50,15 @@ class Principal:
     def is_system(self) -> bool:
         return self.role is Role.SYSTEM
 
+    @property
+    def actor(self) -> str:
+        """The name the event log and the hashed audit trail keep. Portal users are people
+        of the customer: they appear by user id only, so erasing them never touches the
+        hash chain (staff and system actors appear by name)."""
+        if self.customer_id is not None:
+            return f"portal-user-{self.user_id}"
+        return self.username
+
 
 def system(name: str = "system") -> Principal:
     return Principal(name, Role.SYSTEM)

@@ -83,7 +83,7 @@ class MessageBus:
         principal = principal or system(actor)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                with self.uow_factory(principal.username) as uow:
+                with self.uow_factory(principal.actor) as uow:
                     uow.principal = principal
                     uow.request_id = request_id
                     uow.command_name = type(command).__name__
@@ -115,7 +115,7 @@ class MessageBus:
             except IntegrityError as error:
                 # A concurrent request with the same key won the race: answer with its result.
                 if idempotency is not None:
-                    with self.uow_factory(principal.username) as uow:
+                    with self.uow_factory(principal.actor) as uow:
                         replay = self._replay(uow, idempotency)
                         if replay is not None:
                             return replay

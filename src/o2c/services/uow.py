@@ -157,7 +157,7 @@ class UnitOfWork:
             changes = [change for repository in self._repositories
                        for change in repository.changes] + self.extra_changes
             append_audit(self.conn, AuditEntry(
-                self.principal.username, self.principal.role.value, self.request_id,
+                self.principal.actor, self.principal.role.value, self.request_id,
                 self.command_name, self.reason, changes, self.store_personal), self.now)
         self._tx.commit()
         self._committed = True

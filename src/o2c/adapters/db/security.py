@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from o2c.adapters.db import tables as t
@@ -369,12 +381,16 @@ def pseudonymise_side_data(conn: Connection, customer_id: int, marker: str) -> N
                                           t.event_log.c.object_id == customer_id)
                  .values(data={"erased": marker}))
     user_ids = select(t.users.c.id).where(t.users.c.customer_id == customer_id)
+    conn.execute(update(t.audit_personal_data).where(
+        t.audit_personal_data.c.object_type == "user",
+        t.audit_personal_data.c.object_id.in_(user_ids)).values(data={"erased": marker}))
     conn.execute(delete(t.web_sessions).where(t.web_sessions.c.user_id.in_(user_ids)))
     conn.execute(update(t.api_tokens).where(t.api_tokens.c.user_id.in_(user_ids),
                                             t.api_tokens.c.revoked_at.is_(None))
                  .values(revoked_at=datetime.now(UTC)))
     conn.execute(update(t.users).where(t.users.c.customer_id == customer_id).values(
-        username=func.concat(marker, "-user-", t.users.c.id), password_hash=None,
+        username=literal(f"{marker}-user-", String) + cast(t.users.c.id, String),
+        password_hash=None,
         disabled=True))
 
 
