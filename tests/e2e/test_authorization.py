@@ -113,7 +113,7 @@ def test_computed_fields_cannot_be_set_on_an_order(any_app: App, client: TestCli
         "lines": [{"product_id": world.products["CHAIR"], "quantity": "1", **extra}],
         **extra}), 422)
     [name] = extra
-    assert sorted(fields(body)) == [f"lines[0].{name}", name]
+    assert sorted(fields(body)) == sorted([f"lines[0].{name}", name])
     assert row_counts(any_app.engine) == before
 
 
