@@ -21,6 +21,8 @@ from o2c.bootstrap import App, SettableClock, bootstrap
 from o2c.config import Settings
 
 PG_URL = os.environ.get("O2C_TEST_PG_URL", "")
+# Tests never touch var/secret_key: the key comes from the environment, as in production.
+os.environ.setdefault("O2C_SECRET_KEY", "tests-only-secret-key-" + uuid.uuid4().hex)
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 

@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 
 from o2c.adapters.db.engine import make_engine
 from o2c.config import Settings
+from o2c.domain.access import Controls
 from o2c.services.bus import MessageBus
-from o2c.services.registry import HANDLERS, POLICIES
+from o2c.services.registry import GUARDS, HANDLERS, POLICIES
 from o2c.services.uow import Clock, UnitOfWork
 
 
@@ -35,7 +36,9 @@ def bootstrap(settings: Settings | None = None, *, engine: Engine | None = None,
     def uow_factory(actor: str) -> UnitOfWork:
         return UnitOfWork(engine, clock, actor)
 
-    bus = MessageBus(uow_factory, HANDLERS, POLICIES)
+    controls = Controls(settings.approval_credit_limit_increase, settings.approval_credit_note,
+                        dict(settings.retention_years))
+    bus = MessageBus(uow_factory, HANDLERS, POLICIES, GUARDS, controls)
     return App(settings, engine, bus, clock)
 
 

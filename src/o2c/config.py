@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///var/o2c.db"
 
@@ -14,12 +17,59 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_sql: bool = False
+    # -- security (issue 3) --
+    secret_key: str = field(default="", repr=False)  # O2C_SECRET_KEY; see secret_key_from_env
+    secure_cookies: bool = False  # O2C_SECURE_COOKIES=1 behind HTTPS (also turns on HSTS)
+    session_hours: int = 12
+    login_max_failures: int = 5  # then the user+address is locked for login_lock_minutes
+    login_lock_minutes: int = 15
+    approval_credit_limit_increase: Decimal = Decimal(10000)
+    approval_credit_note: Decimal = Decimal(5000)
+    retention_years: dict[str, int] = field(default_factory=lambda: {
+        "IT": 10, "FR": 10, "ES": 6, "DE": 10, "MX": 5})
 
     @classmethod
     def from_env(cls) -> Settings:
+        env = os.environ.get
         return cls(
-            database_url=os.environ.get("O2C_DATABASE_URL", DEFAULT_DATABASE_URL),
-            host=os.environ.get("O2C_HOST", "127.0.0.1"),
-            port=int(os.environ.get("O2C_PORT", "8000")),
-            log_sql=os.environ.get("O2C_LOG_SQL", "") == "1",
+            database_url=env("O2C_DATABASE_URL", DEFAULT_DATABASE_URL),
+            host=env("O2C_HOST", "127.0.0.1"),
+            port=int(env("O2C_PORT", "8000")),
+            log_sql=env("O2C_LOG_SQL", "") == "1",
+            secret_key=env("O2C_SECRET_KEY", ""),
+            secure_cookies=env("O2C_SECURE_COOKIES", "") == "1",
+            session_hours=int(env("O2C_SESSION_HOURS", "12")),
+            login_max_failures=int(env("O2C_LOGIN_MAX_FAILURES", "5")),
+            login_lock_minutes=int(env("O2C_LOGIN_LOCK_MINUTES", "15")),
+            approval_credit_limit_increase=Decimal(env("O2C_APPROVAL_CREDIT_LIMIT_INCREASE",
+                                                       "10000")),
+            approval_credit_note=Decimal(env("O2C_APPROVAL_CREDIT_NOTE", "5000")),
+            retention_years=_retention(env("O2C_RETENTION_YEARS", "")),
         )
+
+
+def _retention(text: str) -> dict[str, int]:
+    """O2C_RETENTION_YEARS="IT=10,FR=10,ES=6,DE=10,MX=5" (given countries override these)."""
+    years = {"IT": 10, "FR": 10, "ES": 6, "DE": 10, "MX": 5}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        country, _, value = part.partition("=")
+        years[country.strip().upper()] = int(value)
+    return years
+
+
+DEV_SECRET_FILE = Path("var/secret_key")
+
+
+def secret_key_from_env(path: Path = DEV_SECRET_FILE) -> str:
+    """O2C_SECRET_KEY when set. Otherwise (development) a random key generated once and kept
+    in var/secret_key (mode 0600), so sessions survive restarts; never a built-in default."""
+    key = os.environ.get("O2C_SECRET_KEY", "")
+    if key:
+        return key
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key

@@ -3,7 +3,7 @@ tests/conftest.py: SQLite always, PostgreSQL when O2C_TEST_PG_URL is set."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,15 +14,55 @@ from sqlalchemy import Engine, func, select
 from o2c.adapters.db.tables import metadata
 from o2c.api import create_app
 from o2c.bootstrap import App, SettableClock
+from o2c.domain.access import CreateToken, CreateUser
 from tests.fixtures.world import World, build_world
 
 API = "/api/v1"
 
 
+def token_for(app: App, username: str, role: str, customer_id: int | None = None) -> str:
+    """A user with `role` (created by the local system actor) and an API token of theirs."""
+    app.bus.handle(CreateUser(username, None, role, customer_id))
+    token: str = app.bus.handle(CreateToken(username, "tests")).secret
+    return token
+
+
 @pytest.fixture
-def client(any_app: App) -> Iterator[TestClient]:
+def anonymous(any_app: App) -> Iterator[TestClient]:
+    """A client with no credentials at all."""
     with TestClient(create_app(any_app), raise_server_exceptions=True) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def client(any_app: App, anonymous: TestClient) -> TestClient:
+    """The API as an administrator (Bearer token): what the API tests run as."""
+    anonymous.headers["Authorization"] = f"Bearer {token_for(any_app, 'admin', 'admin')}"
+    return anonymous
+
+
+ClientAs = Callable[..., TestClient]
+
+
+@pytest.fixture
+def client_as(any_app: App) -> Iterator[ClientAs]:
+    """`client_as("warehouse")`: a client authenticated as a new user with that role
+    (`customer_id=` for portal users); the username is the role unless given."""
+    api = create_app(any_app)
+    opened: list[TestClient] = []
+
+    def make(role: str, *, customer_id: int | None = None, username: str | None = None
+             ) -> TestClient:
+        name = username or (role if customer_id is None else f"{role}-{customer_id}")
+        test_client = TestClient(api, raise_server_exceptions=True)
+        test_client.headers["Authorization"] = \
+            f"Bearer {token_for(any_app, name, role, customer_id)}"
+        opened.append(test_client)
+        return test_client
+
+    yield make
+    for test_client in opened:
+        test_client.close()
 
 
 @pytest.fixture

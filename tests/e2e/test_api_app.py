@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from o2c.api import create_app
-from tests.e2e.conftest import API, ok
+from tests.e2e.conftest import API, ok, token_for
 
 
 def test_create_app_without_an_app_uses_the_database_from_the_environment(
@@ -15,6 +15,8 @@ def test_create_app_without_an_app_uses_the_database_from_the_environment(
     api = create_app()
     try:
         with TestClient(api) as client:
+            client.headers["Authorization"] = \
+                f"Bearer {token_for(api.state.o2c, 'admin', 'admin')}"
             created = ok(client.post(f"{API}/companies", json={
                 "code": "ENV", "name": "From the environment", "country": "FR",
                 "currency": "EUR"}), 201)

@@ -9,8 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from o2c.api import create_app
+from o2c.api.permissions import PERMISSIONS
 from o2c.bootstrap import App
-from tests.e2e.conftest import API, fields, ok, problem, row_counts
+from o2c.domain.access import Role
+from tests.e2e.conftest import API, fields, ok, problem, row_counts, token_for
 from tests.fixtures.world import World
 
 
@@ -185,13 +187,16 @@ def test_wrong_method_is_a_405_problem(client: TestClient) -> None:
     assert body["code"] == "method_not_allowed"
 
 
-def test_an_unexpected_failure_is_a_500_problem_that_reveals_nothing(any_app: App) -> None:
+def test_an_unexpected_failure_is_a_500_problem_that_reveals_nothing(
+        any_app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     api = create_app(any_app)
+    monkeypatch.setitem(PERMISSIONS, "boom", frozenset({Role.ADMIN}))
 
     @api.get("/boom")
     def boom() -> None:
         raise RuntimeError("secret connection string")
 
     with TestClient(api, raise_server_exceptions=False) as failing:
+        failing.headers["Authorization"] = f"Bearer {token_for(any_app, 'admin', 'admin')}"
         body = problem(failing.get("/boom"), 500)
     assert body["code"] == "internal_error" and "secret" not in str(body)

@@ -63,12 +63,14 @@ def test_customer_changes_are_applied_and_logged(client: TestClient, world: Worl
     assert changed["credit_limit"] == "7500.00"
     assert changed["email"] == "finance@rossi.example"
     assert changed["name"] == "Rossi Arredamenti S.p.A."  # not sent, not changed
-    unlimited = ok(client.patch(f"{API}/customers/{rossi}", json={"credit_limit": None}))
-    assert unlimited["credit_limit"] is None and unlimited["credit"]["available"] is None
+    # Removing the limit is more than any raise: a second person approves it.
+    refused = problem(client.patch(f"{API}/customers/{rossi}", json={"credit_limit": None}),
+                      422)
+    assert refused["code"] == "approval_required"
     events = ok(client.get(f"{API}/customers/{rossi}/events"))["items"]
-    assert [e["event"] for e in events] == ["created", "updated", "updated"]
+    assert [e["event"] for e in events] == ["created", "updated"]
     assert events[1]["data"]["changes"]["credit_limit"]["after"] == "7500.00"
-    assert events[1]["actor"] == "api"
+    assert events[1]["actor"] == "admin"
 
 
 def test_invalid_customer_change_is_rejected_and_nothing_changes(

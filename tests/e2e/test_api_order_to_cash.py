@@ -113,7 +113,7 @@ def test_order_to_cash_over_http_keeps_the_ledger_balanced(client: TestClient, w
     names = [e["event"] for e in events]
     assert names[:5] == ["created", "credit_held", "credit_released", "confirmed", "reserved"]
     assert "shipped" in names
-    assert {e["actor"] for e in events} == {"api"}
+    assert {e["actor"] for e in events} == {"admin"}  # the authenticated user
 
 
 def test_confirming_more_than_is_in_stock_reserves_what_there_is_and_reports_the_backorder(

@@ -109,7 +109,8 @@ def test_a_shipment_cannot_skip_a_step_or_ship_more_than_it_holds(
     app.bus.handle(c.PackShipment(shipment_id))
     [order_line] = s.order_lines(app.engine, order_id)
     middle = s.row_counts(app.engine)
-    assert middle == {**before, "event_log": before["event_log"] + 2}
+    assert middle == {**before, "event_log": before["event_log"] + 2,
+                      "audit_log": before["audit_log"] + 2}
     for quantities in ({order_line["id"]: D(3)}, {order_line["id"]: D(0)},
                        {order_line["id"] + 1000: D(1)}):
         with pytest.raises(InvalidInput) as error:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
 import o2c
-from o2c.api import errors
+from o2c.api import auth_errors, errors
+from o2c.api.auth import RequestContext, authorize
 from o2c.api.errors import PROBLEM_JSON
 from o2c.api.routes import (
     PREFIX,
@@ -25,6 +26,8 @@ from o2c.api.routes import (
     reports,
     shipments,
 )
+from o2c.api.routes import login as login_pages
+from o2c.api.routes import security as security_routes
 from o2c.bootstrap import App, bootstrap
 
 DESCRIPTION = """
@@ -41,6 +44,11 @@ Order-to-Cash: orders, credit, stock, shipping, invoicing, receivables and ledge
   change, a duplicate or a reused key; 422: invalid input or a business rule, with
   `errors: [{field, message}]` (`field` like `lines[0].quantity`). A rejected request writes
   nothing.
+* **Authentication.** Every `/api/v1` route needs `Authorization: Bearer <token>` (tokens
+  from `o2c token create` or `POST /api/v1/tokens`) or the session cookie of
+  `POST /api/v1/auth/login` (then send `X-CSRF-Token` on POST/PATCH). 401: no or bad
+  credentials; 403: the role may not do this (see `o2c.api.permissions`). Every response
+  carries `X-Request-ID` (yours, or a new one); the audit trail records it.
 * **Lists** are paginated (`limit` 1-500, default 50; `offset`) and return
   `{items, total, limit, offset}`.
 """
@@ -56,15 +64,23 @@ def create_app(app: App | None = None) -> FastAPI:
     app = app or bootstrap()
     api = FastAPI(title="o2c", version=o2c.__version__, description=DESCRIPTION,
                   docs_url="/docs", openapi_url="/openapi.json",
-                  generate_unique_id_function=operation_id)
+                  generate_unique_id_function=operation_id,
+                  # Every route is checked: authenticated and allowed by api/permissions.py
+                  # (public ones are named there too).
+                  dependencies=[Depends(authorize)])
     api.state.o2c = app
     errors.install(api)
+    auth_errors.install(api)
+    api.add_middleware(RequestContext, hsts=app.settings.secure_cookies)
     for module_router in (masterdata.companies, masterdata.terms, masterdata.customers,
                           catalog.products, catalog.warehouses, catalog.stock, catalog.rates,
                           orders.orders, shipments.shipments, invoices.invoices,
                           payments.payments, payments.allocations, events.events,
                           ledger.ledger, reports.reports):
         api.include_router(module_router, prefix=PREFIX)
+    for security_router in security_routes.ROUTERS:
+        api.include_router(security_router, prefix=PREFIX)
+    api.include_router(login_pages.pages)
     _problems_only_as_problem_json(api)
     return api
 

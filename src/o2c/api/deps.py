@@ -23,7 +23,7 @@ from o2c.domain.commands import Command
 from o2c.services.bus import IdempotencyClaim
 from o2c.services.uow import UnitOfWork
 
-ACTOR = "api"  # until authentication names the user (a later issue)
+ACTOR = "api"  # commands run for the authenticated principal (o2c.api.auth)
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
@@ -138,10 +138,16 @@ class Commands:
 
         claim = None
         if self.key is not None:
-            claim = IdempotencyClaim(self.key, fingerprint(method, path, payload), method, path,
-                                     status_code)
+            # The caller is part of the fingerprint: another user's key is a 409, never a
+            # replay of someone else's response.
+            who = getattr(getattr(self.request.state, "principal", None), "username", "")
+            claim = IdempotencyClaim(self.key, fingerprint(method, f"{who}:{path}", payload),
+                                     method, path, status_code)
+        state = self.request.state
         outcome = self.app.bus.execute(command, actor=ACTOR, present=render,
-                                       idempotency=claim)
+                                       idempotency=claim,
+                                       principal=getattr(state, "principal", None),
+                                       request_id=getattr(state, "request_id", None))
         # Without a claim the bus does not know the status; a replay answers the stored one.
         status = outcome.status_code if claim else status_code
         headers = {}

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from o2c.cli import masterdata, receivables, sales, system
+from o2c.cli import masterdata, receivables, sales, security, system
 from o2c.cli.core import O2CGroup, State, use_state
 
 app = typer.Typer(
@@ -41,6 +41,12 @@ for group, name in [
     app.add_typer(group, name=name)
 app.command("events")(receivables.events)
 app.command("serve")(system.serve)
+
+# -- security (issue 3) ------------------------------------------------------------------------
+for group, name in [(security.users, "user"), (security.tokens, "token"),
+                    (security.audit, "audit"), (security.gdpr, "gdpr")]:
+    app.add_typer(group, name=name)
+system.db.command("grant-app-role")(security.grant_app_role)
 
 
 def main() -> None:

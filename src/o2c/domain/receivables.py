@@ -106,6 +106,18 @@ class OpenItem(Aggregate):
                 self.paid -= amount
             self._advance_due_date()
 
+    def write_off(self) -> tuple[Decimal, Decimal]:
+        """Close what is still owed as bad debt; returns (residual, its company value)."""
+        if self.kind is not OpenItemKind.INVOICE:
+            raise RuleViolation(f"{self.number} is not an invoice; only invoices are written off")
+        if self.residual <= 0:
+            raise RuleViolation(f"{self.number} has nothing left to write off")
+        written = (self.residual, self.residual_company)
+        self.residual = ZERO
+        self.residual_company = ZERO
+        self.due_date = self.final_due_date
+        return written
+
     def _advance_due_date(self) -> None:
         covered = self.amount - self.residual
         running = ZERO

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
+from o2c.domain.access import Controls, Principal, system
 from o2c.domain.commands import Command
 from o2c.domain.errors import Conflict, InvalidInput
 from o2c.domain.events import Event
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Any, UnitOfWork], Any]
 Policy = Callable[[Event, UnitOfWork], None]
 Presenter = Callable[[UnitOfWork, Any], Any]
+# A guard wraps a handler: it may check who asks before and what was done after `run()`.
+Guard = Callable[[Any, UnitOfWork, Callable[[], Any]], Any]
 
 # PostgreSQL serialization failure and deadlock: the transaction can simply run again.
 RETRYABLE_SQLSTATES = {"40001", "40P01"}
@@ -53,28 +56,50 @@ class Outcome:
 class MessageBus:
     def __init__(self, uow_factory: Callable[[str], UnitOfWork],
                  handlers: dict[type[Command], Handler],
-                 policies: dict[str, list[Policy]]) -> None:
+                 policies: dict[str, list[Policy]],
+                 guards: dict[type[Command], Guard] | None = None,
+                 controls: Controls | None = None) -> None:
         self.uow_factory = uow_factory
         self.handlers = handlers
         self.policies = policies
+        self.guards = guards or {}
+        self.controls = controls or Controls()
 
-    def handle(self, command: Command, *, actor: str = "system") -> Any:
-        return self.execute(command, actor=actor).result
+    def handle(self, command: Command, *, actor: str = "system",
+               principal: Principal | None = None) -> Any:
+        return self.execute(command, actor=actor, principal=principal).result
 
     def execute(self, command: Command, *, actor: str = "system",
                 present: Presenter | None = None,
-                idempotency: IdempotencyClaim | None = None) -> Outcome:
+                idempotency: IdempotencyClaim | None = None,
+                principal: Principal | None = None,
+                request_id: str | None = None) -> Outcome:
         """Run `command` in one transaction; `present` renders the response inside it, so an
-        idempotent replay returns exactly what the first call returned."""
+        idempotent replay returns exactly what the first call returned. `principal` is who
+        asks (a logged-in user; `actor` names a system actor otherwise): it goes to the audit
+        trail with `request_id`, and users are held to dual control (see services.access)."""
         handler = self.handlers[type(command)]
+        guard = self.guards.get(type(command))
+        principal = principal or system(actor)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                with self.uow_factory(actor) as uow:
+                with self.uow_factory(principal.actor) as uow:
+                    uow.principal = principal
+                    uow.request_id = request_id
+                    uow.command_name = type(command).__name__
+                    reason = getattr(command, "reason", None)
+                    uow.reason = reason if isinstance(reason, str) and reason else None
+                    uow.controls = self.controls
+                    # Local system actors (CLI, demo, batch runs) are trusted operators.
+                    uow.dual_control = not principal.is_system
                     if idempotency is not None:
                         replay = self._replay(uow, idempotency)
                         if replay is not None:
                             return replay
-                    result = handler(command, uow)
+                    if guard is None:
+                        result = handler(command, uow)
+                    else:
+                        result = guard(command, uow, lambda: handler(command, uow))
                     self._run_policies(uow)
                     response = None
                     if present is not None:
@@ -90,7 +115,7 @@ class MessageBus:
             except IntegrityError as error:
                 # A concurrent request with the same key won the race: answer with its result.
                 if idempotency is not None:
-                    with self.uow_factory(actor) as uow:
+                    with self.uow_factory(principal.actor) as uow:
                         replay = self._replay(uow, idempotency)
                         if replay is not None:
                             return replay

@@ -44,3 +44,9 @@ POLICIES: dict[str, list[Policy]] = {
     "shipment.shipped": [invoicing.on_shipment_shipped],
     "invoice.posted": [invoicing.on_credit_note_posted],
 }
+
+# -- security (issue 3): users, tokens, approvals, write-offs, GDPR; dual-control guards ----
+from o2c.services import access  # noqa: E402
+
+HANDLERS.update(access.HANDLERS)
+GUARDS = access.GUARDS

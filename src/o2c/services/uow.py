@@ -32,6 +32,8 @@ from o2c.adapters.db.repositories import (
     Outbox,
     StockRepository,
 )
+from o2c.adapters.db.security import AuditEntry, append_audit
+from o2c.domain.access import Controls, Principal, system
 from o2c.domain.catalog import Product
 from o2c.domain.events import Event
 from o2c.domain.inventory import Warehouse
@@ -83,6 +85,16 @@ class UnitOfWork:
         self._committed = False
         self._repositories: list[Repository[Any]] = []
         self._events: list[Event] = []
+        # Who the command runs for and what the audit trail records about it (set by the bus).
+        self.principal: Principal = system(actor)
+        self.request_id: str | None = None
+        self.command_name = ""
+        self.reason: str | None = None
+        self.controls = Controls()
+        self.dual_control = False  # thresholds apply to users, not to local system actors
+        self.store_personal = True  # False while erasing: old values are not kept anywhere
+        self.approval_id: int | None = None  # set while an approved request is carried out
+        self.extra_changes: list[tuple[str, int, dict[str, list[Any]] | None]] = []
 
     def __getattr__(self, name: str) -> Any:
         found = _REPOSITORIES.get(name)
@@ -141,5 +153,11 @@ class UnitOfWork:
         self.collect_events()
         # The whole transaction's events are appended at once: one statement per command.
         self.event_store.append(self._events, self.now, self.actor)
+        if self.command_name:
+            changes = [change for repository in self._repositories
+                       for change in repository.changes] + self.extra_changes
+            append_audit(self.conn, AuditEntry(
+                self.principal.actor, self.principal.role.value, self.request_id,
+                self.command_name, self.reason, changes, self.store_personal), self.now)
         self._tx.commit()
         self._committed = True

@@ -110,6 +110,9 @@ class Repository(Generic[A]):
         self._identity: dict[int, A] = {}
         self._snapshots: dict[int, tuple[Row, dict[str, dict[int, Row]]]] = {}
         self._claimed: set[int] = set()  # version already bumped in this transaction
+        # What the audit trail records: (object type, id, {field: [before, after]} or None
+        # for a created object), in the order it was written.
+        self.changes: list[tuple[str, int, dict[str, list[Any]] | None]] = []
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -257,6 +260,7 @@ class Repository(Generic[A]):
             row = self.mapping.to_row(aggregate)
         self._snapshots[new_id] = (row, kids)
         self._claimed.add(new_id)
+        self.changes.append((self.mapping.object_type, new_id, None))
         return aggregate
 
     def _insert_children(self, child: Child, parent_id: int, items: list[Any]
@@ -316,6 +320,9 @@ class Repository(Generic[A]):
             if self.mapping.immutable_when and self.mapping.immutable_when(before_row):
                 raise DocumentPosted(self.mapping.object_type, aggregate.label)
             changed = {k: v for k, v in after_row.items() if before_row.get(k) != v}
+            if changed:
+                self.changes.append((self.mapping.object_type, id_,
+                                     {k: [before_row.get(k), v] for k, v in changed.items()}))
             params = {f"p_{k}": v for k, v in changed.items()}
             params["p_id"] = id_
             if id_ in self._claimed:

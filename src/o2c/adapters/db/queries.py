@@ -836,3 +836,26 @@ def shipment_invoices(conn: Connection, shipment_id: int, as_of: date) -> list[R
     rows = conn.execute(_invoice_query(as_of).where(inv.c.shipment_id == shipment_id)
                         .order_by(inv.c.id)).mappings().all()
     return [_invoice(dict(r), as_of) for r in rows]
+
+
+# -- portal scope (issue 3): a customer's users see only that customer's objects ------------
+
+_OWNED_BY_CUSTOMER = {"customer": (t.customers, t.customers.c.id),
+                      "order": (t.sales_orders, t.sales_orders.c.customer_id),
+                      "shipment": (t.shipments, t.shipments.c.customer_id),
+                      "invoice": (t.invoices, t.invoices.c.customer_id),
+                      "payment": (t.payments, t.payments.c.customer_id),
+                      "allocation": (t.allocations, t.allocations.c.customer_id)}
+
+
+def ensure_visible(conn: Connection, object_type: str, object_id: int,
+                   customer_id: int | None) -> None:
+    """NotFound unless the object belongs to `customer_id` (None: no scope, all visible).
+    Objects of other customers look exactly like objects that do not exist."""
+    if customer_id is None:
+        return
+    table, owner = _OWNED_BY_CUSTOMER[object_type]
+    found = conn.execute(select(table.c.id).where(table.c.id == object_id,
+                                                  owner == customer_id)).first()
+    if found is None:
+        raise NotFound(object_type, object_id)

@@ -490,3 +490,118 @@ idempotency_keys = Table(
     Column("response", JSON, nullable=False),
     _created(),
 )
+
+
+# -- security: users, roles, tokens, sessions, audit trail, approvals, GDPR ------------------
+# (issue 3; migration 0002_users_roles_audit)
+
+users = Table(
+    "users", metadata, _id(),
+    Column("username", String(150), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=True),  # argon2id; NULL: token-only user
+    Column("role", String(20), nullable=False),
+    Column("customer_id", ForeignKey("customers.id"), nullable=True),  # portal users
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    _version(), _created(),
+    CheckConstraint("(role = 'customer') = (customer_id IS NOT NULL)",
+                    name="customer_role_has_customer"),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata, _id(),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 of the secret
+    Column("prefix", String(16), nullable=False),  # shown in lists to recognise a token
+    Column("expires_at", UtcDateTime(), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    _version(), _created(),
+)
+Index("ix_api_tokens_user", api_tokens.c.user_id)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("session_hash", String(64), primary_key=True),  # SHA-256 of the cookie value
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    _created(),
+)
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("key", String(300), primary_key=True),  # username|client address
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UtcDateTime(), nullable=False),
+    Column("locked_until", UtcDateTime(), nullable=True),
+)
+
+# Append-only (PostgreSQL: the app role gets INSERT/SELECT only, see `o2c db grant-app-role`).
+audit_log = Table(
+    "audit_log", metadata, _id(),
+    Column("seq", Integer, nullable=False, unique=True),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("actor", String(150), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("request_id", String(100), nullable=True),
+    Column("command", String(64), nullable=False),
+    Column("object_type", String(32), nullable=True),
+    Column("object_id", Integer, nullable=True),
+    Column("changes", JSON, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+Index("ix_audit_log_object", audit_log.c.object_type, audit_log.c.object_id)
+
+# The head of the chain: one row, locked by each writer so records chain in commit order.
+audit_chain_head = Table(
+    "audit_chain_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# Personal values of audited changes: outside the hash, so GDPR erasure can pseudonymise them.
+audit_personal_data = Table(
+    "audit_personal_data", metadata, _id(),
+    Column("audit_id", ForeignKey("audit_log.id"), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+)
+Index("ix_audit_personal_data_object", audit_personal_data.c.object_type,
+      audit_personal_data.c.object_id)
+
+approval_requests = Table(
+    "approval_requests", metadata, _id(),
+    Column("kind", String(20), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", Integer, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("amount", AMOUNT, nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("requested_by", String(150), nullable=False),
+    Column("decided_by", String(150), nullable=True),
+    Column("decided_at", UtcDateTime(), nullable=True),
+    Column("decision_reason", Text, nullable=False, server_default=""),
+    Column("result_id", Integer, nullable=True),
+    _version(), _created(),
+    CheckConstraint("decided_by IS NULL OR decided_by <> requested_by",
+                    name="four_eyes"),
+)
+Index("ix_approval_requests_state", approval_requests.c.state)
+
+gdpr_erasures = Table(
+    "gdpr_erasures", metadata, _id(),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False, unique=True),
+    Column("country", String(2), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("legal_basis", Text, nullable=False),
+    Column("retention_until", Date, nullable=False),
+    Column("requested_by", String(150), nullable=False),
+    Column("erased_at", UtcDateTime(), nullable=False),
+    Column("purged_at", UtcDateTime(), nullable=True),
+)

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from o2c.adapters.db import queries
 from o2c.adapters.db.queries import Filters
+from o2c.api.auth import Scope
 from o2c.api.deps import Bus, Conn, Paging, Today
 from o2c.api.routes import PREFIX, location, router
 from o2c.api.schemas.common import Page
@@ -28,7 +29,7 @@ AsOf = Annotated[date | None, Query(description="date payment status and days ov
 
 @invoices.get("/invoices", response_model=Page[InvoiceOut])
 def list_invoices(
-    conn: Conn, page: Paging, today: Today,
+    conn: Conn, page: Paging, today: Today, scope: Scope,
     company_id: int | None = None, customer_id: int | None = None,
     kind: InvoiceKind | None = None, order_id: int | None = None,
     payment_status: PaymentStatus | None = None,
@@ -43,7 +44,7 @@ def list_invoices(
     extra: dict[str, Any] = {"kind": kind.value if kind else None, "order_id": order_id,
                              "payment_status": payment_status.value if payment_status
                              else None, "open": open_only}
-    filters = Filters(company_id=company_id, customer_id=customer_id, date_from=date_from,
+    filters = Filters(company_id=company_id, customer_id=scope or customer_id, date_from=date_from,
                       date_to=date_to, q=q, extra=extra)
     return queries.list_invoices(conn, filters, page, as_of or today).as_dict()
 

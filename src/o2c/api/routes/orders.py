@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from o2c.adapters.db import queries
 from o2c.adapters.db.queries import Filters
+from o2c.api.auth import Scope
 from o2c.api.deps import Bus, Conn, Paging, Today
 from o2c.api.routes import location, router
 from o2c.api.schemas.common import Page
@@ -59,7 +60,7 @@ def create_order(body: OrderIn, bus: Bus, today: Today) -> JSONResponse:
 
 @orders.get("/orders", response_model=Page[OrderOut])
 def list_orders(
-    conn: Conn, page: Paging,
+    conn: Conn, page: Paging, scope: Scope,
     company_id: int | None = None, customer_id: int | None = None,
     state: OrderState | None = None, shipping_status: ShippingStatus | None = None,
     date_from: Annotated[date | None, Query(description="order date from")] = None,
@@ -67,7 +68,7 @@ def list_orders(
     q: Annotated[str | None, Query(description="order number, customer name or code, or "
                                                "customer reference")] = None,
 ) -> dict[str, Any]:
-    filters = Filters(company_id=company_id, customer_id=customer_id,
+    filters = Filters(company_id=company_id, customer_id=scope or customer_id,
                       state=state.value if state else None, date_from=date_from,
                       date_to=date_to, q=q,
                       extra={"shipping_status": shipping_status.value if shipping_status

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from o2c.adapters.db import queries
 from o2c.adapters.db.queries import Filters
+from o2c.api.auth import Scope
 from o2c.api.deps import Bus, Conn, Paging
 from o2c.api.routes import location, router
 from o2c.api.schemas.common import Page
@@ -48,7 +49,7 @@ def record_payment(body: PaymentIn, bus: Bus) -> JSONResponse:
 
 @payments.get("/payments", response_model=Page[PaymentOut])
 def list_payments(
-    conn: Conn, page: Paging,
+    conn: Conn, page: Paging, scope: Scope,
     company_id: int | None = None, customer_id: int | None = None,
     state: PaymentState | None = None,
     unapplied: Annotated[bool, Query(description="only payments with credit left")] = False,
@@ -57,7 +58,7 @@ def list_payments(
     q: Annotated[str | None, Query(description="payment number, reference or customer "
                                                "name")] = None,
 ) -> dict[str, Any]:
-    filters = Filters(company_id=company_id, customer_id=customer_id,
+    filters = Filters(company_id=company_id, customer_id=scope or customer_id,
                       state=state.value if state else None, date_from=date_from,
                       date_to=date_to, q=q, extra={"unapplied": unapplied})
     return queries.list_payments(conn, filters, page).as_dict()
@@ -93,13 +94,14 @@ allocations = router("allocations")
 
 @allocations.get("/allocations", response_model=Page[AllocationOut])
 def list_allocations(
-    conn: Conn, page: Paging, customer_id: int | None = None, invoice_id: int | None = None,
+    conn: Conn, page: Paging, scope: Scope, customer_id: int | None = None,
+    invoice_id: int | None = None,
     payment_id: int | None = None, credit_note_id: int | None = None,
     active: Annotated[bool, Query(description="only those not reversed")] = False,
 ) -> dict[str, Any]:
     extra: dict[str, Any] = {"invoice_id": invoice_id, "payment_id": payment_id,
                              "credit_note_id": credit_note_id, "active": active}
-    return queries.list_allocations(conn, Filters(customer_id=customer_id, extra=extra),
+    return queries.list_allocations(conn, Filters(customer_id=scope or customer_id, extra=extra),
                                     page).as_dict()
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from o2c.adapters.db import queries
 from o2c.adapters.db.queries import MAX_LIMIT, Filters, PageRequest
+from o2c.api.auth import Scope
 from o2c.api.deps import Bus, Conn, Paging, Today
 from o2c.api.routes import router
 from o2c.api.schemas.common import Page
@@ -48,7 +49,7 @@ def shipment_presenter(today: date) -> Any:
 
 @shipments.get("/shipments", response_model=Page[ShipmentOut])
 def list_shipments(
-    conn: Conn, page: Paging,
+    conn: Conn, page: Paging, scope: Scope,
     company_id: int | None = None, customer_id: int | None = None,
     order_id: int | None = None, warehouse_id: int | None = None,
     state: Annotated[list[ShipmentState] | None,
@@ -56,7 +57,7 @@ def list_shipments(
     date_from: Annotated[date | None, Query(description="created on or after")] = None,
     date_to: Annotated[date | None, Query(description="created on or before")] = None,
 ) -> dict[str, Any]:
-    filters = Filters(company_id=company_id, customer_id=customer_id,
+    filters = Filters(company_id=company_id, customer_id=scope or customer_id,
                       state=",".join(s.value for s in state) if state else None,
                       date_from=date_from, date_to=date_to,
                       extra={"order_id": order_id, "warehouse_id": warehouse_id})

@@ -1,0 +1,131 @@
+"""Authentication and authorization at the edge, for every route of the app:
+
+* `authorize` (a global dependency) finds who calls — `Authorization: Bearer <token>` or the
+  web session cookie (then unsafe methods need the `X-CSRF-Token` header) — and refuses
+  (401) bad, expired or revoked credentials and malformed headers, before anything runs;
+  then checks the operation against `o2c.api.permissions` (403) and, for portal customers,
+  that the object in the path is theirs (404 otherwise).
+* `RequestContext` middleware: the request id (`X-Request-ID`, or a new one) on the request
+  and the response, and the security headers on every response.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from o2c.adapters.db import queries
+from o2c.api.permissions import PERMISSIONS, PORTAL_OBJECTS, PUBLIC
+from o2c.bootstrap import App
+from o2c.domain.access import Forbidden, Principal
+from o2c.services import auth
+from o2c.services.auth import NotAuthenticated
+
+SESSION_COOKIE = "o2c_session"
+CSRF_HEADER = "X-CSRF-Token"
+REQUEST_ID_HEADER = "X-Request-ID"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+_BEARER = re.compile(r"^Bearer ([A-Za-z0-9._~+/=-]{1,200})$")
+
+
+def authorize(request: Request) -> None:
+    route = request.scope.get("route")
+    operation = getattr(route, "name", "")
+    if operation in PUBLIC:
+        return
+    app: App = request.app.state.o2c
+    principal = _authenticate(request, app)
+    request.state.principal = principal
+    if principal.role not in PERMISSIONS.get(operation, frozenset()):
+        raise Forbidden(f"role {principal.role.value} may not {operation.replace('_', ' ')}",
+                        operation=operation)
+    owned = PORTAL_OBJECTS.get(operation)
+    if principal.customer_id is not None and owned is not None:
+        object_type, parameter = owned
+        object_id = int(request.path_params[parameter])
+        with app.engine.connect() as conn:
+            queries.ensure_visible(conn, object_type, object_id, principal.customer_id)
+
+
+def _authenticate(request: Request, app: App) -> Principal:
+    now = app.clock()
+    header = request.headers.get("authorization")
+    if header is not None:
+        match = _BEARER.match(header.strip())
+        if match is None:
+            raise NotAuthenticated("the Authorization header must be `Bearer <token>`")
+        return auth.authenticate_token(app.engine, match.group(1), now)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        session = auth.authenticate_session(app.engine, cookie, now)
+        if request.method not in SAFE_METHODS and not auth.same_secret(
+                request.headers.get(CSRF_HEADER), session.csrf_token):
+            raise Forbidden(f"a request with the session cookie needs the {CSRF_HEADER} "
+                            "header of the session", field=CSRF_HEADER)
+        return session.principal
+    raise NotAuthenticated("authentication required: send `Authorization: Bearer <token>` "
+                           "or log in (POST /api/v1/auth/login)")
+
+
+def current_principal(request: Request) -> Principal:
+    principal: Principal = request.state.principal
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def portal_scope(request: Request) -> int | None:
+    """The customer a portal user is tied to (lists are limited to it); None for staff."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return None if principal is None else principal.customer_id
+
+
+Scope = Annotated[int | None, Depends(portal_scope)]
+
+
+def request_id(request: Request) -> str | None:
+    value: str | None = getattr(request.state, "request_id", None)
+    return value
+
+
+# -- request id and security headers -----------------------------------------------------------
+
+_DOCS_CSP = ("default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
+             "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+             "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+             "frame-ancestors 'none'; base-uri 'self'")
+_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'self'")
+
+
+class RequestContext(BaseHTTPMiddleware):
+    def __init__(self, app: object, *, hsts: bool) -> None:
+        super().__init__(app)  # type: ignore[arg-type]
+        self.hsts = hsts
+
+    async def dispatch(self, request: Request,
+                       call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        request.state.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        response = await call_next(request)
+        headers = response.headers
+        headers[REQUEST_ID_HEADER] = request.state.request_id
+        docs = request.url.path in ("/docs", "/redoc", "/docs/oauth2-redirect")
+        headers.setdefault("Content-Security-Policy", _DOCS_CSP if docs else _CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.url.path.startswith("/api/") or request.url.path in ("/login", "/logout"):
+            headers.setdefault("Cache-Control", "no-store")
+        if self.hsts:
+            headers.setdefault("Strict-Transport-Security",
+                               "max-age=63072000; includeSubDomains")
+        return response

@@ -1,0 +1,144 @@
+"""Who may call what: every API operation (the route name, which is also its OpenAPI
+operationId) maps to the roles allowed. One table, one line per operation; an operation with
+no line is refused to everybody (and tests/e2e/test_permissions.py fails).
+
+Portal customers (role `customer`) are tied to one customer account: the operations in
+PORTAL_OBJECTS name the path parameter whose object must belong to that account (otherwise
+404, as if it did not exist); list operations are scoped to the account by the routes'
+`Scope` dependency, down in the queries.
+"""
+
+from __future__ import annotations
+
+from o2c.domain.access import STAFF, Role
+
+ADMIN, SALES, WAREHOUSE = Role.ADMIN, Role.SALES, Role.WAREHOUSE
+AR, CREDIT, COLLECTOR = Role.AR_CLERK, Role.CREDIT_MANAGER, Role.COLLECTOR
+CONTROLLER, AUDITOR, CUSTOMER = Role.CONTROLLER, Role.AUDITOR, Role.CUSTOMER
+
+Roles = frozenset[Role]
+
+
+def roles(*allowed: Role | frozenset[Role]) -> Roles:
+    found: set[Role] = set()
+    for item in allowed:
+        found |= item if isinstance(item, frozenset) else {item}
+    return frozenset(found)
+
+
+STAFF_READ = roles(STAFF)  # every staff role reads, the auditor included
+PORTAL_READ = roles(STAFF, CUSTOMER)  # and portal customers, scoped to their account
+FINANCE_READ = roles(ADMIN, AR, CREDIT, COLLECTOR, CONTROLLER, AUDITOR)
+AUDIT_READ = roles(ADMIN, CONTROLLER, AUDITOR)
+
+PUBLIC = frozenset({"health", "login", "logout", "login_form", "login_submit",
+                    "logout_submit"})
+
+PERMISSIONS: dict[str, Roles] = {
+    # master data
+    "create_company": roles(ADMIN),
+    "list_companies": STAFF_READ,
+    "get_company": STAFF_READ,
+    "create_payment_terms": roles(ADMIN, CONTROLLER),
+    "list_payment_terms": STAFF_READ,
+    "get_payment_terms": STAFF_READ,
+    "create_customer": roles(ADMIN, SALES, CREDIT),
+    "list_customers": STAFF_READ,
+    "get_customer": PORTAL_READ,
+    "update_customer": roles(ADMIN, SALES, CREDIT),  # credit fields: credit manager (service)
+    "create_product": roles(ADMIN, SALES),
+    "list_products": PORTAL_READ,
+    "get_product": PORTAL_READ,
+    "update_product": roles(ADMIN, SALES),
+    "create_warehouse": roles(ADMIN, WAREHOUSE),
+    "list_warehouses": STAFF_READ,
+    "get_warehouse": STAFF_READ,
+    "list_stock": STAFF_READ,
+    "receive_stock": roles(ADMIN, WAREHOUSE),
+    "adjust_stock": roles(ADMIN, WAREHOUSE),
+    "create_vat_rate": roles(ADMIN, CONTROLLER),
+    "list_vat_rates": STAFF_READ,
+    "set_exchange_rate": roles(ADMIN, CONTROLLER, AR),
+    "list_exchange_rates": STAFF_READ,
+    # orders and credit
+    "create_order": roles(ADMIN, SALES, CUSTOMER),
+    "list_orders": PORTAL_READ,
+    "get_order": PORTAL_READ,
+    "confirm_order": roles(ADMIN, SALES),
+    "release_order": roles(ADMIN, CREDIT),
+    "reject_order": roles(ADMIN, CREDIT),
+    "cancel_order": roles(ADMIN, SALES, CUSTOMER),
+    "reserve_backorders": roles(ADMIN, SALES, WAREHOUSE),
+    # shipping
+    "list_shipments": PORTAL_READ,
+    "get_shipment": PORTAL_READ,
+    "pick_shipment": roles(ADMIN, WAREHOUSE),
+    "pack_shipment": roles(ADMIN, WAREHOUSE),
+    "ship_shipment": roles(ADMIN, WAREHOUSE),
+    "deliver_shipment": roles(ADMIN, WAREHOUSE),
+    "cancel_shipment": roles(ADMIN, WAREHOUSE),
+    # invoices, payments, cash application
+    "list_invoices": PORTAL_READ,
+    "get_invoice": PORTAL_READ,
+    "create_credit_note": roles(ADMIN, AR, CONTROLLER),  # above the threshold: approval
+    "apply_credit_note": roles(ADMIN, AR),
+    "record_payment": roles(ADMIN, AR),
+    "list_payments": PORTAL_READ,
+    "get_payment": PORTAL_READ,
+    "allocate_payment": roles(ADMIN, AR),
+    "reverse_payment": roles(ADMIN, AR),
+    "list_allocations": PORTAL_READ,
+    "get_allocation": PORTAL_READ,
+    "unallocate": roles(ADMIN, AR),
+    # ledger and events
+    "list_events": STAFF_READ,
+    "trial_balance": roles(ADMIN, CONTROLLER, AUDITOR, AR),
+    "verify_ledger": roles(ADMIN, CONTROLLER, AUDITOR),
+    "journal_entries": roles(ADMIN, CONTROLLER, AUDITOR, AR),
+    "company_events": STAFF_READ,
+    "customer_events": STAFF_READ,
+    "product_events": STAFF_READ,
+    "warehouse_events": STAFF_READ,
+    "order_events": STAFF_READ,
+    "shipment_events": STAFF_READ,
+    "invoice_events": STAFF_READ,
+    "payment_events": STAFF_READ,
+    "allocation_events": STAFF_READ,
+    # security: who am I, users, tokens
+    "whoami": PORTAL_READ,
+    "create_user": roles(ADMIN),
+    "list_users": roles(ADMIN, AUDITOR),
+    "disable_user": roles(ADMIN),
+    "create_token": roles(ADMIN),
+    "list_tokens": roles(ADMIN, AUDITOR),
+    "revoke_token": roles(ADMIN),
+    # dual control: requests by one person, decisions by another (kind rules: services)
+    "request_approval": roles(ADMIN, SALES, CREDIT, AR, COLLECTOR, CONTROLLER),
+    "request_write_off": roles(AR, COLLECTOR, CONTROLLER, ADMIN),
+    "list_approvals": roles(ADMIN, CREDIT, CONTROLLER, AUDITOR, AR, COLLECTOR, SALES),
+    "get_approval": roles(ADMIN, CREDIT, CONTROLLER, AUDITOR, AR, COLLECTOR, SALES),
+    "approve_request": roles(CREDIT, CONTROLLER),  # write-offs and credit notes: controller
+    "reject_request": roles(CREDIT, CONTROLLER),
+    # audit trail and GDPR
+    "list_audit": AUDIT_READ,
+    "verify_audit": AUDIT_READ,
+    "gdpr_export": roles(ADMIN),
+    "gdpr_erase": roles(ADMIN),
+    "gdpr_purge": roles(ADMIN),
+}
+
+# Operations on one object of a customer: (object type, path parameter). A portal customer
+# gets 404 for an object of another customer.
+PORTAL_OBJECTS: dict[str, tuple[str, str]] = {
+    "get_customer": ("customer", "customer_id"),
+    "get_order": ("order", "order_id"),
+    "cancel_order": ("order", "order_id"),
+    "get_shipment": ("shipment", "shipment_id"),
+    "get_invoice": ("invoice", "invoice_id"),
+    "get_payment": ("payment", "payment_id"),
+    "get_allocation": ("allocation", "allocation_id"),
+}
+
+
+def allowed(operation: str, role: Role) -> bool:
+    return role in PERMISSIONS.get(operation, frozenset())

@@ -1,0 +1,114 @@
+"""The server-rendered sign-in page the web UI uses (and `/health`).
+
+Forms carry a CSRF token: the sign-in form a token bound to a short-lived cookie by an HMAC
+with O2C_SECRET_KEY (double submit), the sign-out form the session's own CSRF token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from o2c.api.auth import SESSION_COOKIE
+from o2c.api.deps import AppDep
+from o2c.api.routes.security import do_login, set_session_cookie
+from o2c.bootstrap import App
+from o2c.config import secret_key_from_env
+from o2c.domain.access import Principal
+from o2c.domain.errors import DomainError
+from o2c.services import auth
+
+LOGIN_CSRF_COOKIE = "o2c_login_csrf"
+_templates = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
+                         autoescape=select_autoescape(["html"]))
+
+pages = APIRouter(tags=["web"], include_in_schema=True)
+
+
+def _key(app: App) -> bytes:
+    return (app.settings.secret_key or secret_key_from_env()).encode()
+
+
+def _form_token(app: App, nonce: str) -> str:
+    return hmac.new(_key(app), nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def _signed_in(app: App, request: Request) -> auth.Session | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        return auth.authenticate_session(app.engine, cookie, app.clock())
+    except DomainError:
+        return None
+
+
+def _page(app: App, *, user: Principal | None = None, csrf: str = "", error: str = "",
+          username: str = "", status: int = 200) -> HTMLResponse:
+    nonce = ""
+    if user is None:
+        nonce = secrets.token_urlsafe(16)
+        csrf = _form_token(app, nonce)
+    html = _templates.get_template("login.html").render(
+        user=user, csrf_token=csrf, error=error, username=username)
+    response = HTMLResponse(html, status_code=status)
+    if nonce:
+        response.set_cookie(LOGIN_CSRF_COOKIE, nonce, httponly=True, samesite="strict",
+                            secure=app.settings.secure_cookies, path="/login", max_age=3600)
+    return response
+
+
+@pages.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@pages.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, app: AppDep) -> HTMLResponse:
+    session = _signed_in(app, request)
+    if session is not None:
+        return _page(app, user=session.principal, csrf=session.csrf_token)
+    return _page(app)
+
+
+@pages.post("/login", response_class=HTMLResponse)
+def login_submit(request: Request, app: AppDep,
+                 username: Annotated[str, Form(max_length=150)],
+                 password: Annotated[str, Form(max_length=1000)],
+                 csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    nonce = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not nonce or not auth.same_secret(csrf_token, _form_token(app, nonce)):
+        return _page(app, error="The form expired; please sign in again.", status=403)
+    try:
+        result = do_login(app, request, username, password)
+    except auth.LoginThrottled:
+        return _page(app, error="Too many failed attempts; try again later.",
+                     username=username, status=429)
+    except auth.NotAuthenticated:
+        return _page(app, error="Wrong username or password.", username=username,
+                     status=401)
+    response = RedirectResponse("/login", status_code=303)
+    set_session_cookie(app, response, result)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@pages.post("/logout")
+def logout_submit(request: Request, app: AppDep,
+                  csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    session = _signed_in(app, request)
+    if session is not None:
+        if not auth.same_secret(csrf_token, session.csrf_token):
+            return _page(app, user=session.principal, csrf=session.csrf_token,
+                         error="The form expired; try again.", status=403)
+        auth.logout(app.engine, request.cookies[SESSION_COOKIE])
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
