@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from o2c.adapters.db.tables import metadata
-from o2c.api import create_app
 from o2c.bootstrap import App, SettableClock
 from o2c.domain.access import CreateToken, CreateUser
+from o2c.server import create_app
 from tests.fixtures.world import World, build_world
 
 API = "/api/v1"

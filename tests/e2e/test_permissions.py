@@ -8,14 +8,16 @@ import logging
 import re
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from o2c.api import create_app
 from o2c.api.permissions import PERMISSIONS, PUBLIC
 from o2c.bootstrap import App, SettableClock
 from o2c.domain.access import CreateToken, CreateUser, DisableUser, RevokeToken
+from o2c.server import create_app
 from tests.e2e.conftest import API, ok, problem, row_counts, token_for
 
 
@@ -32,8 +34,30 @@ def test_every_route_of_the_openapi_spec_has_a_permission_rule(anonymous: TestCl
     assert missing == [], "add a line to o2c/api/permissions.py for: " + ", ".join(missing)
 
 
+def _route_names(client: TestClient) -> set[str]:
+    """Every route of the served app, the web pages (not in the OpenAPI spec) included."""
+
+    def walk(routes: list[Any]) -> set[str]:
+        names = set()
+        for route in routes:
+            if isinstance(route, APIRoute):
+                names.add(route.name)
+            elif hasattr(route, "original_router"):  # an included router (FastAPI >= 0.16x)
+                names |= walk(route.original_router.routes)
+            elif hasattr(route, "routes") and not hasattr(route, "app"):
+                names |= walk(route.routes)
+        return names
+
+    return walk(client.app.routes)  # type: ignore[attr-defined]
+
+
+def test_every_web_page_has_a_permission_rule(anonymous: TestClient) -> None:
+    missing = sorted(_route_names(anonymous) - set(PERMISSIONS) - PUBLIC)
+    assert missing == [], "add a line to o2c/api/permissions.py for: " + ", ".join(missing)
+
+
 def test_the_permission_table_names_only_operations_that_exist(anonymous: TestClient) -> None:
-    operations = {op for _, _, op in _operations(anonymous)}
+    operations = {op for _, _, op in _operations(anonymous)} | _route_names(anonymous)
     assert set(PERMISSIONS) - operations == set()
     assert not set(PERMISSIONS) & PUBLIC
 

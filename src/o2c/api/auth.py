@@ -30,6 +30,7 @@ SESSION_COOKIE = "o2c_session"
 CSRF_HEADER = "X-CSRF-Token"
 REQUEST_ID_HEADER = "X-Request-ID"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+API_PATHS = ("/api/",)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 _BEARER = re.compile(r"^Bearer ([A-Za-z0-9._~+/=-]{1,200})$")
 
@@ -64,6 +65,11 @@ def _authenticate(request: Request, app: App) -> Principal:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         session = auth.authenticate_session(app.engine, cookie, now)
+        request.state.session_csrf = session.csrf_token
+        if not request.url.path.startswith(API_PATHS):
+            # Web pages post HTML forms: they check the session's token in the form field
+            # (o2c.web.render.check_csrf) as well as in this header (htmx sends it).
+            return session.principal
         if request.method not in SAFE_METHODS and not auth.same_secret(
                 request.headers.get(CSRF_HEADER), session.csrf_token):
             raise Forbidden(f"a request with the session cookie needs the {CSRF_HEADER} "

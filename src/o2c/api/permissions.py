@@ -125,6 +125,42 @@ PERMISSIONS: dict[str, Roles] = {
     "gdpr_export": roles(ADMIN),
     "gdpr_erase": roles(ADMIN),
     "gdpr_purge": roles(ADMIN),
+    # reports
+    "dashboard": roles(ADMIN, SALES, AR, CREDIT, COLLECTOR, CONTROLLER, AUDITOR),
+    # web back-office pages (o2c.web): reads as the API's, each action as its operation
+    "web_dashboard": roles(ADMIN, SALES, AR, CREDIT, COLLECTOR, CONTROLLER, AUDITOR),
+    "web_orders": STAFF_READ,
+    "web_order": STAFF_READ,
+    "web_new_order": roles(ADMIN, SALES),
+    "web_create_order": roles(ADMIN, SALES),
+    "web_order_action": roles(ADMIN, SALES),  # per action: confirm/cancel_order
+    "web_credit_holds": STAFF_READ,
+    "web_credit_decision": roles(ADMIN, CREDIT),  # per decision: release/reject_order
+    "web_warehouse": STAFF_READ,
+    "web_shipment": STAFF_READ,
+    "web_shipment_step": roles(ADMIN, WAREHOUSE),  # per step: pick/pack/ship/deliver
+    "web_invoices": STAFF_READ,
+    "web_invoice": STAFF_READ,
+    "web_invoice_document": STAFF_READ,
+    "web_create_credit_note": roles(ADMIN, AR, CONTROLLER),
+    "web_payments": STAFF_READ,
+    "web_new_payment": roles(ADMIN, AR),
+    "web_preview_payment": roles(ADMIN, AR),
+    "web_record_payment": roles(ADMIN, AR),
+    "web_customers": STAFF_READ,
+    "web_customer": STAFF_READ,
+    "web_customer_options": STAFF_READ,
+    # customer portal pages: the account's own documents only (checked per object too)
+    "portal_home": roles(CUSTOMER),
+    "portal_orders": roles(CUSTOMER),
+    "portal_order": roles(CUSTOMER),
+    "portal_new_order": roles(CUSTOMER),
+    "portal_create_order": roles(CUSTOMER),
+    "portal_invoices": roles(CUSTOMER),
+    "portal_invoice": roles(CUSTOMER),
+    "portal_invoice_document": roles(CUSTOMER),
+    "portal_payments": roles(CUSTOMER),
+    "portal_statement": roles(CUSTOMER),
 }
 
 # Operations on one object of a customer: (object type, path parameter). A portal customer

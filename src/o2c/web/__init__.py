@@ -8,14 +8,20 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from o2c.web.access import Permission
+
 STATIC = Path(__file__).parent / "static"
 
 
-def install(api: FastAPI) -> None:
-    """Mount the pages and their static assets on the API's app."""
+def install(api: FastAPI, allowed: Permission) -> None:
+    """Mount the pages and their static assets on the API's app; `allowed(operation, role)`
+    is the permission table the pages show buttons and sections by."""
+    from o2c.web.errors import install_page_errors
     from o2c.web.routes.backoffice import backoffice
     from o2c.web.routes.portal import portal
 
+    api.state.allowed = allowed
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.include_router(backoffice)
     api.include_router(portal)
+    install_page_errors(api)

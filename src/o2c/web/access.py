@@ -4,10 +4,13 @@ matching API operation would be allowed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
+
+from o2c.domain.access import Forbidden
 
 
 def viewer(request: Request) -> Any:
@@ -15,12 +18,24 @@ def viewer(request: Request) -> Any:
     return getattr(request.state, "principal", None)
 
 
+Permission = Callable[[str, Any], bool]  # (operation, role) -> allowed
+
+
 def can(request: Request, operation: str) -> bool:
-    """True when the viewer may run the API operation `operation` (e.g. `confirm_order`)."""
+    """True when the viewer may run the API operation `operation` (e.g. `confirm_order`),
+    by the permission table the server wires in (`o2c.server`)."""
     principal = viewer(request)
-    if principal is None:  # no authentication configured for this app (library use, tests)
-        return True
-    return bool(principal.may(operation))
+    allowed: Permission | None = getattr(request.app.state, "allowed", None)
+    if principal is None or allowed is None:
+        return False
+    return allowed(operation, principal.role)
+
+
+def require(request: Request, operation: str) -> None:
+    """Refuse (403) an action the viewer's role may not run."""
+    if not can(request, operation):
+        raise Forbidden(f"your role may not {operation.replace('_', ' ')}",
+                        operation=operation)
 
 
 @dataclass(frozen=True)

@@ -56,14 +56,16 @@ def formatter(request: Request) -> Formatter:
 
 def actor(request: Request) -> str:
     principal = viewer(request)
-    return str(getattr(principal, "username", None) or "web")
+    return str(getattr(principal, "actor", None) or "web")
 
 
 # -- CSRF: a per-browser random token in a cookie, repeated in every form ---------------------
 
 
 def csrf_token(request: Request) -> str:
-    token = getattr(request.state, "csrf_token", None) or request.cookies.get(CSRF_COOKIE)
+    """The signed-in session's token; pages without a session use a per-browser cookie."""
+    token = (getattr(request.state, "session_csrf", None)
+             or getattr(request.state, "csrf_token", None) or request.cookies.get(CSRF_COOKIE))
     if not token:
         token = secrets.token_urlsafe(32)
     request.state.csrf_token = token
@@ -71,9 +73,10 @@ def csrf_token(request: Request) -> str:
 
 
 def check_csrf(request: Request, form: Mapping[str, Any]) -> None:
-    expected = request.cookies.get(CSRF_COOKIE) or ""
-    given = str(form.get(CSRF_FIELD, ""))
-    if not expected or not secrets.compare_digest(expected, given):
+    expected = (getattr(request.state, "session_csrf", None)
+                or request.cookies.get(CSRF_COOKIE) or "")
+    given = str(form.get(CSRF_FIELD, "") or request.headers.get("X-CSRF-Token", ""))
+    if not expected or not secrets.compare_digest(expected.encode(), given.encode()):
         raise InvalidInput("the form expired or came from another site; reload the page and "
                            "try again", field=CSRF_FIELD)
 
@@ -118,7 +121,8 @@ def page(request: Request, template: str, status_code: int = 200,
     response = HTMLResponse(body, status_code=status_code)
     if messages:
         response.delete_cookie(FLASH_COOKIE, path="/")
-    if request.cookies.get(CSRF_COOKIE) != request.state.csrf_token:
+    if (getattr(request.state, "session_csrf", None) is None
+            and request.cookies.get(CSRF_COOKIE) != request.state.csrf_token):
         response.set_cookie(CSRF_COOKIE, request.state.csrf_token, httponly=True,
                             samesite="lax", path="/")
     if "lang" in request.query_params and fmt.language == request.query_params["lang"]:
@@ -149,7 +153,9 @@ def execute(request: Request, command: Command) -> Any:
     """Run one command through the bus, as the logged-in user; a business error comes back
     as a FormError keyed by the field it concerns."""
     try:
-        return app_of(request).bus.execute(command, actor=actor(request)).result
+        return app_of(request).bus.execute(
+            command, actor=actor(request), principal=viewer(request),
+            request_id=getattr(request.state, "request_id", None)).result
     except DomainError as error:
         raise FormError({error.field or "_": error.message}) from error
 

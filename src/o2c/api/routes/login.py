@@ -50,14 +50,26 @@ def _signed_in(app: App, request: Request) -> auth.Session | None:
         return None
 
 
+def home_of(user: Principal) -> str:
+    """Where a user lands after signing in: the portal for customers, else the back-office."""
+    return "/portal" if user.customer_id is not None else "/"
+
+
+def safe_next(target: str) -> str:
+    """Only a path of this site (never another host) to go back to after signing in."""
+    ok = target.startswith("/") and not target.startswith(("//", "/\\", "/login", "/logout"))
+    return target if ok else ""
+
+
 def _page(app: App, *, user: Principal | None = None, csrf: str = "", error: str = "",
-          username: str = "", status: int = 200) -> HTMLResponse:
+          username: str = "", status: int = 200, next_page: str = "") -> HTMLResponse:
     nonce = ""
     if user is None:
         nonce = secrets.token_urlsafe(16)
         csrf = _form_token(app, nonce)
     html = _templates.get_template("login.html").render(
-        user=user, csrf_token=csrf, error=error, username=username)
+        user=user, csrf_token=csrf, error=error, username=username, next=safe_next(next_page),
+        home=home_of(user) if user else "/")
     response = HTMLResponse(html, status_code=status)
     if nonce:
         response.set_cookie(LOGIN_CSRF_COOKIE, nonce, httponly=True, samesite="strict",
@@ -71,30 +83,32 @@ def health() -> dict[str, str]:
 
 
 @pages.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, app: AppDep) -> HTMLResponse:
+def login_form(request: Request, app: AppDep, next: str = "") -> HTMLResponse:
     session = _signed_in(app, request)
     if session is not None:
         return _page(app, user=session.principal, csrf=session.csrf_token)
-    return _page(app)
+    return _page(app, next_page=next)
 
 
 @pages.post("/login", response_class=HTMLResponse)
 def login_submit(request: Request, app: AppDep,
                  username: Annotated[str, Form(max_length=150)],
                  password: Annotated[str, Form(max_length=1000)],
-                 csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+                 csrf_token: Annotated[str, Form(max_length=200)] = "",
+                 next: Annotated[str, Form(max_length=2000)] = "") -> Response:
     nonce = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not nonce or not auth.same_secret(csrf_token, _form_token(app, nonce)):
-        return _page(app, error="The form expired; please sign in again.", status=403)
+        return _page(app, error="The form expired; please sign in again.", status=403,
+                     next_page=next)
     try:
         result = do_login(app, request, username, password)
     except auth.LoginThrottled:
         return _page(app, error="Too many failed attempts; try again later.",
-                     username=username, status=429)
+                     username=username, status=429, next_page=next)
     except auth.NotAuthenticated:
         return _page(app, error="Wrong username or password.", username=username,
-                     status=401)
-    response = RedirectResponse("/login", status_code=303)
+                     status=401, next_page=next)
+    response = RedirectResponse(safe_next(next) or home_of(result.principal), status_code=303)
     set_session_cookie(app, response, result)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response

@@ -19,9 +19,9 @@ from o2c.domain.errors import DomainError, NotFound
 from o2c.domain.orders import ORDER_TRANSITIONS, OrderState
 from o2c.domain.payments import PaymentMethod
 from o2c.domain.receivables import PaymentStatus
-from o2c.domain.shipping import SHIPMENT_TRANSITIONS, ShipmentState
+from o2c.domain.shipping import ShipmentState
 from o2c.web import documents
-from o2c.web.access import can
+from o2c.web.access import can, require
 from o2c.web.render import (
     FormError,
     check_csrf,
@@ -184,6 +184,7 @@ def _create_order(request: Request, form: dict[str, str]) -> Response:
     if form.get("more_lines"):
         return order_form(request, form, errors)
     check_csrf(request, form)
+    require(request, "create_order")
     code = form.get("customer", "").strip()
     with read(request) as conn:
         found = queries.list_customers(conn, Filters(q=code), PageRequest(limit=2)).items
@@ -227,6 +228,7 @@ def _order_action(request: Request, order_id: int, action: str,
     reason = form.get("reason", "").strip()
     if action not in ("confirm", "cancel"):
         return error_response(request, NotFound("action", action))
+    require(request, ORDER_ACTION_OPERATIONS[action])
     command: c.Command = (c.ConfirmOrder(order_id=order_id) if action == "confirm"
                           else c.CancelOrder(order_id=order_id, reason=reason))
     number = f"SO-{order_id:06d}"
@@ -271,6 +273,7 @@ def _credit_decision(request: Request, order_id: int, decision: str,
     number = f"SO-{order_id:06d}"
     if decision not in ("release", "reject"):
         return error_response(request, NotFound("decision", decision))
+    require(request, f"{decision}_order")
     if not reason:
         return redirect(request, "/credit-holds", fmt.gettext("Give a reason."), "error")
     command = (c.ReleaseOrder(order_id=order_id, reason=reason) if decision == "release"
@@ -327,8 +330,9 @@ def _shipment_step(request: Request, shipment_id: int, step: str,
                    form: dict[str, str]) -> Response:
     fmt = formatter(request)
     check_csrf(request, form)
-    if step not in SHIPMENT_TRANSITIONS or step == "cancel":
+    if step not in OPERATION_OF_STEP:
         return error_response(request, NotFound("step", step))
+    require(request, OPERATION_OF_STEP[step])
     carrier = form.get("carrier", "").strip()
     tracking = form.get("tracking_number", "").strip()
     command: c.Command
@@ -411,6 +415,7 @@ async def create_credit_note(request: Request, invoice_id: int) -> Response:
 def _create_credit_note(request: Request, invoice_id: int, form: dict[str, str]) -> Response:
     fmt = formatter(request)
     check_csrf(request, form)
+    require(request, "create_credit_note")
     errors: dict[str, str] = {}
     reason = form.get("reason", "").strip()
     if not reason:
@@ -513,6 +518,7 @@ async def record_payment(request: Request) -> Response:
 def _record_payment(request: Request, form: dict[str, str]) -> Response:
     fmt = formatter(request)
     check_csrf(request, form)
+    require(request, "record_payment")
     errors: dict[str, str] = {}
     amount = decimal_field(form, "amount", errors, fmt.gettext("not a number"), fmt.language)
     if amount is None and "amount" not in errors:
