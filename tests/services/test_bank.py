@@ -98,7 +98,7 @@ def test_a_statement_for_another_account_is_rejected(app: App, world: World) -> 
 def test_a_short_payment_within_tolerance_writes_off_bank_charges_and_unmatching_reverses_it(
         app: App, world: World) -> None:
     inv = invoice(app, world, "rossi")  # 146.40, paid 140.40: 6.00 charges deducted
-    _import(app, statement_file([entry("140.40", text=f"Payment {inv['number']}")]))
+    _import(app, statement_file([entry("140.40", ref=str(inv["remittance_reference"]))]))
     _match_and_apply(app)
     line = _line(app)
     assert line["status"] == "applied"

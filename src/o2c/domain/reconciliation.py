@@ -281,14 +281,27 @@ class Matcher:
                 strength = max(strength, Decimal("0.99"))
         payer, payer_score, payer_reason = self._payer(line)
         numbers = invoice_numbers(line)
+        by_number: list[ItemView] = []
         for number in numbers:
             item = self.c.by_number.get(number)
-            if item is not None and item.currency == line.currency and item not in items:
-                items.append(item)
-                source = ("end-to-end id" if number in numbers_in([line.end_to_end_id])
-                          else "remittance text")
-                reasons.append(f"invoice number {item.number} found in {source}")
-                strength = max(strength, Decimal("0.97"))
+            if (item is not None and item.currency == line.currency and item not in items
+                    and item not in by_number):
+                by_number.append(item)
+        if (not items and by_number and payer is not None and payer_score == 1
+                and all(i.customer_id != payer for i in by_number)):
+            # Free text has no check digits: a number of another customer's invoice from a
+            # known payer is more likely a typo of one of the payer's own.
+            reasons.append("invoice number(s) " + ", ".join(i.number for i in by_number)
+                           + " in the text belong to another customer than the payer; ignored")
+            by_number = []
+        for item in by_number:
+            items.append(item)
+            source = ("end-to-end id" if item.number in numbers_in([line.end_to_end_id])
+                      else "remittance text")
+            reasons.append(f"invoice number {item.number} found in {source}")
+            strength = max(strength, Decimal("0.95"))
+        weak = bool(by_number) and strength < Decimal("0.99")
+        typo = False
         if not items and numbers and payer is not None:
             # One wrong digit: only against the identified payer's own open invoices.
             for number in numbers:
@@ -299,18 +312,26 @@ class Matcher:
                         reasons.append(f"'{number}' in the text is one character off invoice "
                                        f"{item.number} of the payer")
                         strength = max(strength, Decimal("0.80"))
+                        typo = weak = True
         if items:
             customers = {i.customer_id for i in items}
             if len(customers) > 1:
                 return Proposal(line.id, ProposalKind.NONE, Decimal("0.30"),
                                 (*reasons, "references point to several customers"))
             customer = items[0].customer_id
-            if payer is not None and payer == customer:
+            confirmed = payer is not None and payer == customer
+            if confirmed:
                 reasons.append(payer_reason)
                 strength = min(Decimal("0.99"), strength + Decimal("0.05"))
             elif payer is not None and payer_score == 1:
                 reasons.append(f"but the payer IBAN belongs to customer {self._code(payer)}")
                 strength -= Decimal("0.25")
+            open_total = sum((max(self.residual(i), ZERO) for i in items), ZERO)
+            if weak and line.amount == open_total and typo:
+                strength += Decimal("0.07")
+            elif weak and line.amount != open_total and (typo or not confirmed):
+                # Text without check digits and an amount that does not agree: a person looks.
+                strength = min(strength, Decimal("0.85"))
             return self._settle(line, customer, items, strength, reasons)
         if payer is None:
             return Proposal(line.id, ProposalKind.NONE, ZERO,

@@ -310,13 +310,18 @@ def gather_candidates(store: BankStore, company_id: int, lines: list[LineView]) 
     for line in lines:
         if line.amount <= 0:
             continue
-        hit = any(r in candidates.by_reference for r in rf_references(line)) or any(
-            n in candidates.by_number for n in invoice_numbers(line))
-        if hit:
+        if any(r in candidates.by_reference for r in rf_references(line)):
             continue
-        payer, _, _ = probe._payer(line)
-        if payer is not None:
-            wanted.add(payer)
+        payer, score, _ = probe._payer(line)
+        if payer is None:
+            continue
+        named = [candidates.by_number[n] for n in invoice_numbers(line)
+                 if n in candidates.by_number]
+        if named and score < 1:
+            continue
+        if named and any(i.customer_id == payer for i in named):
+            continue
+        wanted.add(payer)
     candidates.open_items = store.open_items_of(wanted)
     return candidates
 
