@@ -126,7 +126,8 @@ class Proposal:
 
 _RF = re.compile(r"R\s?F\s?\d\s?\d(?:\s?[0-9A-Z]){1,21}")
 _INVOICE = re.compile(
-    r"(?<![0-9A-Z])(?:(?:[A-Z]{2,4})[\s\-/._]*)?(20\d\d)[\s\-/._]*(\d{5,7})(?!\d)")
+    r"(?<![0-9A-Z])(?:[A-Z]{2,4}[\s\-/._]*(20\d\d)[\s\-/._]*(\d{1,7})"
+    r"|(20\d\d)[\s\-/._]*(\d{5,7}))(?!\d)")
 _SPACES = re.compile(r"\s+")
 
 
@@ -134,13 +135,22 @@ def compact(text: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", text.upper())
 
 
+_RF_START = re.compile(r"R\s?F\s?\d\s?\d")
+
+
 def rf_references(line: LineView) -> list[str]:
     """Valid RF references in the structured field first, then in the free text."""
     found: list[str] = []
     for text in (line.structured_reference, line.remittance, line.end_to_end_id):
-        for match in _RF.finditer(text.upper()):
+        upper = text.upper()
+        starts = [m.start() for m in _RF_START.finditer(upper)]
+        for i, start in enumerate(starts):
+            end = starts[i + 1] if i + 1 < len(starts) else len(upper)
+            match = _RF.match(upper, start, end)
+            if match is None:
+                continue
             ref = compact(match.group(0))
-            # The greedy match may have eaten following words: shrink until valid.
+            # The match may have eaten following words: shrink until valid.
             while len(ref) >= 5 and not is_valid_creditor_reference(ref):
                 ref = ref[:-1]
             if len(ref) >= 5 and ref not in found:
@@ -158,7 +168,8 @@ def numbers_in(texts: Iterable[str], series: str = "INV") -> list[str]:
     found: list[str] = []
     for text in texts:
         for match in _INVOICE.finditer(text.upper()):
-            year, seq = match.group(1), match.group(2)
+            year = match.group(1) or match.group(3)
+            seq = match.group(2) or match.group(4)
             number = f"{series}-{year}-{int(seq):05d}"
             if number not in found:
                 found.append(number)
@@ -191,22 +202,40 @@ def similarity(a: str, b: str) -> Decimal:
 
 
 class NameIndex:
-    """Customers by the first word of their normalised name: fuzzy matching only compares
-    names that share it."""
+    """Customers by normalised name (exact hits are free) and by word: fuzzy matching only
+    compares names sharing the query's rarest words, so it stays cheap with many customers."""
 
     def __init__(self, names: dict[int, str]) -> None:
         self.names = names
+        self.exact: dict[str, list[int]] = {}
         self.by_token: dict[str, list[int]] = {}
         for customer_id, name in names.items():
-            tokens = normalise_name(name).split()
-            for token in tokens[:2]:
+            normal = normalise_name(name)
+            self.exact.setdefault(normal, []).append(customer_id)
+            for token in set(normal.split()):
                 self.by_token.setdefault(token, []).append(customer_id)
 
     def best(self, name: str, floor: Decimal) -> tuple[int, Decimal] | None:
-        tokens = normalise_name(name).split()
-        pool: set[int] = set()
-        for token in tokens[:2]:
-            pool.update(self.by_token.get(token, ()))
+        normal = normalise_name(name)
+        if not normal:
+            return None
+        exact = self.exact.get(normal)
+        if exact is not None:
+            return (exact[0], Decimal("1.00")) if len(exact) == 1 else None
+        postings = sorted((self.by_token[t] for t in set(normal.split()) if t in self.by_token),
+                          key=len)
+        if not postings:
+            return None
+        pool = set(postings[0])
+        for more in postings[1:]:
+            if len(pool) <= 25:
+                break
+            narrower = pool.intersection(more)
+            if not narrower:
+                break
+            pool = narrower
+        if len(pool) > 200:
+            return None
         scored = sorted(((similarity(name, self.names[c]), c) for c in pool), reverse=True)
         if not scored or scored[0][0] < floor:
             return None
@@ -329,7 +358,7 @@ class Matcher:
             open_total = sum((max(self.residual(i), ZERO) for i in items), ZERO)
             if weak and line.amount == open_total and typo:
                 strength += Decimal("0.07")
-            elif weak and line.amount != open_total and (typo or not confirmed):
+            elif weak and line.amount != open_total:
                 # Text without check digits and an amount that does not agree: a person looks.
                 strength = min(strength, Decimal("0.85"))
             return self._settle(line, customer, items, strength, reasons)
