@@ -291,6 +291,8 @@ class Matcher:
             best = self.names.best(line.counterparty_name, self.config.name_similarity)
             if best is not None:
                 customer, score = best
+                # A name is never as good as a known IBAN (1 means "IBAN seen before").
+                score = min(score, Decimal("0.99"))
                 return customer, score, (f"payer name '{line.counterparty_name}' ~ customer "
                                          f"{self._code(customer)}, name similarity {score}")
         return None, ZERO, ""
@@ -483,7 +485,7 @@ class Matcher:
 
     def _outgoing(self, line: LineView) -> Proposal:
         text = f"{line.remittance} {line.transaction_code}".upper()
-        if any(word in text for word in ("FEE", "CHARGE", "CHRG", "GEBUEHR", "GEBÜHR", "FRAIS",
+        if any(word in text for word in ("FEE", "CHARGE", "CHRG", "SRVCHG", "GEBUEHR", "GEBÜHR", "FRAIS",
                                          "COMMISSION", "SPESE")) and not line.counterparty_iban:
             return Proposal(line.id, ProposalKind.BANK_FEE, Decimal("0.95"),
                             ("outgoing line without counterparty, text says bank fee/charges",))

@@ -76,8 +76,10 @@ def parse(content: bytes, filename: str) -> StatementFile:
     ns = {"c": namespace}
     statements: list[Statement] = []
     container = "Stmt" if version.startswith("camt.053") else "Ntfctn"
+    message = etree.QName(root[0]).localname if len(root) else "*"
     for s_index, stmt in enumerate(root.iterfind(f"c:*/c:{container}", ns), start=1):
-        statements.append(_statement(stmt, ns, filename, f"/Document/*/{container}[{s_index}]"))
+        statements.append(_statement(stmt, ns, filename,
+                                     f"/Document/{message}/{container}[{s_index}]"))
     if not statements:
         raise BankFileError(filename, "/Document", f"no {container} element")
     for statement in statements:
