@@ -259,7 +259,21 @@ class Matcher:
         self.c = candidates
         self.config = config or MatchConfig()
         self.taken: dict[int, Decimal] = {}  # invoice id -> amount proposed in this batch
-        self.names = NameIndex(candidates.customer_names)
+        self._names: NameIndex | None = None
+        self._keys: dict[int, tuple[list[str], list[str]]] = {}
+
+    @property
+    def names(self) -> NameIndex:
+        if self._names is None:
+            self._names = NameIndex(self.c.customer_names)
+        return self._names
+
+    def keys(self, line: LineView) -> tuple[list[str], list[str]]:
+        """RF references and invoice numbers the line quotes (computed once per line)."""
+        found = self._keys.get(line.id)
+        if found is None:
+            found = self._keys[line.id] = (rf_references(line), invoice_numbers(line))
+        return found
 
     def residual(self, item: ItemView) -> Decimal:
         return item.residual - self.taken.get(item.invoice_id, ZERO)
@@ -304,14 +318,14 @@ class Matcher:
         reasons: list[str] = []
         items: list[ItemView] = []
         strength = ZERO
-        for ref in rf_references(line):
+        refs, numbers = self.keys(line)
+        for ref in refs:
             item = self.c.by_reference.get(ref)
             if item is not None and item.currency == line.currency and item not in items:
                 items.append(item)
                 reasons.append(f"RF reference {_spaced(ref)} matches invoice {item.number}")
                 strength = max(strength, Decimal("0.99"))
         payer, payer_score, payer_reason = self._payer(line)
-        numbers = invoice_numbers(line)
         by_number: list[ItemView] = []
         for number in numbers:
             item = self.c.by_number.get(number)

@@ -53,8 +53,6 @@ from o2c.domain.reconciliation import (
     ProposalKind,
     WriteOff,
     compact,
-    invoice_numbers,
-    rf_references,
 )
 from o2c.services import payments as payment_service
 from o2c.services.exchange import fx_rate
@@ -259,8 +257,7 @@ def match_bank_lines(cmd: c.MatchBankLines, uow: UnitOfWork) -> MatchResult:
         lines = store.lines_to_match(company_id, cmd.as_of)
         if not lines:
             continue
-        candidates = gather_candidates(store, company_id, lines)
-        matcher = Matcher(candidates, config)
+        matcher = gather_candidates(store, company_id, lines, config)
         rows = []
         for proposal in matcher.propose_all(lines):
             decision = proposal.decision(config)
@@ -282,22 +279,23 @@ def match_bank_lines(cmd: c.MatchBankLines, uow: UnitOfWork) -> MatchResult:
     return result
 
 
-def gather_candidates(store: BankStore, company_id: int, lines: list[LineView]) -> Candidates:
+def gather_candidates(store: BankStore, company_id: int, lines: list[LineView],
+                      config: MatchConfig | None = None) -> Matcher:
     """A few set queries: open items by RF reference and invoice number, payers' IBANs,
-    customers' names, then the open items of the customers the lines point at."""
+    customers' names, then the open items of the customers the lines point at. Returns the
+    matcher over those candidates."""
+    candidates = Candidates()
+    matcher = Matcher(candidates, config)
     refs: set[str] = set()
     numbers: set[str] = set()
     ibans: set[str] = set()
     for line in lines:
-        if line.amount <= 0:
-            if line.counterparty_iban:
-                ibans.add(compact(line.counterparty_iban))
-            continue
-        refs.update(rf_references(line))
-        numbers.update(invoice_numbers(line))
         if line.counterparty_iban:
             ibans.add(compact(line.counterparty_iban))
-    candidates = Candidates()
+        if line.amount > 0:
+            line_refs, line_numbers = matcher.keys(line)
+            refs.update(line_refs)
+            numbers.update(line_numbers)
     candidates.by_reference = store.items_by_reference(refs)
     candidates.by_number = store.items_by_number(company_id, numbers)
     candidates.customer_by_iban = store.payers(company_id, ibans)
@@ -305,25 +303,24 @@ def gather_candidates(store: BankStore, company_id: int, lines: list[LineView]) 
         candidates.customer_names[row["id"]] = row["name"]
         candidates.customer_codes[row["id"]] = row["code"]
     # Lines no reference settles need their payer's open items (amount, combination, typo).
-    probe = Matcher(candidates)
     wanted: set[int] = set()
     for line in lines:
         if line.amount <= 0:
             continue
-        if any(r in candidates.by_reference for r in rf_references(line)):
+        line_refs, line_numbers = matcher.keys(line)
+        if any(r in candidates.by_reference for r in line_refs):
             continue
-        payer, score, _ = probe._payer(line)
+        payer, score, _ = matcher._payer(line)
         if payer is None:
             continue
-        named = [candidates.by_number[n] for n in invoice_numbers(line)
-                 if n in candidates.by_number]
+        named = [candidates.by_number[n] for n in line_numbers if n in candidates.by_number]
         if named and score < 1:
             continue
         if named and any(i.customer_id == payer for i in named):
             continue
         wanted.add(payer)
     candidates.open_items = store.open_items_of(wanted)
-    return candidates
+    return matcher
 
 
 # -- applying ---------------------------------------------------------------------------------

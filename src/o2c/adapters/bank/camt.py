@@ -112,10 +112,16 @@ def _readable_path(tree: etree._ElementTree, path: str | None) -> str:
     return "/" + "/".join(reversed(steps))
 
 
+@cache
+def _clark(path: str, namespace: str) -> str:
+    """'c:A/c:B' -> '{ns}A/{ns}B': lxml finds Clark paths much faster than prefixed ones."""
+    return path.replace("c:", "{" + namespace + "}")
+
+
 def _text(el: etree._Element | None, path: str, ns: dict[str, str]) -> str:
     if el is None:
         return ""
-    found = el.findtext(path, namespaces=ns)
+    found = el.findtext(_clark(path, ns["c"]))
     return found.strip() if found else ""
 
 
