@@ -17,175 +17,38 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import resource
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, insert, select
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.engine import make_url
 
 from o2c.adapters.bank import camt
 from o2c.adapters.db import queries
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.engine import make_engine
-from o2c.adapters.db.fastpath import Statement
 from o2c.adapters.db.migrate import upgrade
 from o2c.bootstrap import SettableClock, bootstrap
 from o2c.config import Settings
-from o2c.demo.bank_statement import SimCustomer, SimItem, evaluate, generate, statement
+from o2c.demo.bank_statement import ACCOUNT, AS_OF, evaluate, generate, seed_receivables, statement
 from o2c.domain import commands as c
-from o2c.domain.ledger import RECEIVABLE, REVENUE, verify
+from o2c.domain.ledger import verify
 from o2c.domain.reconciliation import MatchConfig
-from o2c.domain.references import creditor_reference
 
 D = Decimal
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-ACCOUNT = "IT60X0542811101000000123456"
-FIRST_DAY = date(2025, 11, 1)
-AS_OF = date(2026, 10, 30)
 APPLY_CHUNK = 5000
-SURNAMES = ("Rossi", "Bianchi", "Dupont", "Martin", "Garcia", "Muller", "Schmidt", "Jansen",
-            "Novak", "Silva", "Smith", "Brown", "Kowalski", "Nielsen", "Virtanen", "Horvath")
-TRADES = ("Arredamenti", "Logistics", "Bau", "Textiles", "Foods", "Metals", "Pharma", "Energy",
-          "Optics", "Print", "Motors", "Garden", "Tools", "Paper", "Glass", "Plastics")
-FORMS = ("S.p.A.", "GmbH", "SARL", "S.L.", "Ltd", "B.V.", "Oy", "Kft.")
 
 
 def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def customer_name(i: int) -> str:
-    return (f"{SURNAMES[i % 16]} {TRADES[(i // 16) % 16]} {i // 256:04d} "
-            f"{FORMS[(i // 7) % 8]}")
-
-
-def customer_iban(i: int) -> str:
-    return f"DE{(i * 7919) % 89 + 10:02d}{500000000000000000 + i:018d}"
-
-
-def amount_of(rng: random.Random) -> Decimal:
-    return D(rng.randrange(5_000, 2_000_000)) / 100
-
-
-def setup(engine: Engine, bus: Any, open_items: int, lines: int, seed: int,
-          progress: Callable[[str], None]) -> tuple[dict[int, list[SimItem]],
-                                                   dict[int, SimCustomer]]:
-    """Bulk-insert the business; returns the generator's pool (a sample of customers with
-    all their open items) so memory does not hold a million items."""
-    handle = bus.handle
-    handle(c.CreatePaymentTerms("NET30", "Net 30 days", ((D(100), 30, False),)))
-    company = handle(c.CreateCompany("BENCH", "Bench S.r.l.", "IT", "EUR",
-                                     vat_id="IT00743110157", iban=ACCOUNT))
-    n_customers = max(1, open_items // 20)
-    now = datetime(2026, 10, 30, 18, tzinfo=UTC)
-    rng = random.Random(seed)
-    known = {i for i in range(1, n_customers + 1) if rng.random() < 0.85}
-    # The generator's pool: every k-th customer, enough items for twice the lines.
-    step = max(1, n_customers * 20 // max(1, 2 * lines))
-    sampled = {i for i in range(1, n_customers + 1) if i % step == 0}
-    pool: dict[int, list[SimItem]] = {i: [] for i in sampled}
-    customers: dict[int, SimCustomer] = {}
-    with engine.begin() as conn:
-        rows = []
-        for i in range(1, n_customers + 1):
-            rows.append({
-                "id": i, "company_id": company, "code": f"C-{i:07d}", "name": customer_name(i),
-                "country": "DE", "currency": "EUR", "language": "de", "vat_id": "",
-                "tax_code": "", "email": "", "billing_address": {}, "shipping_address": {},
-                "payment_terms_code": "NET30", "credit_limit": None, "credit_blocked": False,
-                "overdue_hold_days": None, "invoice_policy": "on_shipment",
-                "buyer_reference": "", "version": 0, "created_at": now})
-            if i in sampled:
-                customers[i] = SimCustomer(i, customer_name(i), customer_iban(i), i in known)
-        for start in range(0, len(rows), 10000):
-            conn.execute(insert(t.customers), rows[start : start + 10000])
-        conn.execute(insert(t.bank_payer_accounts), [
-            {"company_id": company, "iban": customer_iban(i), "customer_id": i}
-            for i in sorted(known)])
-    progress(f"{n_customers} customers")
-    insert_invoice = Statement(insert(t.invoices))
-    insert_item = Statement(insert(t.open_items))
-    total = D(0)
-    batch_inv: list[dict[str, Any]] = []
-    batch_oi: list[dict[str, Any]] = []
-    conn_cm = engine.begin()
-    conn = conn_cm.__enter__()
-    try:
-        for i in range(1, open_items + 1):
-            customer = (i - 1) % n_customers + 1
-            issue = FIRST_DAY + timedelta(days=(i - 1) * 360 // open_items)
-            due = issue + timedelta(days=30)
-            number = f"INV-2026-{i:05d}"
-            gross = amount_of(rng)
-            net = (gross / D("1.19")).quantize(D("0.01"))
-            reference = creditor_reference(number)
-            total += gross
-            batch_inv.append({
-                "id": i, "kind": "invoice", "state": "posted", "number": number,
-                "company_id": company, "customer_id": customer, "currency": "EUR",
-                "company_currency": "EUR", "fx_rate": D(1), "issue_date": issue,
-                "delivery_date": issue, "due_date": due, "order_id": None, "order_number": "",
-                "order_reference": "", "buyer_reference": "", "shipment_id": None,
-                "corrects_invoice_id": None, "corrects_number": "", "reason": "",
-                "seller": {}, "buyer": {}, "payment_means_code": "58", "payee_iban": ACCOUNT,
-                "remittance_reference": reference, "payment_terms_code": "NET30",
-                "payment_terms_text": "Net 30 days", "discount_percent": D(0),
-                "discount_until": None, "discount_amount": D(0), "net_amount": net,
-                "tax_amount": gross - net, "gross_amount": gross,
-                "tax_amount_company": gross - net, "gross_amount_company": gross,
-                "installments": [], "version": 0, "created_at": now})
-            batch_oi.append({
-                "invoice_id": i, "kind": "invoice", "number": number, "company_id": company,
-                "customer_id": customer, "currency": "EUR", "company_currency": "EUR",
-                "issue_date": issue, "amount": gross, "residual": gross,
-                "amount_company": gross, "residual_company": gross, "paid": D(0),
-                "credited": D(0), "due_date": due, "final_due_date": due, "installments": [],
-                "version": 0})
-            if customer in pool:
-                pool[customer].append(SimItem(i, number, customer, gross, reference, due))
-            if len(batch_inv) == 10000:
-                insert_invoice.run_many(conn, batch_inv)
-                insert_item.run_many(conn, batch_oi)
-                batch_inv, batch_oi = [], []
-                if i % 200000 == 0:
-                    progress(f"{i} invoices")
-        if batch_inv:
-            insert_invoice.run_many(conn, batch_inv)
-            insert_item.run_many(conn, batch_oi)
-        # One opening entry keeps the AR control account equal to the open items.
-        entry_id = conn.execute(insert(t.journal_entries).values(
-            company_id=company, entry_date=FIRST_DAY, source_type="opening", source_id=None,
-            memo="opening receivables", reverses_entry_id=None, created_at=now)
-            .returning(t.journal_entries.c.id)).scalar_one()
-        conn.execute(insert(t.journal_lines), [
-            {"entry_id": entry_id, "company_id": company, "account": RECEIVABLE,
-             "debit": total, "credit": D(0), "customer_id": None, "currency": "",
-             "amount_currency": D(0)},
-            {"entry_id": entry_id, "company_id": company, "account": REVENUE, "debit": D(0),
-             "credit": total, "customer_id": None, "currency": "", "amount_currency": D(0)}])
-    finally:
-        conn_cm.__exit__(None, None, None)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            for table in ("customers", "invoices", "open_items"):
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT max(id) FROM {table}))")
-            conn.exec_driver_sql("ANALYZE")
-    else:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
-    progress(f"{open_items} invoices and open items")
-    return pool, customers
 
 
 def outcome(engine: Engine, config: MatchConfig) -> dict[str, dict[str, Any]]:
@@ -229,7 +92,7 @@ def run(lines: int, open_items: int, db: str, pg_url: str, seed: int) -> dict[st
         clock = SettableClock(datetime(2026, 10, 30, 18, tzinfo=UTC))
         bus = bootstrap(Settings(database_url=url), engine=engine, clock=clock).bus
         started = time.perf_counter()
-        pool, customers = setup(engine, bus, open_items, lines, seed, progress)
+        pool, customers = seed_receivables(engine, bus, open_items, lines, seed, progress)
         statement_lines, labels = generate(pool, customers, lines, seed=seed, on=AS_OF)
         del pool
         content = camt.write([statement(statement_lines, ACCOUNT, opening=D("100000.00"))],

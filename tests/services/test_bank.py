@@ -129,7 +129,7 @@ def test_a_known_payer_paying_an_amount_without_reference_is_matched_by_amount(
     _match_and_apply(app)
     _import(app, statement_file([entry("549.61", text="thank you", iban=ROSSI_IBAN)],
                                 statement_id="STMT-2"), "second.xml")
-    matched, applied = _match_and_apply(app)
+    _matched, applied = _match_and_apply(app)
     assert applied.errors == {} and len(applied.applied) == 1
     line = _line(app, 1)
     assert line["status"] == "applied"
@@ -169,7 +169,7 @@ def test_bank_fees_are_booked_and_unknown_lines_wait_for_a_person(
     _import(app, statement_file([entry("-4.50", text="Account maintenance fee",
                                        code="ACMT/MDOP/CHRG"),
                                  entry("77.00", text="who knows", name="Nobody Ltd")]))
-    matched, applied = _match_and_apply(app)
+    matched, _applied = _match_and_apply(app)
     fee, unknown = s.rows(app.engine, t.bank_lines)
     assert fee["status"] == "applied" and fee["kind"] == "bank_fee"
     [booked] = s.entries(app.engine, "bank_fee", int(fee["id"]))

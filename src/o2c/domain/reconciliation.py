@@ -499,8 +499,7 @@ class Matcher:
 
     def _outgoing(self, line: LineView) -> Proposal:
         text = f"{line.remittance} {line.transaction_code}".upper()
-        if any(word in text for word in ("FEE", "CHARGE", "CHRG", "SRVCHG", "GEBUEHR", "GEBÜHR", "FRAIS",
-                                         "COMMISSION", "SPESE")) and not line.counterparty_iban:
+        if any(word in text for word in FEE_WORDS) and not line.counterparty_iban:
             return Proposal(line.id, ProposalKind.BANK_FEE, Decimal("0.95"),
                             ("outgoing line without counterparty, text says bank fee/charges",))
         if any(word in text for word in ("RETURN", "RUECKLAST", "R-TRANSACTION", "RJCT", "MD06",
@@ -513,6 +512,10 @@ class Matcher:
                             tuple(r for r in ("outgoing payment to a customer: refund", reason)
                                   if r), customer_id=payer)
         return Proposal(line.id, ProposalKind.NONE, ZERO, ("outgoing line not recognised",))
+
+
+FEE_WORDS = ("FEE", "CHARGE", "CHRG", "SRVCHG", "GEBUEHR", "GEBÜHR", "FRAIS", "COMMISSION",
+             "SPESE")
 
 
 def _spaced(ref: str) -> str:

@@ -13,6 +13,7 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from typing import Any
 from importlib import resources
 
 from lxml import etree
@@ -50,7 +51,7 @@ def parse(content: bytes, filename: str) -> StatementFile:
         line = error.lineno if error.lineno else "?"
         raise BankFileError(filename, f"line {line}", f"not well-formed XML: {error.msg}"
                             ) from None
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+    if getattr(tree.docinfo, "doctype", "") or tree.docinfo.internalDTD is not None:
         raise BankFileError(filename, "line 1", "a DOCTYPE (DTD or entity declarations) is not "
                                                 "allowed in a bank file")
     root = tree.getroot()
@@ -67,10 +68,11 @@ def parse(content: bytes, filename: str) -> StatementFile:
     if version in SCHEMAS:
         xsd = schema(version)
         if not xsd.validate(tree):
-            error = xsd.error_log.last_error
-            path = _readable_path(tree, error.path) if error is not None else ""
-            message = error.message if error is not None else "invalid"
-            raise BankFileError(filename, f"line {error.line if error else '?'} {path}".strip(),
+            logged: list[Any] = list(xsd.error_log)  # type: ignore[call-overload]
+            first = logged[0] if logged else None
+            path = _readable_path(tree, first.path) if first is not None else ""
+            message = first.message if first is not None else "invalid"
+            raise BankFileError(filename, f"line {first.line if first else '?'} {path}".strip(),
                                 f"does not conform to {version}.xsd: {message}")
         validated = True
     ns = {"c": namespace}
@@ -208,15 +210,15 @@ def _entry(entry: etree._Element, ns: dict[str, str], filename: str, where: str,
     details = entry.findall("c:NtryDtls/c:TxDtls", ns)
     amounts = []
     for tx in details:
-        tx_amt = tx.find("c:Amt", ns)
+        tx_amt: etree._Element | None = tx.find("c:Amt", ns)
         if tx_amt is None:
             tx_amt = tx.find("c:AmtDtls/c:TxAmt/c:Amt", ns)
         amounts.append(None if tx_amt is None else _amount(tx_amt, filename, where))
     split = (len(details) > 1 and all(a is not None for a in amounts)
              and sum(a for a in amounts if a is not None) == amount)
     if not split:
-        tx = details[0] if details else None
-        return [_line(tx, ns, where, booked, value_date, sign * amount, line_currency, code,
+        first_tx = details[0] if details else None
+        return [_line(first_tx, ns, where, booked, value_date, sign * amount, line_currency, code,
                       bank_ref, entry_ref, extra)]
     lines = []
     for t_index, (tx, tx_amount) in enumerate(zip(details, amounts, strict=True), start=1):
@@ -311,7 +313,7 @@ def _write_entry(line: StatementLine, v: int) -> str:
                  f"<ValDt><Dt>{line.value_date or line.booking_date}</Dt></ValDt>")
     if line.bank_reference:
         parts.append(f"<AcctSvcrRef>{_esc(line.bank_reference)}</AcctSvcrRef>")
-    domain, family, sub = ((line.transaction_code or "PMNT/RCDT/ESCT").split("/") + ["", ""])[:3]
+    domain, family, sub = ([*(line.transaction_code or "PMNT/RCDT/ESCT").split("/"), "", ""])[:3]
     parts.append(f"<BkTxCd><Domn><Cd>{domain}</Cd><Fmly><Cd>{family}</Cd>"
                  f"<SubFmlyCd>{sub or 'OTHR'}</SubFmlyCd></Fmly></Domn></BkTxCd>")
     parts.append("<NtryDtls><TxDtls>")

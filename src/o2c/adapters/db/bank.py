@@ -275,10 +275,10 @@ class BankStore:
                   "debit": line.debit, "credit": line.credit, "customer_id": line.customer_id,
                   "currency": line.currency, "amount_currency": line.amount_currency}
                  for e in entries for line in e.lines]
-        for part in chunks(heads, 5000):
-            _INSERT_ENTRY.run_many(self.conn, part)
-        for part in chunks(lines, 10000):
-            _INSERT_JLINE.run_many(self.conn, part)
+        for head_part in chunks(heads, 5000):
+            _INSERT_ENTRY.run_many(self.conn, head_part)
+        for line_part in chunks(lines, 10000):
+            _INSERT_JLINE.run_many(self.conn, line_part)
 
     def insert_events(self, events: list[Event], actor: str) -> None:
         rows = [{"object_type": e.object_type, "object_id": e.object_id, "event": e.name,

@@ -12,7 +12,6 @@ from alembic import op
 
 import o2c.adapters.db.types
 
-
 revision = '0003'
 down_revision = '0001'
 branch_labels = None
