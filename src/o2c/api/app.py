@@ -15,6 +15,7 @@ from o2c.api import errors
 from o2c.api.errors import PROBLEM_JSON
 from o2c.api.routes import (
     PREFIX,
+    bank,
     catalog,
     events,
     invoices,
@@ -62,7 +63,7 @@ def create_app(app: App | None = None) -> FastAPI:
                           catalog.products, catalog.warehouses, catalog.stock, catalog.rates,
                           orders.orders, shipments.shipments, invoices.invoices,
                           payments.payments, payments.allocations, events.events,
-                          ledger.ledger):
+                          ledger.ledger, bank.bank):
         api.include_router(module_router, prefix=PREFIX)
     _problems_only_as_problem_json(api)
     return api

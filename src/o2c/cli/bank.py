@@ -15,7 +15,6 @@ from o2c.cli.core import (
     LimitOption,
     O2CGroup,
     OffsetOption,
-    app,
     company_id,
     console,
     customer_id,
@@ -139,7 +138,7 @@ def list_lines(status: Annotated[str | None, typer.Option(
                as_json: JsonOption = False) -> None:
     """Statement lines with their proposals, scores and reasons."""
     with reading() as conn:
-        rows, total = BankStore(conn, app().clock()).list_lines(
+        rows, total = BankStore(conn).list_lines(
             status=status, file_id=file, limit=limit, offset=offset)
     if as_json:
         print_json({"items": rows and [{k: v for k, v in r.items() if k != "dedup_key"}
@@ -156,7 +155,7 @@ def show_line(line: Annotated[int, typer.Argument(help="Bank line id.")],
               as_json: JsonOption = False) -> None:
     """One line: what the bank said, the proposal and every reason."""
     with reading() as conn:
-        row = BankStore(conn, app().clock()).line(line)
+        row = BankStore(conn).line(line)
     if row is None:
         raise fail(f"bank line {line} not found")
     if as_json:

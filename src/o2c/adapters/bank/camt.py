@@ -13,8 +13,8 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Any
 from importlib import resources
+from typing import Any
 
 from lxml import etree
 

@@ -80,7 +80,7 @@ _MARK_APPLIED = Statement(update(_bl).where(_bl.c.id == bindparam("p_id"),
 
 
 class BankStore:
-    def __init__(self, conn: Connection, now: datetime) -> None:
+    def __init__(self, conn: Connection, now: datetime | None = None) -> None:
         self.conn = conn
         self.now = now
         self.postgres = conn.dialect.name == "postgresql"
