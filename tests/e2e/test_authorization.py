@@ -234,7 +234,7 @@ def test_a_write_off_is_requested_by_one_person_and_approved_by_a_controller_onl
                                 params={"source_type": "write_off"}))["items"]
     [entry] = entries
     assert {(ln["account"], D(ln["debit"]), D(ln["credit"])) for ln in entry["lines"]} == {
-        ("6800", D("292.80"), D(0)), ("1200", D(0), D("292.80"))}
+        ("6900", D("292.80"), D(0)), ("1200", D(0), D("292.80"))}
     verification = ok(controller.get(f"{API}/ledger/verify"))
     assert verification["ok"] is True
     problem(controller.post(path), 409)  # decided once

@@ -16,6 +16,7 @@ from o2c.api.auth import RequestContext, authorize
 from o2c.api.errors import PROBLEM_JSON
 from o2c.api.routes import (
     PREFIX,
+    bank,
     catalog,
     events,
     invoices,
@@ -76,7 +77,7 @@ def create_app(app: App | None = None) -> FastAPI:
                           catalog.products, catalog.warehouses, catalog.stock, catalog.rates,
                           orders.orders, shipments.shipments, invoices.invoices,
                           payments.payments, payments.allocations, events.events,
-                          ledger.ledger, reports.reports):
+                          ledger.ledger, reports.reports, bank.bank):
         api.include_router(module_router, prefix=PREFIX)
     for security_router in security_routes.ROUTERS:
         api.include_router(security_router, prefix=PREFIX)

@@ -125,6 +125,17 @@ PERMISSIONS: dict[str, Roles] = {
     "gdpr_export": roles(ADMIN),
     "gdpr_erase": roles(ADMIN),
     "gdpr_purge": roles(ADMIN),
+    # bank statements and cash application
+    "add_account": roles(ADMIN, CONTROLLER),
+    "list_accounts": FINANCE_READ,
+    "import_statement": roles(ADMIN, AR),
+    "list_lines": FINANCE_READ,
+    "get_line": FINANCE_READ,
+    "match": roles(ADMIN, AR),
+    "accept": roles(ADMIN, AR),
+    "reject": roles(ADMIN, AR),
+    "split": roles(ADMIN, AR),
+    "unmatch": roles(ADMIN, AR),
     # reports
     "dashboard": roles(ADMIN, SALES, AR, CREDIT, COLLECTOR, CONTROLLER, AUDITOR),
     # web back-office pages (o2c.web): reads as the API's, each action as its operation

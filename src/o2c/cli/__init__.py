@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from o2c.cli import masterdata, receivables, sales, security, system
+from o2c.cli import bank, masterdata, receivables, sales, security, system
 from o2c.cli.core import O2CGroup, State, use_state
 
 app = typer.Typer(
@@ -37,6 +37,7 @@ for group, name in [
     (receivables.credit_notes, "credit-note"), (receivables.payments, "payment"),
     (receivables.allocations, "allocation"), (receivables.ledger, "ledger"),
     (system.demo, "demo"),
+    (bank.bank, "bank"),
 ]:
     app.add_typer(group, name=name)
 app.command("events")(receivables.events)

@@ -292,3 +292,61 @@ class ReversePayment(Command):
     payment_id: int
     reason: str
     on: date | None = None
+
+
+# -- bank statements and cash application ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddBankAccount(Command):
+    company_id: int
+    iban: str
+    currency: str | None = None  # the company's when omitted
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ImportBankFile(Command):
+    content: bytes
+    filename: str
+    account: str | None = None  # IBAN the file must be for; any registered account if None
+    format: str | None = None  # camt, mt940, ofx, csv; detected when None
+    csv_profile: str | None = None  # name of a CSV column-mapping profile
+
+
+@dataclass(frozen=True)
+class MatchBankLines(Command):
+    as_of: date
+    company_id: int | None = None  # every company with lines when None
+    auto_threshold: Decimal | None = None
+    review_threshold: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ApplyBankLines(Command):
+    """Apply the proposals of these lines (one transaction per call: callers chunk)."""
+
+    line_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RejectBankProposal(Command):
+    line_id: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SplitBankLine(Command):
+    """Say by hand what a line pays: allocations to invoices of one customer; the rest stays
+    unapplied customer credit."""
+
+    line_id: int
+    customer_id: int
+    allocations: tuple[AllocationInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnmatchBankLine(Command):
+    line_id: int
+    reason: str
+    on: date | None = None

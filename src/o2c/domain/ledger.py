@@ -29,6 +29,8 @@ VAT_PAYABLE = "2200"
 CUSTOMER_CREDIT = "2300"  # unapplied payments and credit notes
 REVENUE = "4000"
 FX_DIFFERENCES = "7700"
+SALES_DISCOUNTS = "4100"  # early-payment discounts customers took
+BANK_CHARGES = "6800"  # bank fees, and charges deducted from customers' transfers
 
 DEFAULT_CHART: tuple[tuple[str, str, AccountType], ...] = (
     (BANK, "Bank", AccountType.ASSET),
@@ -38,6 +40,8 @@ DEFAULT_CHART: tuple[tuple[str, str, AccountType], ...] = (
      AccountType.LIABILITY),
     (REVENUE, "Sales revenue", AccountType.REVENUE),
     (FX_DIFFERENCES, "Exchange differences", AccountType.EXPENSE),
+    (SALES_DISCOUNTS, "Sales discounts (early payment)", AccountType.REVENUE),
+    (BANK_CHARGES, "Bank charges", AccountType.EXPENSE),
 )
 
 
@@ -142,6 +146,26 @@ def allocation_entry(allocation: Allocation) -> JournalEntry:
         company_id=allocation.company_id, entry_date=allocation.allocated_on,
         source_type="allocation", source_id=allocation.id,
         memo=f"{allocation.source_number} applied to {allocation.invoice_number}", lines=lines)
+
+
+def write_off_entry(*, company_id: int, customer_id: int, currency: str, on: date,
+                    account: str, amount: Decimal, amount_company: Decimal, source_id: int,
+                    memo: str) -> JournalEntry:
+    """The rest of an invoice a customer short-paid within tolerance (bank charges deducted,
+    early-payment discount taken) leaves the receivable for an expense or contra-revenue."""
+    party = {"customer_id": customer_id, "currency": currency}
+    return JournalEntry(company_id=company_id, entry_date=on, source_type="bank_write_off",
+                        source_id=source_id, memo=memo,
+                        lines=[_dr(account, amount_company),
+                               _cr(RECEIVABLE, amount_company, amount_currency=-amount,
+                                   **party)])
+
+
+def bank_fee_entry(*, company_id: int, on: date, amount_company: Decimal, source_id: int,
+                   memo: str) -> JournalEntry:
+    return JournalEntry(company_id=company_id, entry_date=on, source_type="bank_fee",
+                        source_id=source_id, memo=memo,
+                        lines=[_dr(BANK_CHARGES, amount_company), _cr(BANK, amount_company)])
 
 
 def reversal_entry(entry: JournalEntry, on: date, memo: str) -> JournalEntry:

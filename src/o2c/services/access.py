@@ -50,7 +50,7 @@ from o2c.services import invoicing, masterdata
 from o2c.services.bus import Guard, Handler
 from o2c.services.uow import UnitOfWork
 
-BAD_DEBT = "6800"
+BAD_DEBT = "6900"  # 6800 is bank charges (cash application)
 MIN_PASSWORD = 12
 
 # -- users and tokens ------------------------------------------------------------------------
@@ -250,7 +250,7 @@ def _carry_out(kind: ApprovalKind, request: dict[str, Any], uow: UnitOfWork) -> 
 
 
 def write_off_invoice(cmd: WriteOffInvoice, uow: UnitOfWork) -> int:
-    """Bad debt: the invoice's residual goes to expense account 6800 with a balanced entry
+    """Bad debt: the invoice's residual goes to expense account 6900 with a balanced entry
     and its open item closes. Only an approved request gets here."""
     if uow.approval_id is None:
         raise ApprovalRequired("a write-off needs an approved request: POST "

@@ -50,3 +50,15 @@ from o2c.services import access  # noqa: E402
 
 HANDLERS.update(access.HANDLERS)
 GUARDS = access.GUARDS
+# -- bank statements and cash application (issue #5) ------------------------------------------
+from o2c.services import bank  # noqa: E402
+
+HANDLERS.update({
+    c.AddBankAccount: bank.add_bank_account,
+    c.ImportBankFile: bank.import_bank_file,
+    c.MatchBankLines: bank.match_bank_lines,
+    c.ApplyBankLines: bank.apply_bank_lines,
+    c.RejectBankProposal: bank.reject_bank_proposal,
+    c.SplitBankLine: bank.split_bank_line,
+    c.UnmatchBankLine: bank.unmatch_bank_line,
+})

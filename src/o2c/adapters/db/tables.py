@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -604,4 +605,92 @@ gdpr_erasures = Table(
     Column("requested_by", String(150), nullable=False),
     Column("erased_at", UtcDateTime(), nullable=False),
     Column("purged_at", UtcDateTime(), nullable=True),
+)
+
+
+# -- bank statements and cash application (issue #5) -----------------------------------------
+
+bank_accounts = Table(
+    "bank_accounts", metadata, _id(),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("iban", String(34), nullable=False, unique=True),  # or the bank's account id
+    Column("currency", String(3), nullable=False),
+    Column("name", String(200), nullable=False),
+    _created(),
+)
+
+bank_files = Table(
+    "bank_files", metadata, _id(),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("bank_account_id", ForeignKey("bank_accounts.id"), nullable=False),
+    Column("filename", String(300), nullable=False),
+    Column("format", String(40), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),  # the raw file, as received
+    Column("lines_imported", Integer, nullable=False),
+    Column("lines_skipped", Integer, nullable=False),
+    _created(),
+)
+Index("ix_bank_files_sha256", bank_files.c.sha256)
+
+bank_statements = Table(
+    "bank_statements", metadata, _id(),
+    Column("file_id", ForeignKey("bank_files.id"), nullable=False),
+    Column("bank_account_id", ForeignKey("bank_accounts.id"), nullable=False),
+    Column("statement_ref", String(100), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("opening_balance", AMOUNT, nullable=True),
+    Column("closing_balance", AMOUNT, nullable=True),
+    Column("from_date", Date, nullable=True),
+    Column("to_date", Date, nullable=True),
+)
+Index("ix_bank_statements_file", bank_statements.c.file_id)
+
+bank_lines = Table(
+    "bank_lines", metadata, _id(),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("bank_account_id", ForeignKey("bank_accounts.id"), nullable=False),
+    Column("file_id", ForeignKey("bank_files.id"), nullable=False),
+    Column("statement_id", ForeignKey("bank_statements.id"), nullable=False),
+    Column("location", String(200), nullable=False),  # line number or XPath in the file
+    Column("booking_date", Date, nullable=False),
+    Column("value_date", Date, nullable=True),
+    Column("amount", AMOUNT, nullable=False),  # signed: + money in
+    Column("currency", String(3), nullable=False),
+    Column("bank_reference", String(100), nullable=False),
+    Column("entry_reference", String(100), nullable=False),
+    Column("end_to_end_id", String(100), nullable=False),
+    Column("counterparty_name", String(200), nullable=False),
+    Column("counterparty_iban", String(34), nullable=False),
+    Column("remittance", Text, nullable=False),
+    Column("structured_reference", String(100), nullable=False),
+    Column("transaction_code", String(40), nullable=False),
+    Column("dedup_key", String(40), nullable=False, unique=True),
+    # unmatched -> proposed -> applied; rejected and unmatched lines can be matched again
+    Column("status", String(16), nullable=False),
+    Column("kind", String(20), nullable=False, server_default=""),
+    Column("score", AMOUNT, nullable=True),
+    Column("reasons", JSON, nullable=False),
+    Column("proposal", JSON, nullable=False),
+    Column("customer_id", ForeignKey("customers.id"), nullable=True),
+    Column("payment_id", ForeignKey("payments.id"), nullable=True),
+    Column("entry_id", ForeignKey("journal_entries.id"), nullable=True),  # fee or write-off
+    Column("applied_on", Date, nullable=True),
+    _version(),
+    CheckConstraint("amount <> 0", name="amount_not_zero"),
+)
+Index("ix_bank_lines_status", bank_lines.c.company_id, bank_lines.c.status,
+      bank_lines.c.booking_date)
+Index("ix_bank_lines_file", bank_lines.c.file_id)
+Index("ix_bank_lines_payment", bank_lines.c.payment_id,
+      sqlite_where=bank_lines.c.payment_id.is_not(None),
+      postgresql_where=bank_lines.c.payment_id.is_not(None))
+
+bank_payer_accounts = Table(
+    "bank_payer_accounts", metadata, _id(),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("iban", String(34), nullable=False),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False),
+    UniqueConstraint("company_id", "iban"),
 )

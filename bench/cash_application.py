@@ -1,0 +1,172 @@
+"""Cash application at scale: import a camt.053 statement of N lines, match it against M open
+invoices, apply the automatic matches (payments, allocations, journal entries).
+
+Setup (not timed): a company, M/20 customers (85% with a payer IBAN the company has seen),
+M posted invoices with their open items and one opening journal entry, bulk-inserted; then a
+labelled statement from the demo generator (`o2c.demo.bank_statement`) written as camt.053.001.08.
+Timed: import (parse, XSD validation, dedup, insert), match (set queries + the pure engine),
+apply (bulk writes, one transaction per chunk of 5,000 lines). Precision and auto-match rate
+are measured against the generator's labels. Last line: one JSON object.
+
+    python bench/cash_application.py --lines 100000 --open-items 1000000 --db sqlite
+    python bench/cash_application.py --lines 100000 --open-items 1000000 --db postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, select
+from sqlalchemy.engine import make_url
+
+from o2c.adapters.bank import camt
+from o2c.adapters.db import queries
+from o2c.adapters.db import tables as t
+from o2c.adapters.db.engine import make_engine
+from o2c.adapters.db.migrate import upgrade
+from o2c.bootstrap import SettableClock, bootstrap
+from o2c.config import Settings
+from o2c.demo.bank_statement import ACCOUNT, AS_OF, evaluate, generate, seed_receivables, statement
+from o2c.domain import commands as c
+from o2c.domain.ledger import verify
+from o2c.domain.reconciliation import MatchConfig
+
+D = Decimal
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+APPLY_CHUNK = 5000
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def outcome(engine: Engine, config: MatchConfig) -> dict[str, dict[str, Any]]:
+    bl = t.bank_lines
+    found: dict[str, dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for r in conn.execute(select(bl.c.bank_reference, bl.c.score, bl.c.kind,
+                                     bl.c.customer_id, bl.c.proposal)).mappings():
+            score = r["score"] if r["score"] is not None else D(0)
+            decision = ("auto" if score >= config.auto_threshold else
+                        "review" if score >= config.review_threshold else "unmatched")
+            found[r["bank_reference"]] = {
+                "decision": decision, "kind": r["kind"], "customer_id": r["customer_id"],
+                "invoice_ids": [a["invoice_id"] for a in r["proposal"].get("allocations", [])]}
+    return found
+
+
+def run(lines: int, open_items: int, db: str, pg_url: str, seed: int) -> dict[str, Any]:
+    cleanup = None
+    if db == "sqlite":
+        folder = tempfile.mkdtemp(prefix="o2c-bench-cash-")
+        url = f"sqlite:///{Path(folder) / 'bench.db'}"
+    else:
+        name = f"o2c_bench_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+
+        def cleanup() -> None:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+
+    def progress(message: str) -> None:
+        print(f"  setup: {message}", file=sys.stderr, flush=True)
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        clock = SettableClock(datetime(2026, 10, 30, 18, tzinfo=UTC))
+        bus = bootstrap(Settings(database_url=url), engine=engine, clock=clock).bus
+        started = time.perf_counter()
+        pool, customers = seed_receivables(engine, bus, open_items, lines, seed, progress)
+        statement_lines, labels = generate(pool, customers, lines, seed=seed, on=AS_OF)
+        del pool
+        content = camt.write([statement(statement_lines, ACCOUNT, opening=D("100000.00"))],
+                             "camt.053.001.08", message_id="BENCH-1")
+        del statement_lines
+        setup_seconds = time.perf_counter() - started
+        rss_setup = rss_mib()
+        progress(f"statement of {lines} lines, {len(content) / 2**20:.1f} MiB")
+        phases: dict[str, float] = {}
+
+        started = time.perf_counter()
+        imported = bus.handle(c.ImportBankFile(content, "bench.camt053.xml", account=ACCOUNT))
+        phases["import"] = time.perf_counter() - started
+        del content
+
+        config = MatchConfig()
+        started = time.perf_counter()
+        matched = bus.handle(c.MatchBankLines(AS_OF))
+        phases["match"] = time.perf_counter() - started
+
+        score = evaluate(labels, outcome(engine, config))
+
+        started = time.perf_counter()
+        applied_lines = payments = allocations = 0
+        errors: dict[int, str] = {}
+        for start in range(0, len(matched.auto), APPLY_CHUNK):
+            result = bus.handle(c.ApplyBankLines(tuple(matched.auto[start:start + APPLY_CHUNK])))
+            applied_lines += len(result.applied)
+            payments += result.payments
+            allocations += result.allocations
+            errors.update(result.errors)
+        phases["apply"] = time.perf_counter() - started
+
+        with engine.connect() as conn:
+            checks = [check for figures in queries.ledger_figures(conn).values()
+                      for check in verify(figures)]
+        total = sum(phases.values())
+        return {
+            "db": db, "lines": lines, "open_items": open_items,
+            "total_seconds": round(total, 2),
+            "phases": {name: round(seconds, 2) for name, seconds in phases.items()},
+            "lines_per_s": round(lines / total, 1),
+            "precision": round(score.precision, 5),
+            "auto_match_rate": round(score.auto_match_rate, 5),
+            "imported": imported.imported, "schema_validated": imported.schema_validated,
+            "automatic": len(matched.auto), "review": matched.review,
+            "unmatched": matched.unmatched, "applied": applied_lines, "payments": payments,
+            "allocations": allocations, "apply_errors": len(errors),
+            "by_pattern": score.by_pattern, "ledger_verified": all(ch.ok for ch in checks),
+            "setup_seconds": round(setup_seconds, 1),
+            "rss_after_setup_mib": round(rss_setup, 1), "peak_rss_mib": round(rss_mib(), 1),
+            "python": sys.version.split()[0],
+        }
+    finally:
+        engine.dispose()
+        if cleanup is not None:
+            cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=10_000)
+    parser.add_argument("--open-items", type=int, default=100_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--pg-url", default=os.environ.get("O2C_BENCH_PG_URL", DEFAULT_PG),
+                        help="server to create a scratch database on")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    result = run(args.lines, args.open_items, args.db, args.pg_url, args.seed)
+    for key in ("total_seconds", "phases", "precision", "auto_match_rate", "peak_rss_mib"):
+        print(f"{key:>20}: {result[key]}", file=sys.stderr)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Bank statements and cash application: upload a statement file, match its lines (with a
+score and the reasons), accept, reject or split proposals, un-match a wrong one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import File, Form, UploadFile
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
+
+from o2c.adapters.db.bank import BankStore
+from o2c.api.deps import AppDep, Bus, Conn, Paging
+from o2c.api.routes import router
+from o2c.api.schemas.bank import (
+    ApplyOut,
+    BankAccountIn,
+    BankAccountOut,
+    BankLineOut,
+    ImportOut,
+    MatchIn,
+    MatchOut,
+    RejectIn,
+    SplitIn,
+    UnmatchIn,
+)
+from o2c.api.schemas.common import Page
+from o2c.domain import commands as c
+from o2c.domain.errors import InvalidInput, NotFound, RuleViolation
+
+bank = router("bank")
+APPLY_CHUNK = 5000
+MAX_FILE = 200 * 2**20
+
+
+def _line(conn: Connection, line_id: int) -> BankLineOut:
+    row = BankStore(conn).line(line_id)
+    if row is None:
+        raise NotFound("bank line", line_id)
+    return BankLineOut.model_validate(row)
+
+
+@bank.post("/bank-accounts", status_code=201, response_model=BankAccountOut)
+def add_account(body: BankAccountIn, bus: Bus) -> JSONResponse:
+    """A company bank account statements can be imported for."""
+    def present(conn: Connection, account_id: int) -> BankAccountOut:
+        found = [a for a in BankStore(conn).accounts()
+                 if a["id"] == account_id]
+        return BankAccountOut.model_validate(found[0])
+
+    return bus.run(body.command(), present, payload=body, status_code=201)
+
+
+@bank.get("/bank-accounts", response_model=list[BankAccountOut])
+def list_accounts(conn: Conn) -> list[dict[str, Any]]:
+    return BankStore(conn).accounts()
+
+
+@bank.post("/bank-statements", status_code=201, response_model=ImportOut)
+def import_statement(
+    bus: Bus,
+    file: Annotated[UploadFile, File(description="camt.053/054, MT940, OFX or CSV")],
+    account: Annotated[str | None, Form(description="IBAN the file must be for")] = None,
+    format: Annotated[str | None, Form(description="camt, mt940, ofx or csv")] = None,
+    profile: Annotated[str | None, Form(description="CSV column-mapping profile")] = None,
+) -> JSONResponse:
+    """Upload a statement file. It is checked whole (schema, balances, account, currency)
+    before anything is written; a line already imported is never imported again."""
+    content = file.file.read(MAX_FILE + 1)
+    if len(content) > MAX_FILE:
+        raise InvalidInput(f"file larger than {MAX_FILE // 2**20} MiB", field="file")
+    command = c.ImportBankFile(content, file.filename or "upload", account=account,
+                               format=format, csv_profile=profile)
+
+    def present(_: Connection, result: Any) -> ImportOut:
+        return ImportOut.model_validate(result, from_attributes=True)
+
+    return bus.run(command, present, status_code=201)
+
+
+@bank.get("/bank-lines", response_model=Page[BankLineOut])
+def list_lines(conn: Conn, page: Paging, status: str | None = None,
+               file_id: int | None = None) -> dict[str, Any]:
+    rows, total = BankStore(conn).list_lines(
+        status=status, file_id=file_id, limit=page.limit, offset=page.offset)
+    return {"items": rows, "total": total, "limit": page.limit, "offset": page.offset}
+
+
+@bank.get("/bank-lines/{line_id}", response_model=BankLineOut)
+def get_line(line_id: int, conn: Conn) -> BankLineOut:
+    return _line(conn, line_id)
+
+
+@bank.post("/bank-matching", response_model=MatchOut)
+def match(body: MatchIn, app: AppDep) -> MatchOut:
+    """Propose a match for every open line booked by `as_of`; with `auto`, apply those
+    scored at or above the threshold (one transaction per chunk of lines)."""
+    result = app.bus.handle(c.MatchBankLines(body.as_of, auto_threshold=body.auto_threshold,
+                                             review_threshold=body.review_threshold),
+                            actor="api")
+    applied, errors = 0, {}
+    if body.auto:
+        for start in range(0, len(result.auto), APPLY_CHUNK):
+            done = app.bus.handle(c.ApplyBankLines(tuple(result.auto[start:start + APPLY_CHUNK])),
+                                  actor="api")
+            applied += len(done.applied)
+            errors.update({str(k): v for k, v in done.errors.items()})
+    return MatchOut(lines=result.lines, automatic=len(result.auto), review=result.review,
+                    unmatched=result.unmatched, by_kind=result.by_kind, applied=applied,
+                    errors=errors)
+
+
+@bank.post("/bank-lines/{line_id}/accept", response_model=BankLineOut)
+def accept(line_id: int, bus: Bus) -> JSONResponse:
+    """Apply the proposal: payment, allocations and journal entries, as by hand."""
+    def present(conn: Connection, result: Any) -> BankLineOut:
+        if line_id in result.errors:
+            raise RuleViolation(result.errors[line_id], field="line_id")
+        return _line(conn, line_id)
+
+    return bus.run(c.ApplyBankLines((line_id,)), present)
+
+
+@bank.post("/bank-lines/{line_id}/reject", response_model=BankLineOut)
+def reject(line_id: int, body: RejectIn, bus: Bus) -> JSONResponse:
+    return bus.run(c.RejectBankProposal(line_id, body.reason), _line, payload=body)
+
+
+@bank.post("/bank-lines/{line_id}/split", response_model=BankLineOut)
+def split(line_id: int, body: SplitIn, bus: Bus) -> JSONResponse:
+    """Say by hand which invoices the line pays; the rest stays unapplied customer credit."""
+    return bus.run(body.command(line_id), lambda conn, _: _line(conn, line_id), payload=body)
+
+
+@bank.post("/bank-lines/{line_id}/unmatch", response_model=BankLineOut)
+def unmatch(line_id: int, body: UnmatchIn, bus: Bus) -> JSONResponse:
+    """Undo a wrongly applied line: allocations, write-off and payment are reversed."""
+    return bus.run(c.UnmatchBankLine(line_id, body.reason, body.on), _line, payload=body)
+
+
+__all__ = ["ApplyOut", "bank"]
