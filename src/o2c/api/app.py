@@ -16,6 +16,7 @@ from o2c.api.errors import PROBLEM_JSON
 from o2c.api.routes import (
     PREFIX,
     catalog,
+    documents,
     events,
     invoices,
     ledger,
@@ -62,7 +63,7 @@ def create_app(app: App | None = None) -> FastAPI:
                           catalog.products, catalog.warehouses, catalog.stock, catalog.rates,
                           orders.orders, shipments.shipments, invoices.invoices,
                           payments.payments, payments.allocations, events.events,
-                          ledger.ledger):
+                          ledger.ledger, documents.documents):
         api.include_router(module_router, prefix=PREFIX)
     _problems_only_as_problem_json(api)
     return api

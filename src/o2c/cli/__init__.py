@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from o2c.cli import masterdata, receivables, sales, system
+from o2c.cli import documents, masterdata, receivables, sales, system
 from o2c.cli.core import O2CGroup, State, use_state
 
 app = typer.Typer(
@@ -40,6 +40,8 @@ for group, name in [
 ]:
     app.add_typer(group, name=name)
 app.command("events")(receivables.events)
+# invoice documents and e-invoicing (issue 6): `invoice render|check`, `customer documents`
+app.add_typer(documents.outbox, name="outbox")
 app.command("serve")(system.serve)
 
 

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from o2c.domain.commands import Command
 from o2c.domain.errors import InvalidInput
 from o2c.domain.invoicing import Invoice, InvoiceKind
 from o2c.domain.money import ZERO, round_amount
@@ -83,6 +84,18 @@ class DocumentPreferences:
             value = getattr(self, name)
             if value and ("@" not in value or " " in value):
                 raise InvalidInput(f"{name} is not an e-mail address: {value!r}", field=name)
+
+
+@dataclass(frozen=True)
+class SetDocumentPreferences(Command):
+    customer_id: int
+    format: str = "pdf"
+    peppol_id: str = ""
+    codice_destinatario: str = ""
+    pec: str = ""
+    public_administration: bool = False
+    delivery_email: str = ""
+    attach_xml: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,4 +387,4 @@ def with_credit_reference(document: Document, number: str, issued: date) -> Docu
 
 
 __all__ = ["AllowanceCharge", "Document", "DocumentFormat", "DocumentPreferences", "Line",
-           "Party", "Totals", "VatBreakdown", "compute", "from_invoice", "line_net"]
+           "Party", "SetDocumentPreferences", "Totals", "VatBreakdown", "compute", "from_invoice", "line_net"]

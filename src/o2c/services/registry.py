@@ -44,3 +44,9 @@ POLICIES: dict[str, list[Policy]] = {
     "shipment.shipped": [invoicing.on_shipment_shipped],
     "invoice.posted": [invoicing.on_credit_note_posted],
 }
+
+# -- invoice documents and e-invoicing (issue 6) ---------------------------------------------
+from o2c.domain.einvoice import SetDocumentPreferences  # noqa: E402
+from o2c.services import documents  # noqa: E402
+
+HANDLERS[SetDocumentPreferences] = documents.set_document_preferences
