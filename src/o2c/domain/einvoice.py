@@ -387,4 +387,5 @@ def with_credit_reference(document: Document, number: str, issued: date) -> Docu
 
 
 __all__ = ["AllowanceCharge", "Document", "DocumentFormat", "DocumentPreferences", "Line",
-           "Party", "SetDocumentPreferences", "Totals", "VatBreakdown", "compute", "from_invoice", "line_net"]
+           "Party", "SetDocumentPreferences", "Totals", "VatBreakdown", "compute",
+           "from_invoice", "line_net"]

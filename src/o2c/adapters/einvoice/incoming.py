@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-import facturx  # type: ignore[import-untyped]
+import facturx
 from lxml import etree
 
 from o2c.adapters.einvoice import cii, ubl
-from o2c.adapters.einvoice.xmlutil import parse_untrusted
+from o2c.adapters.einvoice.xmlutil import UntrustedXML, parse_untrusted
 from o2c.domain.einvoice import AllowanceCharge, Document, Line, Party, Totals, VatBreakdown
 from o2c.domain.errors import InvalidInput
 from o2c.domain.money import ZERO
@@ -23,14 +23,14 @@ FATTURAPA_NS = "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2"
 def detect(data: bytes) -> tuple[str, bytes]:
     """(validation kind, XML) of a file: a Factur-X PDF yields its embedded CII."""
     if data.startswith(b"%PDF"):
-        name, xml = facturx.get_xml_from_pdf(data, check_xsd=False)
+        _name, xml = facturx.get_xml_from_pdf(data, check_xsd=False)
         if not xml:
             raise InvalidInput("the PDF carries no Factur-X/ZUGFeRD XML", field="file")
         return "cii", bytes(xml)
     try:
         root = parse_untrusted(data)
-    except etree.XMLSyntaxError as exc:
-        raise InvalidInput(f"not well-formed XML: {exc}", field="file") from None
+    except (etree.XMLSyntaxError, UntrustedXML) as exc:
+        raise InvalidInput(f"not an acceptable XML document: {exc}", field="file") from None
     tag = etree.QName(root)
     if tag.namespace == cii.RSM:
         return "cii", data

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import facturx  # type: ignore[import-untyped]
+import facturx
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from o2c.adapters.einvoice import cii
@@ -28,7 +28,7 @@ logging.getLogger("factur-x").setLevel(logging.WARNING)
 
 
 def _group(text: str, sep: str) -> str:
-    out = []
+    out: list[str] = []
     while len(text) > 3:
         out.insert(0, text[-3:])
         text = text[:-3]
@@ -64,8 +64,7 @@ def html(doc: Document) -> str:
         "money": lambda v: format_number(v, language, places),
         "price": lambda v: format_number(v.normalize() if v != v.to_integral() else v,
                                          language, None if v != v.to_integral() else places),
-        "qty": lambda v: format_number(v.normalize() if v == v.to_integral()
-                                       else v.normalize(), language),
+        "qty": lambda v: format_number(v.normalize(), language),
         "day": lambda d: d.strftime("%d/%m/%Y" if language != "en" else "%Y-%m-%d")
         if isinstance(d, date) else "",
         "unit": lambda u: UNIT_SYMBOLS.get(u, u),

@@ -105,7 +105,7 @@ def write(doc: Document) -> bytes:
     cur = doc.currency
     root = etree.Element(f"{{{CREDIT_NOTE_NS if credit else INVOICE_NS}}}"
                          f"{'CreditNote' if credit else 'Invoice'}",
-                         nsmap={None: CREDIT_NOTE_NS if credit else INVOICE_NS,
+                         nsmap={None: CREDIT_NOTE_NS if credit else INVOICE_NS,  # type: ignore[dict-item]
                                 "cac": CAC, "cbc": CBC})
     sub(root, _b("CustomizationID"), PEPPOL_CUSTOMIZATION)
     sub(root, _b("ProfileID"), PEPPOL_PROFILE)

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+
 from lxml import etree
 
 from o2c.adapters.einvoice.saxon_worker import read_frame, write_frame
-from o2c.adapters.einvoice.xmlutil import SAFE_PARSER
+from o2c.adapters.einvoice.xmlutil import SAFE_PARSER, UntrustedXML, parse_untrusted
 from o2c.domain.errors import RuleViolation
 
 SVRL = "http://purl.oclc.org/dsdl/svrl"
@@ -116,13 +117,13 @@ def check_xsd(kind: str, xml: bytes) -> list[Finding]:
     if kind not in KINDS:
         raise ValueError(f"unknown document kind {kind!r}; one of {KINDS}")
     try:
-        doc = etree.fromstring(xml, parser=SAFE_PARSER)
-    except etree.XMLSyntaxError as exc:
+        doc = parse_untrusted(xml)
+    except (etree.XMLSyntaxError, UntrustedXML) as exc:
         return [Finding("XML", "fatal", str(exc))]
     schema = _schema(kind)
     if schema.validate(doc):
         return []
-    return [Finding("XSD", "fatal", e.message, f"line {e.line}", "") for e in schema.error_log]
+    return [Finding("XSD", "fatal", e.message, f"line {e.line}", "") for e in list(schema.error_log)]  # type: ignore[call-overload]
 
 
 def validate(kind: str, xml: bytes, schematron: bool = True) -> Report:
@@ -168,8 +169,9 @@ class SchematronWorker:
                 process = self._start()
             assert process.stdin is not None and process.stdout is not None
             try:
-                write_frame(process.stdin, xslt_path.encode("utf-8") + b"\0" + xml)
-                answer = read_frame(process.stdout)
+                write_frame(process.stdin,  # type: ignore[arg-type]
+                             xslt_path.encode("utf-8") + b"\0" + xml)
+                answer = read_frame(process.stdout)  # type: ignore[arg-type]
             except (BrokenPipeError, OSError) as exc:
                 self.close()
                 raise RuntimeError("the schematron worker process died") from exc
@@ -218,7 +220,7 @@ def _value_at(doc: etree._Element | None, location: str) -> str:
     if isinstance(found, list) and found:
         node = found[0]
         if isinstance(node, etree._Element):
-            text = "".join(node.itertext()).strip() if len(node) == 0 else ""
+            text = (node.text or "").strip() if len(node) == 0 else ""
             return text[:80]
         return str(node)[:80]
     return ""
@@ -238,7 +240,7 @@ def run_schematron(xslt_path: str, xml: bytes) -> list[Finding]:
         doc = None
     findings = []
     for assertion in report.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
-        text = " ".join("".join(assertion.findtext(f"{{{SVRL}}}text") or "").split())
+        text = " ".join(str(assertion.findtext(f"{{{SVRL}}}text") or "").split())
         location = assertion.get("location", "")
         rule = assertion.get("id") or (re.findall(r"\[([A-Z]+-[\w-]+)\]", text) or ["?"])[0]
         findings.append(Finding(rule, assertion.get("flag", "fatal"), text, location,

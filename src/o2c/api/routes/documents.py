@@ -58,7 +58,7 @@ class DeliveryOut(BaseModel):
     response_class=Response)
 def get_invoice_document(
     invoice_id: int, conn: Conn, app: AppDep,
-    format: Annotated[DocumentFormat | None, Query(  # noqa: A002
+    format: Annotated[DocumentFormat | None, Query(
         description="pdf, facturx (PDF/A-3 with CII), ubl (Peppol BIS 3.0) or fatturapa; "
                     "the customer's preferred format when omitted")] = None,
 ) -> Response:
