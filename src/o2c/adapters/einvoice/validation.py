@@ -123,7 +123,8 @@ def check_xsd(kind: str, xml: bytes) -> list[Finding]:
     schema = _schema(kind)
     if schema.validate(doc):
         return []
-    return [Finding("XSD", "fatal", e.message, f"line {e.line}", "") for e in list(schema.error_log)]  # type: ignore[call-overload]
+    errors: list[etree._LogEntry] = list(schema.error_log)  # type: ignore[call-overload]
+    return [Finding("XSD", "fatal", e.message, f"line {e.line}", "") for e in errors]
 
 
 def validate(kind: str, xml: bytes, schematron: bool = True) -> Report:
