@@ -49,6 +49,13 @@ def format_number(value: Decimal, language: str, places: int | None = None) -> s
     return ("-" if negative else "") + result
 
 
+def _price_places(value: Decimal, places: int) -> int:
+    """Unit prices show the currency's decimals, more when they carry more (0,034567)."""
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(places, -exponent)
+
+
 @cache
 def _environment() -> Environment:
     return Environment(loader=FileSystemLoader(str(TEMPLATES)),
@@ -62,8 +69,7 @@ def html(doc: Document) -> str:
     places = minor_units(doc.currency)
     filters: dict[str, Any] = {
         "money": lambda v: format_number(v, language, places),
-        "price": lambda v: format_number(v.normalize() if v != v.to_integral() else v,
-                                         language, None if v != v.to_integral() else places),
+        "price": lambda v: format_number(v, language, _price_places(v, places)),
         "qty": lambda v: format_number(v.normalize(), language),
         "day": lambda d: d.strftime("%d/%m/%Y" if language != "en" else "%Y-%m-%d")
         if isinstance(d, date) else "",
