@@ -19,6 +19,7 @@ from o2c.domain import commands as c
 from o2c.domain.einvoice import DocumentFormat, SetDocumentPreferences
 from o2c.domain.errors import InvalidInput, NotFound
 from o2c.services import documents as service
+from o2c.services.uow import UnitOfWork
 from tests.fixtures.smtp import free_port, smtp_server
 from tests.fixtures.world import World, line
 from tests.services import support as s
@@ -207,8 +208,9 @@ def test_a_failing_smtp_server_is_retried_later_and_the_invoice_is_sent_exactly_
 def test_two_workers_never_claim_the_same_outbox_row(app: App, world: World) -> None:
     _invoice(app, world, "rossi", line(world.products["CHAIR"], 1))
     now = app.clock()
-    with app.engine.begin() as first:
-        mine = store.claim_due(first, now, 10)
-    with app.engine.begin() as second:
-        theirs = store.claim_due(second, now, 10)
+    with UnitOfWork(app.engine, app.clock) as first:
+        mine = store.claim_due(first.conn, now, 10)
+        first.commit()
+    with UnitOfWork(app.engine, app.clock) as second:
+        theirs = store.claim_due(second.conn, now, 10)
     assert len(mine) == 1 and theirs == []
