@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= var/o2c.db
 export O2C_DATABASE_URL ?= sqlite:///$(DB)
 
-.PHONY: run test install dev lint typecheck imports unit pytest bench demo reset clean
+.PHONY: run test install dev lint typecheck imports unit pytest bench demo reset clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,13 +43,26 @@ typecheck: dev
 imports: dev
 	$(BIN)/lint-imports
 
-pytest: dev
+# Debian packages documents need: pango for WeasyPrint, DejaVu fonts (embedded in PDFs), qpdf
+# (PDF checks in tests). Installed only when missing, quietly; needs root (CI runs as root).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core qpdf
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+pytest: dev system-deps
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 test: lint typecheck imports pytest
 
-bench: dev
+bench: dev system-deps
 	$(BIN)/python bench/core_flow.py --orders 1000 --db sqlite
+	$(BIN)/python bench/documents.py --invoices 1000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

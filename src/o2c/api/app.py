@@ -18,6 +18,7 @@ from o2c.api.routes import (
     PREFIX,
     bank,
     catalog,
+    documents,
     events,
     invoices,
     ledger,
@@ -77,7 +78,8 @@ def create_app(app: App | None = None) -> FastAPI:
                           catalog.products, catalog.warehouses, catalog.stock, catalog.rates,
                           orders.orders, shipments.shipments, invoices.invoices,
                           payments.payments, payments.allocations, events.events,
-                          ledger.ledger, reports.reports, bank.bank):
+                          ledger.ledger, reports.reports, bank.bank,
+                          documents.documents):
         api.include_router(module_router, prefix=PREFIX)
     for security_router in security_routes.ROUTERS:
         api.include_router(security_router, prefix=PREFIX)

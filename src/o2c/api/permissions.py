@@ -136,6 +136,11 @@ PERMISSIONS: dict[str, Roles] = {
     "reject": roles(ADMIN, AR),
     "split": roles(ADMIN, AR),
     "unmatch": roles(ADMIN, AR),
+    # invoice documents and e-invoices (portal customers: their own invoices only)
+    "get_invoice_document": PORTAL_READ,
+    "get_document_settings": STAFF_READ,
+    "put_document_settings": roles(ADMIN, SALES, AR),
+    "list_invoice_deliveries": STAFF_READ,
     # reports
     "dashboard": roles(ADMIN, SALES, AR, CREDIT, COLLECTOR, CONTROLLER, AUDITOR),
     # web back-office pages (o2c.web): reads as the API's, each action as its operation
@@ -182,6 +187,10 @@ PORTAL_OBJECTS: dict[str, tuple[str, str]] = {
     "cancel_order": ("order", "order_id"),
     "get_shipment": ("shipment", "shipment_id"),
     "get_invoice": ("invoice", "invoice_id"),
+    "get_invoice_document": ("invoice", "invoice_id"),
+    "portal_order": ("order", "order_id"),
+    "portal_invoice": ("invoice", "invoice_id"),
+    "portal_invoice_document": ("invoice", "invoice_id"),
     "get_payment": ("payment", "payment_id"),
     "get_allocation": ("allocation", "allocation_id"),
 }

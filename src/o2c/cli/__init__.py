@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from o2c.cli import bank, masterdata, receivables, sales, security, system
+from o2c.cli import bank, documents, masterdata, receivables, sales, security, system
 from o2c.cli.core import O2CGroup, State, use_state
 
 app = typer.Typer(
@@ -41,6 +41,8 @@ for group, name in [
 ]:
     app.add_typer(group, name=name)
 app.command("events")(receivables.events)
+# invoice documents and e-invoicing (issue 6): `invoice render|check`, `customer documents`
+app.add_typer(documents.outbox, name="outbox")
 app.command("serve")(system.serve)
 
 # -- security (issue 3) ------------------------------------------------------------------------

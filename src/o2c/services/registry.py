@@ -62,3 +62,9 @@ HANDLERS.update({
     c.SplitBankLine: bank.split_bank_line,
     c.UnmatchBankLine: bank.unmatch_bank_line,
 })
+
+# -- invoice documents and e-invoicing (issue 6) ---------------------------------------------
+from o2c.domain.einvoice import SetDocumentPreferences  # noqa: E402
+from o2c.services import documents  # noqa: E402
+
+HANDLERS[SetDocumentPreferences] = documents.set_document_preferences

@@ -694,3 +694,37 @@ bank_payer_accounts = Table(
     Column("customer_id", ForeignKey("customers.id"), nullable=False),
     UniqueConstraint("company_id", "iban"),
 )
+
+
+# -- invoice documents and e-invoicing (issue 6) ---------------------------------------------
+
+customer_document_settings = Table(
+    "customer_document_settings", metadata,
+    Column("customer_id", ForeignKey("customers.id"), primary_key=True),
+    Column("format", String(16), nullable=False),
+    Column("peppol_id", String(100), nullable=False, server_default=""),
+    Column("codice_destinatario", String(7), nullable=False, server_default=""),
+    Column("pec", String(200), nullable=False, server_default=""),
+    Column("public_administration", Boolean, nullable=False),
+    Column("delivery_email", String(200), nullable=False, server_default=""),
+    Column("attach_xml", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+invoice_deliveries = Table(
+    "invoice_deliveries", metadata, _id(),
+    Column("invoice_id", ForeignKey("invoices.id"), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("outbox_id", ForeignKey("outbox.id"), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("recipient", String(200), nullable=False, server_default=""),
+    Column("formats", String(64), nullable=False, server_default=""),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("message_id", String(200), nullable=False, server_default=""),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("invoice_id", "channel"),
+    CheckConstraint("status IN ('retrying', 'sent', 'failed', 'skipped')",
+                    name="delivery_status"),
+)

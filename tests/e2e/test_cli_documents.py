@@ -1,0 +1,82 @@
+"""`o2c invoice render`, `o2c invoice check`, `o2c customer documents` and `o2c outbox deliver`
+against a real, migrated SQLite database (and a real SMTP server for delivery)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from o2c.adapters.einvoice import incoming
+from o2c.bootstrap import App
+from o2c.cli import app as cli_app
+from o2c.domain import commands as c
+from tests.fixtures.smtp import smtp_server
+from tests.fixtures.world import World, build_world, line
+from tests.services import support as s
+
+ON = date(2026, 3, 2)
+
+
+def invoke(url: str, *args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli_app, ["--database-url", url, *args], env=env)
+
+
+@pytest.fixture
+def number(app: App, db_url: str) -> str:
+    world: World = build_world(app.bus)
+    order_id = app.bus.handle(c.CreateOrder(world.customers["dupont"],
+                                            (line(world.products["DESK"], 1),), order_date=ON))
+    [shipment_id] = app.bus.handle(c.ConfirmOrder(order_id, on=ON)).shipment_ids
+    s.ship(app.bus, shipment_id, on=ON)
+    [invoice] = s.invoices_of_order(app.engine, order_id)
+    return str(invoice["number"])
+
+
+def test_render_writes_the_document_and_check_validates_it(db_url: str, number: str,
+                                                           tmp_path: Path) -> None:
+    target = tmp_path / "invoice.xml"
+    rendered = invoke(db_url, "invoice", "render", number, "--format", "ubl", "-o", str(target))
+    assert rendered.exit_code == 0, rendered.output
+    assert incoming.parse(target.read_bytes()).number == number
+    pdf = tmp_path / "invoice.pdf"
+    assert invoke(db_url, "invoice", "render", number, "-f", "facturx", "-o",
+                  str(pdf)).exit_code == 0
+    checked = invoke(db_url, "invoice", "check", str(pdf), "--json")
+    assert checked.exit_code == 0, checked.output
+    report = json.loads(checked.stdout)
+    assert (report["kind"], report["valid"], report["number"]) == ("cii", True, number)
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(target.read_bytes().replace(b"<cbc:PayableAmount currencyID=\"EUR\">",
+                                                   b"<cbc:PayableAmount currencyID=\"EUR\">1"))
+    failed = invoke(db_url, "invoice", "check", str(broken))
+    assert failed.exit_code == 2 and "BR-CO-16" in failed.stdout
+
+
+def test_render_of_an_unknown_format_or_invoice_is_a_clear_error(db_url: str,
+                                                                 number: str) -> None:
+    bad = invoke(db_url, "invoice", "render", number, "--format", "docx")
+    assert bad.exit_code == 2 and "format must be one of" in bad.stderr
+    missing = invoke(db_url, "invoice", "render", "INV-2026-09999")
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr
+
+
+def test_customer_documents_then_outbox_deliver_mails_the_invoice_once(
+        db_url: str, number: str) -> None:
+    set_prefs = invoke(db_url, "customer", "documents", "C-00002", "--format", "ubl",
+                       "--delivery-email", "ap@dupont.example")
+    assert set_prefs.exit_code == 0, set_prefs.output
+    with smtp_server() as (inbox, port):
+        env = {"O2C_SMTP_HOST": "127.0.0.1", "O2C_SMTP_PORT": str(port)}
+        first = invoke(db_url, "outbox", "deliver", "--json", env=env)
+        second = invoke(db_url, "outbox", "deliver", "--json", env=env)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["sent"] == 1
+    assert json.loads(second.stdout)["sent"] == 0
+    [message] = inbox.messages
+    assert message["To"] == "ap@dupont.example"
+    assert {a.get_filename() for a in message.iter_attachments()} == {f"{number}.pdf",
+                                                                      f"{number}.xml"}
