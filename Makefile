@@ -43,9 +43,9 @@ typecheck: dev
 imports: dev
 	$(BIN)/lint-imports
 
-# Debian packages documents need: pango for WeasyPrint, DejaVu fonts (embedded in PDFs), qpdf
+# Debian packages the tests need: pango for WeasyPrint, DejaVu fonts (embedded in PDFs), qpdf
 # (PDF checks in tests). Installed only when missing, quietly; needs root (CI runs as root).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core qpdf
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core qpdf chromium
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -5,10 +5,9 @@ isolation, the dashboard against the API, and languages. The browser tests
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
-
-import re
 
 import pytest
 from fastapi.testclient import TestClient
