@@ -159,13 +159,11 @@ def clear_login_failures(conn: Connection, key: str) -> None:
 SECRET_FIELDS = frozenset({"password_hash", "token_hash", "session_hash", "csrf_token"})
 HEAD_ID = 1
 
-_CLAIM_HEAD = Statement(
-    update(t.audit_chain_head).where(t.audit_chain_head.c.id == HEAD_ID)
-    .values(seq=t.audit_chain_head.c.seq + 1)
-    .returning(t.audit_chain_head.c.seq, t.audit_chain_head.c.hash))
-_SET_HEAD = Statement(
-    update(t.audit_chain_head).where(t.audit_chain_head.c.id == HEAD_ID)
-    .values(hash=bindparam("hash")))
+# The head row is locked (PostgreSQL) for the rest of the transaction; a trigger on
+# audit_log (migration 0002) moves it to each new record, so a command costs two statements.
+_LOCK_HEAD = Statement(
+    select(t.audit_chain_head.c.seq, t.audit_chain_head.c.hash)
+    .where(t.audit_chain_head.c.id == HEAD_ID).with_for_update())
 _INSERT_AUDIT = Statement(insert(t.audit_log))
 _INSERT_AUDIT_RETURNING = Statement(insert(t.audit_log).returning(t.audit_log.c.id))
 _INSERT_PERSONAL = Statement(insert(t.audit_personal_data))
@@ -189,12 +187,12 @@ def _ensure_head(conn: Connection) -> None:
 
 
 def append_audit(conn: Connection, entry: AuditEntry, now: datetime) -> None:
-    """One record per command, chained to the previous one. The chain head row is updated
-    first, which locks it until commit: concurrent commands chain in commit order."""
-    head = _CLAIM_HEAD.first(conn)
-    if head is None:  # a fresh (or emptied) database
+    """One record per command, chained to the previous one. The chain head row is locked
+    first (until commit): concurrent commands chain in commit order."""
+    head = _LOCK_HEAD.first(conn)
+    if head is None:  # an emptied database (tests truncate every table)
         _ensure_head(conn)
-        head = _CLAIM_HEAD.first(conn)
+        head = _LOCK_HEAD.first(conn)
         assert head is not None
     changes: list[Row] = []
     personal: list[tuple[str, int, Row]] = []
@@ -210,7 +208,7 @@ def append_audit(conn: Connection, entry: AuditEntry, now: datetime) -> None:
         changes.append({"object": object_type, "id": object_id, "fields": masked})
     first = entry.changes[0] if entry.changes else None
     record: Row = {
-        "seq": head["seq"], "occurred_at": now.astimezone(UTC), "actor": entry.actor,
+        "seq": head["seq"] + 1, "occurred_at": now.astimezone(UTC), "actor": entry.actor,
         "role": entry.role, "request_id": entry.request_id, "command": entry.command,
         "object_type": first[0] if first else None,
         "object_id": first[1] if first else None, "changes": changes,
@@ -228,7 +226,6 @@ def append_audit(conn: Connection, entry: AuditEntry, now: datetime) -> None:
             for o, i, d in personal])
     else:
         _INSERT_AUDIT.run(conn, record)
-    _SET_HEAD.run(conn, {"hash": record["hash"]})
 
 
 def audit_records(conn: Connection, batch: int = 5000) -> Iterator[Row]:
