@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from o2c.adapters.db import tables as t
-from o2c.adapters.db.fastpath import Statement, last_insert_rowid
+from o2c.adapters.db.fastpath import Statement
 from o2c.domain.aggregate import jsonable
 from o2c.domain.audit import GENESIS, PERSONAL_FIELDS, record_hash, split_personal
 
@@ -165,7 +165,6 @@ _LOCK_HEAD = Statement(
     select(t.audit_chain_head.c.seq, t.audit_chain_head.c.hash)
     .where(t.audit_chain_head.c.id == HEAD_ID).with_for_update())
 _INSERT_AUDIT = Statement(insert(t.audit_log))
-_INSERT_AUDIT_RETURNING = Statement(insert(t.audit_log).returning(t.audit_log.c.id))
 _INSERT_PERSONAL = Statement(insert(t.audit_personal_data))
 
 
@@ -178,6 +177,14 @@ class AuditEntry:
     reason: str | None
     changes: Sequence[tuple[str, int, dict[str, list[Any]] | None]]
     store_personal: bool = True
+
+
+_NATIVE = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value (the hot path: most changed values are already plain)."""
+    return value if isinstance(value, _NATIVE) else jsonable(value)
 
 
 def _ensure_head(conn: Connection) -> None:
@@ -200,7 +207,8 @@ def append_audit(conn: Connection, entry: AuditEntry, now: datetime) -> None:
         if fields is None:
             changes.append({"object": object_type, "id": object_id, "created": True})
             continue
-        values = {name: ("<secret>" if name in SECRET_FIELDS else jsonable(pair))
+        values = {name: ("<secret>" if name in SECRET_FIELDS else
+                         [_plain(pair[0]), _plain(pair[1])])
                   for name, pair in fields.items() if name != "version"}
         masked, private = split_personal(object_type, values)
         if private and entry.store_personal:
@@ -215,17 +223,11 @@ def append_audit(conn: Connection, entry: AuditEntry, now: datetime) -> None:
         "reason": entry.reason, "prev_hash": head["hash"],
     }
     record["hash"] = record_hash(record)
+    _INSERT_AUDIT.run(conn, record)
     if personal:
-        if conn.dialect.name == "postgresql":
-            audit_id = _INSERT_AUDIT_RETURNING.scalar(conn, record)
-        else:
-            _INSERT_AUDIT.run(conn, record)
-            audit_id = last_insert_rowid(conn)
         _INSERT_PERSONAL.run_many(conn, [
-            {"audit_id": audit_id, "object_type": o, "object_id": i, "data": d}
+            {"audit_seq": record["seq"], "object_type": o, "object_id": i, "data": d}
             for o, i, d in personal])
-    else:
-        _INSERT_AUDIT.run(conn, record)
 
 
 def audit_records(conn: Connection, batch: int = 5000) -> Iterator[Row]:

@@ -53,8 +53,7 @@ def upgrade() -> None:
     # The chain starts at a genesis hash of zeros (see o2c.domain.audit).
     op.execute("INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')")
     op.create_table('audit_log',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('occurred_at', o2c.adapters.db.types.UtcDateTime(), nullable=False),
     sa.Column('actor', sa.String(length=150), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
@@ -66,8 +65,7 @@ def upgrade() -> None:
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log')),
-    sa.UniqueConstraint('seq', name=op.f('uq_audit_log_seq'))
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_audit_log'))
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index('ix_audit_log_object', ['object_type', 'object_id'], unique=False)
@@ -88,11 +86,11 @@ def upgrade() -> None:
     )
     op.create_table('audit_personal_data',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('audit_id', sa.Integer(), nullable=False),
+    sa.Column('audit_seq', sa.Integer(), nullable=False),
     sa.Column('object_type', sa.String(length=32), nullable=False),
     sa.Column('object_id', sa.Integer(), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['audit_id'], ['audit_log.id'], name=op.f('fk_audit_personal_data_audit_id_audit_log')),
+    sa.ForeignKeyConstraint(['audit_seq'], ['audit_log.seq'], name=op.f('fk_audit_personal_data_audit_seq_audit_log')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_personal_data'))
     )
     with op.batch_alter_table('audit_personal_data', schema=None) as batch_op:
