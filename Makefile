@@ -29,6 +29,7 @@ run: install
 	else \
 		$(BIN)/o2c db upgrade; \
 	fi
+	@$(BIN)/o2c user demo-admin
 	$(BIN)/o2c serve
 
 reset:

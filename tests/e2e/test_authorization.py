@@ -51,6 +51,7 @@ def test_a_portal_customer_sees_its_own_documents_and_none_of_another_customer(
                  f"customers/{world.customers['dupont']}"):
         body = problem(portal.get(f"{API}/{path}"), 404)  # not 403: it does not exist for them
         assert body["code"] == "not_found"
+    problem(portal.get(f"{API}/orders/not-a-number"), 422)
     # An object of another customer answers exactly like one that does not exist.
     missing = problem(portal.get(f"{API}/orders/999999"), 404)
     other = problem(portal.get(f"{API}/orders/{theirs.order_id}"), 404)
@@ -226,8 +227,19 @@ def test_a_write_off_is_requested_by_one_person_and_approved_by_a_controller_onl
     problem(client_as("admin", username="root").post(path), 403)
     body = problem(client_as("credit_manager").post(path), 403)  # approves limits, not this
     assert "controller" in body["detail"]
-    approved = ok(controller.post(path, json={"reason": "agreed with the CFO"}))
+    approved = ok(controller.post(path, json={"reason": "agreed with the CFO"},
+                                  headers={"X-Request-ID": "approve-7"}))
     assert (approved["state"], approved["decided_by"]) == ("approved", "carla")
+    trail = ok(client_as("auditor").get(f"{API}/audit", params={
+        "object_type": "approval_request", "object_id": requested["id"]}))["items"]
+    assert [(r["command"], r["actor"], r["role"]) for r in trail] == [
+        ("DecideApproval", "carla", "controller"), ("RequestApproval", "collector", "collector")]
+    assert trail[0]["request_id"] == "approve-7"
+    assert trail[0]["reason"] == "agreed with the CFO"
+    changed = {ch["object"]: ch for ch in trail[0]["changes"]}
+    assert changed["open_item"]["fields"]["residual"][1] == "0.0000" or \
+        D(changed["open_item"]["fields"]["residual"][1]) == 0
+    assert changed["approval_request"]["fields"]["state"] == ["pending", "approved"]
     invoice = ok(controller.get(f"{API}/invoices/{invoice_id}"))
     assert D(invoice["residual"]) == 0
     entries = ok(controller.get(f"{API}/ledger/entries",

@@ -82,7 +82,7 @@ def test_personal_values_are_kept_beside_the_chain_not_in_it(any_app: App,
     assert "new@rossi.example" not in str(record)
     with any_app.engine.connect() as conn:
         [side] = conn.execute(select(t.audit_personal_data.c.data).where(
-            t.audit_personal_data.c.audit_id == record["id"])).scalars().all()
+            t.audit_personal_data.c.audit_seq == record["seq"])).scalars().all()
     assert side == {"email": ["ap@rossi.example", "new@rossi.example"]}
 
 
@@ -98,7 +98,7 @@ def test_audit_verify_names_the_first_record_changed_with_raw_sql(
     assert code == 0 and "chain intact" in out
     victim = audit_rows(any_app.engine)[5]
     with any_app.engine.begin() as conn:  # an owner with UPDATE rights tampers a record
-        conn.execute(update(t.audit_log).where(t.audit_log.c.id == victim["id"])
+        conn.execute(update(t.audit_log).where(t.audit_log.c.seq == victim["seq"])
                      .values(actor="mallory"))
     code, out = _invoke(any_db_url, "audit", "verify")
     assert code == 1
@@ -111,7 +111,7 @@ def test_records_removed_from_the_end_are_noticed(any_app: App, world: World) ->
     invoiced(any_app.bus, any_app.engine, world)
     last = audit_rows(any_app.engine)[-1]
     with any_app.engine.begin() as conn:
-        conn.execute(t.audit_log.delete().where(t.audit_log.c.id == last["id"]))
+        conn.execute(t.audit_log.delete().where(t.audit_log.c.seq == last["seq"]))
     result = verify_audit(any_app.engine)
     assert not result.ok and result.broken is not None
     assert result.broken.seq == last["seq"] and "removed" in result.broken.reason

@@ -59,7 +59,8 @@ def test_downgrading_to_base_and_upgrading_again_gives_the_same_schema(
         if engine.dialect.name == "postgresql":
             with engine.connect() as conn:
                 triggers = conn.exec_driver_sql(
-                    "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal").scalars().all()
-            assert triggers == ["journal_entry_balanced"]
+                    "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgname"
+                ).scalars().all()
+            assert triggers == ["audit_log_moves_head", "journal_entry_balanced"]
     finally:
         engine.dispose()

@@ -71,7 +71,7 @@ def _chain(n: int) -> list[dict[str, Any]]:
     records, prev = [], GENESIS
     for seq in range(1, n + 1):
         record: dict[str, Any] = {
-            "id": seq, "seq": seq, "occurred_at": datetime(2026, 3, 2, 9, seq, tzinfo=UTC),
+            "seq": seq, "occurred_at": datetime(2026, 3, 2, 9, seq, tzinfo=UTC),
             "actor": "alice", "role": "sales", "request_id": f"r{seq}",
             "command": "CreateOrder", "object_type": "order", "object_id": seq,
             "changes": [{"object": "order", "id": seq, "created": True}], "reason": None,

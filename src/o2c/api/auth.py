@@ -49,7 +49,10 @@ def authorize(request: Request) -> None:
     owned = PORTAL_OBJECTS.get(operation)
     if principal.customer_id is not None and owned is not None:
         object_type, parameter = owned
-        object_id = int(request.path_params[parameter])
+        try:
+            object_id = int(request.path_params[parameter])
+        except (KeyError, ValueError):
+            return  # not an id: the route's own validation answers 422
         with app.engine.connect() as conn:
             queries.ensure_visible(conn, object_type, object_id, principal.customer_id)
 

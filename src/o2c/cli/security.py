@@ -199,8 +199,8 @@ def verify(as_json: JsonOption = False) -> None:
             "bold green")
     else:
         assert result.broken is not None
-        say(f"the audit trail is BROKEN at record seq {result.broken.seq} (id "
-            f"{result.broken.audit_id}): {result.broken.reason}", "bold red")
+        say(f"the audit trail is BROKEN at record seq {result.broken.seq}: "
+            f"{result.broken.reason}", "bold red")
     if not result.ok:
         raise typer.Exit(1)
 

@@ -52,7 +52,6 @@ def record_hash(record: Mapping[str, Any]) -> str:
 @dataclass(frozen=True)
 class ChainBreak:
     seq: int
-    audit_id: int
     reason: str
 
 
@@ -61,14 +60,14 @@ def verify_chain(records: Iterable[Mapping[str, Any]], prev_hash: str = GENESIS,
     """The first record (in seq order) whose link or hash does not hold, or None."""
     for record in records:
         if record["seq"] != expected_seq:
-            return ChainBreak(record["seq"], record["id"],
+            return ChainBreak(record["seq"],
                               f"sequence jumps from {expected_seq - 1} to {record['seq']} "
                               "(a record was removed or inserted)")
         if record["prev_hash"] != prev_hash:
-            return ChainBreak(record["seq"], record["id"],
+            return ChainBreak(record["seq"],
                               "prev_hash does not match the previous record's hash")
         if record_hash(record) != record["hash"]:
-            return ChainBreak(record["seq"], record["id"],
+            return ChainBreak(record["seq"],
                               "hash does not match the record's content (it was changed)")
         prev_hash = record["hash"]
         expected_seq += 1

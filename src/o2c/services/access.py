@@ -226,8 +226,9 @@ def decide_approval(cmd: DecideApproval, uow: UnitOfWork) -> int:
             "decided_at": uow.now, "decision_reason": cmd.reason,
             "result_id": result_id}, state.value):
         raise ConcurrentModification("approval_request", cmd.request_id)
-    uow.extra_changes.insert(0, ("approval_request", cmd.request_id,
-                                 {"state": [state.value, new_state.value]}))
+    uow.extra_changes.append(("approval_request", cmd.request_id,
+                              {"state": [state.value, new_state.value]}))
+    uow.audit_object = ("approval_request", cmd.request_id)
     return cmd.request_id
 
 

@@ -25,7 +25,6 @@ class AuditVerification:
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "records": self.records,
                 "first_broken_seq": self.broken.seq if self.broken else None,
-                "first_broken_id": self.broken.audit_id if self.broken else None,
                 "problem": self.broken.reason if self.broken else None}
 
 
@@ -47,7 +46,7 @@ def verify_audit(engine: Engine) -> AuditVerification:
             last_seq = last["seq"] if last else 0
             last_hash = last["hash"] if last else GENESIS
             if head["seq"] != last_seq or head["hash"] != last_hash:
-                broken = ChainBreak(last_seq + 1, 0, f"the chain head is at record "
+                broken = ChainBreak(last_seq + 1, f"the chain head is at record "
                                     f"{head['seq']} but the log ends at {last_seq} (records "
                                     "were removed from the end)")
         return AuditVerification(count, broken)

@@ -95,6 +95,8 @@ class UnitOfWork:
         self.store_personal = True  # False while erasing: old values are not kept anywhere
         self.approval_id: int | None = None  # set while an approved request is carried out
         self.extra_changes: list[tuple[str, int, dict[str, list[Any]] | None]] = []
+        self.audit_object: tuple[str, int] | None = None  # the record's object when not the
+        # first one changed
 
     def __getattr__(self, name: str) -> Any:
         found = _REPOSITORIES.get(name)
@@ -156,6 +158,8 @@ class UnitOfWork:
         if self.command_name:
             changes = [change for repository in self._repositories
                        for change in repository.changes] + self.extra_changes
+            if self.audit_object is not None:
+                changes.sort(key=lambda change: (change[0], change[1]) != self.audit_object)
             append_audit(self.conn, AuditEntry(
                 self.principal.actor, self.principal.role.value, self.request_id,
                 self.command_name, self.reason, changes, self.store_personal), self.now)

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from o2c.adapters.db import tables as t
-from o2c.adapters.db.fastpath import Statement, last_insert_rowid
+from o2c.adapters.db.fastpath import Statement
 from o2c.domain.aggregate import jsonable
 from o2c.domain.audit import GENESIS, PERSONAL_FIELDS, record_hash, split_personal
 
@@ -159,15 +159,12 @@ def clear_login_failures(conn: Connection, key: str) -> None:
 SECRET_FIELDS = frozenset({"password_hash", "token_hash", "session_hash", "csrf_token"})
 HEAD_ID = 1
 
-_CLAIM_HEAD = Statement(
-    update(t.audit_chain_head).where(t.audit_chain_head.c.id == HEAD_ID)
-    .values(seq=t.audit_chain_head.c.seq + 1)
-    .returning(t.audit_chain_head.c.seq, t.audit_chain_head.c.hash))
-_SET_HEAD = Statement(
-    update(t.audit_chain_head).where(t.audit_chain_head.c.id == HEAD_ID)
-    .values(hash=bindparam("hash")))
+# The head row is locked (PostgreSQL) for the rest of the transaction; a trigger on
+# audit_log (migration 0002) moves it to each new record, so a command costs two statements.
+_LOCK_HEAD = Statement(
+    select(t.audit_chain_head.c.seq, t.audit_chain_head.c.hash)
+    .where(t.audit_chain_head.c.id == HEAD_ID).with_for_update())
 _INSERT_AUDIT = Statement(insert(t.audit_log))
-_INSERT_AUDIT_RETURNING = Statement(insert(t.audit_log).returning(t.audit_log.c.id))
 _INSERT_PERSONAL = Statement(insert(t.audit_personal_data))
 
 
@@ -182,6 +179,14 @@ class AuditEntry:
     store_personal: bool = True
 
 
+_NATIVE = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value (the hot path: most changed values are already plain)."""
+    return value if isinstance(value, _NATIVE) else jsonable(value)
+
+
 def _ensure_head(conn: Connection) -> None:
     upsert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     conn.execute(upsert(t.audit_chain_head).values(id=HEAD_ID, seq=0, hash=GENESIS)
@@ -189,12 +194,12 @@ def _ensure_head(conn: Connection) -> None:
 
 
 def append_audit(conn: Connection, entry: AuditEntry, now: datetime) -> None:
-    """One record per command, chained to the previous one. The chain head row is updated
-    first, which locks it until commit: concurrent commands chain in commit order."""
-    head = _CLAIM_HEAD.first(conn)
-    if head is None:  # a fresh (or emptied) database
+    """One record per command, chained to the previous one. The chain head row is locked
+    first (until commit): concurrent commands chain in commit order."""
+    head = _LOCK_HEAD.first(conn)
+    if head is None:  # an emptied database (tests truncate every table)
         _ensure_head(conn)
-        head = _CLAIM_HEAD.first(conn)
+        head = _LOCK_HEAD.first(conn)
         assert head is not None
     changes: list[Row] = []
     personal: list[tuple[str, int, Row]] = []
@@ -202,7 +207,8 @@ def append_audit(conn: Connection, entry: AuditEntry, now: datetime) -> None:
         if fields is None:
             changes.append({"object": object_type, "id": object_id, "created": True})
             continue
-        values = {name: ("<secret>" if name in SECRET_FIELDS else jsonable(pair))
+        values = {name: ("<secret>" if name in SECRET_FIELDS else
+                         [_plain(pair[0]), _plain(pair[1])])
                   for name, pair in fields.items() if name != "version"}
         masked, private = split_personal(object_type, values)
         if private and entry.store_personal:
@@ -210,25 +216,18 @@ def append_audit(conn: Connection, entry: AuditEntry, now: datetime) -> None:
         changes.append({"object": object_type, "id": object_id, "fields": masked})
     first = entry.changes[0] if entry.changes else None
     record: Row = {
-        "seq": head["seq"], "occurred_at": now.astimezone(UTC), "actor": entry.actor,
+        "seq": head["seq"] + 1, "occurred_at": now.astimezone(UTC), "actor": entry.actor,
         "role": entry.role, "request_id": entry.request_id, "command": entry.command,
         "object_type": first[0] if first else None,
         "object_id": first[1] if first else None, "changes": changes,
         "reason": entry.reason, "prev_hash": head["hash"],
     }
     record["hash"] = record_hash(record)
+    _INSERT_AUDIT.run(conn, record)
     if personal:
-        if conn.dialect.name == "postgresql":
-            audit_id = _INSERT_AUDIT_RETURNING.scalar(conn, record)
-        else:
-            _INSERT_AUDIT.run(conn, record)
-            audit_id = last_insert_rowid(conn)
         _INSERT_PERSONAL.run_many(conn, [
-            {"audit_id": audit_id, "object_type": o, "object_id": i, "data": d}
+            {"audit_seq": record["seq"], "object_type": o, "object_id": i, "data": d}
             for o, i, d in personal])
-    else:
-        _INSERT_AUDIT.run(conn, record)
-    _SET_HEAD.run(conn, {"hash": record["hash"]})
 
 
 def audit_records(conn: Connection, batch: int = 5000) -> Iterator[Row]:

@@ -539,8 +539,8 @@ login_failures = Table(
 
 # Append-only (PostgreSQL: the app role gets INSERT/SELECT only, see `o2c db grant-app-role`).
 audit_log = Table(
-    "audit_log", metadata, _id(),
-    Column("seq", Integer, nullable=False, unique=True),
+    "audit_log", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),  # the chain's order
     Column("occurred_at", UtcDateTime(), nullable=False),
     Column("actor", String(150), nullable=False),
     Column("role", String(20), nullable=False),
@@ -566,7 +566,7 @@ audit_chain_head = Table(
 # Personal values of audited changes: outside the hash, so GDPR erasure can pseudonymise them.
 audit_personal_data = Table(
     "audit_personal_data", metadata, _id(),
-    Column("audit_id", ForeignKey("audit_log.id"), nullable=False),
+    Column("audit_seq", ForeignKey("audit_log.seq"), nullable=False),
     Column("object_type", String(32), nullable=False),
     Column("object_id", Integer, nullable=False),
     Column("data", JSON, nullable=False),

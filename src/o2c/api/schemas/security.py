@@ -103,7 +103,6 @@ class ApprovalOut(Model):
 
 
 class AuditRecordOut(Model):
-    id: int
     seq: int
     occurred_at: datetime
     actor: str
@@ -122,7 +121,6 @@ class AuditVerificationOut(Model):
     ok: bool
     records: int
     first_broken_seq: int | None = None
-    first_broken_id: int | None = None
     problem: str | None = None
 
 
