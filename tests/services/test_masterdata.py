@@ -20,7 +20,8 @@ def test_a_company_gets_its_chart_of_accounts_and_normalised_bank_details(
     assert (company["vat_id"], company["iban"], company["bic"]) == (
         "IT00743110157", "IT60X0542811101000000123456", "BPMOIT22")
     accounts = s.rows(app.engine, t.accounts, t.accounts.c.company_id == world.company_id)
-    assert [a["code"] for a in accounts] == ["1100", "1200", "2200", "2300", "4000", "7700"]
+    assert [a["code"] for a in accounts] == ["1100", "1200", "2200", "2300", "4000", "7700",
+                                             "4100", "6800"]
     assert s.events(app.engine, "company", world.company_id) == [
         ("company", world.company_id, "created", "system")]
 
