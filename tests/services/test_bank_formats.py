@@ -42,7 +42,7 @@ def books(any_app: App) -> Iterator[tuple[App, World, list[int]]]:
 def test_each_format_imports_matches_and_pays_the_invoices(
         books: tuple[App, World, list[int]], name: str, profile: str | None,
         paid: int) -> None:
-    app, _world, invoices = books
+    app, _, invoices = books
     content = (FIXTURES / name).read_bytes()
     result = app.bus.handle(c.ImportBankFile(content, name, account=ACCOUNT,
                                              csv_profile=profile))

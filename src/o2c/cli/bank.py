@@ -15,6 +15,7 @@ from o2c.cli.core import (
     LimitOption,
     O2CGroup,
     OffsetOption,
+    app,
     company_id,
     console,
     customer_id,
@@ -29,6 +30,7 @@ from o2c.cli.core import (
     table,
     today,
 )
+from o2c.cli.system import demo
 from o2c.domain import commands as c
 
 APPLY_CHUNK = 5000
@@ -215,3 +217,58 @@ def unmatch(line: Annotated[int, typer.Argument()], reason: Reason,
     run(c.UnmatchBankLine(line, reason, on=day(on, "on")), actor="cli:bank")
     say(f"line {line} un-matched")
 
+
+
+@bank.command("evaluate")
+def evaluate_labels(labels: Annotated[Path, typer.Option(
+                        "--labels", exists=True, dir_okay=False,
+                        help="Labels written by `o2c demo bank-statement`.")],
+                    as_json: JsonOption = False) -> None:
+    """Precision and auto-match rate of the current proposals against a labelled statement."""
+    import json
+
+    from o2c.demo.bank_statement import Label, evaluate
+    from o2c.domain.reconciliation import MatchConfig
+
+    truth = [Label(x["bank_reference"], x["pattern"], x["customer_id"],
+                   frozenset(x["invoice_ids"]), x["matchable"])
+             for x in json.loads(labels.read_text())]
+    config = MatchConfig()
+    outcome: dict[str, dict[str, Any]] = {}
+    with reading() as conn:
+        for row in BankStore(conn).outcomes():
+            score = row["score"] if row["score"] is not None else 0
+            applied = row["status"] == "applied"
+            outcome[row["bank_reference"]] = {
+                "decision": "auto" if applied or score >= config.auto_threshold else "review",
+                "kind": row["kind"], "customer_id": row["customer_id"],
+                "invoice_ids": [a["invoice_id"] for a in row["proposal"].get("allocations", [])]}
+    result = evaluate(truth, outcome).as_json()
+    if as_json:
+        print_json(result)
+        return
+    say(f"{result['lines']} lines, {result['matchable']} matchable: {result['automatic']} "
+        f"automatic, precision {result['precision']:.2%}, auto-match rate "
+        f"{result['auto_match_rate']:.2%}")
+
+
+@demo.command("bank-statement")
+def demo_bank_statement(
+    out: Annotated[Path, typer.Option("--out", help="camt.053 file to write.")],
+    labels: Annotated[Path, typer.Option("--labels", help="JSON truth to write.")],
+    lines: Annotated[int, typer.Option("--lines", min=1, max=1_000_000)] = 2000,
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+    on: Annotated[str | None, typer.Option("--on", help="Booking day of the lines.")] = None,
+) -> None:
+    """Write a labelled synthetic bank statement paying the database's open invoices, with
+    realistic noise (RF references, mangled invoice numbers, amount-only payers, several
+    invoices at once, partial and short payments, fees, refunds)."""
+    import json
+
+    from o2c.demo.bank_statement import from_database
+
+    content, truth = from_database(app().engine, app().bus, lines, seed=seed,
+                                   on=day(on, "on"))
+    out.write_bytes(content)
+    labels.write_text(json.dumps([label.as_json() for label in truth], indent=1))
+    say(f"{len(truth)} lines written to {out}, labels to {labels}")

@@ -109,7 +109,7 @@ def generate(items: dict[int, list[SimItem]], customers: dict[int, SimCustomer],
             for cid, found in items.items() if found}
     order = sorted(pool)
     used: set[int] = set()
-    known = [c for c in order if customers[c].known]
+    known = [c for c in order if customers[c].known] or order
     patterns = [p for p, _ in MIX]
     weights = [w for _, w in MIX]
     out: list[StatementLine] = []
@@ -129,8 +129,8 @@ def generate(items: dict[int, list[SimItem]], customers: dict[int, SimCustomer],
                 return cid, available[start : start + need]
         return None
 
-    n = 0
-    while n < lines:
+    n = misses = 0
+    while n < lines and misses < 10_000:  # stops early when the open invoices run out
         pattern = rng.choices(patterns, weights)[0]
         ref = f"{prefix}{n + 1:08d}"
         day = on
@@ -167,6 +167,7 @@ def generate(items: dict[int, list[SimItem]], customers: dict[int, SimCustomer],
         need = rng.randrange(2, 5) if pattern == "multi" else 1
         chosen = pick(known if pattern in ("amount", "text_typo") else order, need)
         if chosen is None:
+            misses += 1
             continue
         cid, paid = chosen
         cu = customers[cid]
@@ -218,6 +219,47 @@ def statement(lines: list[StatementLine], account_iban: str, *, opening: Decimal
     last = max((line.booking_date for line in lines), default=first)
     return Statement(statement_id, account_iban, currency, opening, opening + total, first,
                      last, lines=lines)
+
+
+def from_database(engine: Engine, bus: Any, lines: int, *, seed: int = 7,
+                  on: date | None = None, known_share: float = 0.85
+                  ) -> tuple[bytes, list[Label]]:
+    """A labelled camt.053.001.08 statement paying the open invoices of the database's first
+    company, into its first bank account (its own IBAN). Customers get a payer IBAN; a share
+    of them are registered as known payers (as months of remittances would have taught)."""
+    from o2c.adapters.bank import camt
+    from o2c.adapters.db.bank import BankStore
+
+    rng = random.Random(seed)
+    with engine.connect() as conn:
+        company = conn.execute(t.companies.select().order_by(t.companies.c.id)).mappings().first()
+        if company is None:
+            raise ValueError("the database has no company: run `o2c demo seed` first")
+        store = BankStore(conn)
+        items = store.open_invoices(company["id"], company["currency"])
+        names = {r["id"]: r["name"] for r in store.customers(company["id"])}
+        ibans = {i: f"DE{(i * 7919) % 89 + 10:02d}{600000000000000000 + i:018d}" for i in names}
+        known_now = store.payers(company["id"], ibans.values())
+    day = on or max((i.issue_date for i in items), default=date.today())
+    pool: dict[int, list[SimItem]] = {}
+    for item in items:
+        pool.setdefault(item.customer_id, []).append(SimItem(
+            item.invoice_id, item.number, item.customer_id, item.residual,
+            item.remittance_reference, item.due_date))
+    teach = [(ibans[i], i) for i in sorted(names) if rng.random() < known_share
+             and ibans[i] not in known_now]
+    if teach:
+        bus.handle(c.RegisterPayerAccounts(company["id"], tuple(teach)))
+    known = {i for _, i in teach} | set(known_now.values())
+    customers = {i: SimCustomer(i, names[i], ibans[i], i in known) for i in names}
+    statement_lines, labels = generate(pool, customers, lines, seed=seed, on=day,
+                                       currency=company["currency"])
+    account = "".join(str(company["iban"]).split()).upper()
+    content = camt.write([statement(statement_lines, account, opening=D("10000.00"),
+                                    statement_id=f"SIM-{day.isoformat()}",
+                                    currency=company["currency"])],
+                         message_id=f"O2C-SIM-{seed}")
+    return content, labels
 
 
 @dataclass

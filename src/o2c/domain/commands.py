@@ -350,3 +350,11 @@ class UnmatchBankLine(Command):
     line_id: int
     reason: str
     on: date | None = None
+
+
+@dataclass(frozen=True)
+class RegisterPayerAccounts(Command):
+    """IBANs known to pay for a customer (from past remittances, a customer's master data)."""
+
+    company_id: int
+    accounts: tuple[tuple[str, int], ...]  # (IBAN, customer id)

@@ -41,7 +41,7 @@ from o2c.domain.ledger import (
     reversal_entry,
     write_off_entry,
 )
-from o2c.domain.money import ZERO, minor_units
+from o2c.domain.money import ZERO, is_rounded, minor_units
 from o2c.domain.parties import Company
 from o2c.domain.payments import Allocation, Payment, PaymentMethod, allocate
 from o2c.domain.reconciliation import (
@@ -82,6 +82,16 @@ def add_bank_account(cmd: c.AddBankAccount, uow: UnitOfWork) -> int:
         raise Conflict(f"bank account {iban} is already registered", field="iban")
     assert company.id is not None
     return store.add_account(company.id, iban, currency, cmd.name or f"{company.name} {iban}")
+
+
+def register_payer_accounts(cmd: c.RegisterPayerAccounts, uow: UnitOfWork) -> int:
+    pairs = {compact_iban(iban): customer for iban, customer in cmd.accounts}
+    found = {cu.id for cu in uow.customers.get_many(set(pairs.values()))}
+    missing = sorted(set(pairs.values()) - found)
+    if missing:
+        raise NotFound("customer", missing[0], field="accounts")
+    store_of(uow).learn_payers(cmd.company_id, pairs)
+    return len(pairs)
 
 
 def _known_currency(currency: str, where: str) -> None:
@@ -145,7 +155,7 @@ def import_bank_file(cmd: c.ImportBankFile, uow: UnitOfWork) -> ImportResult:
                                     f"statement's {currency}")
             if line.amount == 0:
                 raise BankFileError(cmd.filename, line.location, "entry amount is zero")
-            if line.amount.as_tuple().exponent < -minor_units(currency):  # type: ignore[operator]
+            if not is_rounded(line.amount, currency):
                 raise BankFileError(cmd.filename, line.location,
                                     f"{line.amount} has more decimals than {currency} allows")
     digest = hashlib.sha256(cmd.content).hexdigest()
@@ -392,7 +402,7 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
     for start in range(0, len(invoice_ids), LOCK_CHUNK):
         items.update(uow.open_items.lock_for_invoices(invoice_ids[start : start + LOCK_CHUNK]))
     customer_ids = sorted({r["customer_id"] for r in rows if r["customer_id"] is not None})
-    customers = {cu.id: cu for cu in uow.customers.get_many(customer_ids)}
+    customers = store.customer_facts(customer_ids)  # id -> (company id, currency)
     receipts = [r for r in rows if r["kind"] != ProposalKind.BANK_FEE]
     fees = [r for r in rows if r["kind"] == ProposalKind.BANK_FEE]
     payment_ids = iter(store.reserve_ids(t.payments, len(receipts)))
@@ -410,20 +420,21 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
         try:
             if customer is None:
                 raise NotFound("customer", row["customer_id"])
-            company = batch.company(customer.company_id)
+            company_of_customer, customer_currency = customer
+            company = batch.company(company_of_customer)
             mode = company.rounding.mode
-            if row["currency"] != customer.currency:
-                raise CurrencyMismatch(customer.currency, row["currency"], field="currency")
+            if row["currency"] != customer_currency:
+                raise CurrencyMismatch(customer_currency, row["currency"], field="currency")
             plan = [(items.get(int(a["invoice_id"])), Decimal(a["amount"]))
                     for a in proposal.get("allocations", ())]
             write_off = Decimal(proposal.get("write_off") or "0")
             target = items.get(int(proposal["write_off_invoice_id"])) \
                 if proposal.get("write_off_invoice_id") else None
-            _check_plan(plan, write_off, target, customer.id, row["amount"])
+            _check_plan(plan, write_off, target, row["customer_id"], row["amount"])
             on = row["booking_date"]
             rate = batch.rate(row["currency"], company, on)
             payment = Payment.receive(
-                company_id=customer.company_id, customer_id=row["customer_id"],
+                company_id=company_of_customer, customer_id=row["customer_id"],
                 currency=row["currency"], company_currency=company.currency,
                 amount=row["amount"], received_on=on, fx_rate=rate,
                 amount_company=convert(row["amount"], rate, company.currency, mode),
@@ -447,7 +458,7 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
                        else SALES_DISCOUNTS)
             label = ("bank charges" if account == BANK_CHARGES else "early-payment discount")
             entry = write_off_entry(
-                company_id=customer.company_id, customer_id=customer.id or 0,
+                company_id=company_of_customer, customer_id=row["customer_id"],
                 currency=row["currency"], on=on, account=account, amount=write_off,
                 amount_company=company_value, source_id=line_id,
                 memo=f"{label} on {target.number} ({payment.number})")
@@ -460,8 +471,8 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
         marks.append({"p_id": line_id, "p_expected": "proposed", "p_payment_id": payment.id,
                       "p_entry_id": entry_ref, "p_applied_on": on})
         if row["counterparty_iban"]:
-            learned.setdefault(customer.company_id, {})[row["counterparty_iban"]] = customer.id \
-                or 0
+            learned.setdefault(company_of_customer, {})[row["counterparty_iban"]] = \
+                row["customer_id"]
         result.applied.append(line_id)
     # ids for allocations, then entries (payment, allocations, write-offs, fees)
     for allocation, new_id in zip(allocations,

@@ -61,6 +61,7 @@ HANDLERS.update({
     c.RejectBankProposal: bank.reject_bank_proposal,
     c.SplitBankLine: bank.split_bank_line,
     c.UnmatchBankLine: bank.unmatch_bank_line,
+    c.RegisterPayerAccounts: bank.register_payer_accounts,
 })
 
 # -- invoice documents and e-invoicing (issue 6) ---------------------------------------------

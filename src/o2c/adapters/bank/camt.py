@@ -19,6 +19,7 @@ from typing import Any
 from lxml import etree
 
 from o2c.domain.bank import BankFileError, Statement, StatementFile, StatementLine, compact_iban
+from o2c.domain.money import quantum
 
 _NS = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:(camt\.05[34])\.001\.(\d\d)$")
 SCHEMAS = {"camt.053.001.02", "camt.053.001.04", "camt.053.001.08", "camt.054.001.02",
@@ -269,7 +270,7 @@ def _esc(text: str) -> str:
 
 
 def _amt(amount: Decimal, currency: str) -> str:
-    return f'<Amt Ccy="{currency}">{abs(amount)}</Amt>'
+    return f'<Amt Ccy="{currency}">{abs(amount).quantize(quantum(currency))}</Amt>'
 
 
 def write(statements: list[Statement], version: str = "camt.053.001.08",

@@ -64,6 +64,8 @@ _SAVE_PROPOSAL = Statement(update(_bl).where(_bl.c.id == bindparam("p_id")).valu
     reasons=bindparam("p_reasons", type_=_bl.c.reasons.type),
     proposal=bindparam("p_proposal", type_=_bl.c.proposal.type),
     customer_id=bindparam("p_customer_id")))
+_CUSTOMER_FACTS = Statement(select(_cu.c.id, _cu.c.company_id, _cu.c.currency).where(
+    _cu.c.id.in_(_ids("ids"))))
 _KEYS = Statement(select(_bl.c.dedup_key).where(_bl.c.dedup_key.in_(_ids("keys"))))
 _INSERT_LINE = Statement(insert(_bl))
 _INSERT_PAYMENT = Statement(insert(t.payments))
@@ -71,7 +73,8 @@ _INSERT_ALLOCATION = Statement(insert(t.allocations))
 _INSERT_ENTRY = Statement(insert(t.journal_entries))
 _INSERT_JLINE = Statement(insert(t.journal_lines))
 _INSERT_EVENT = Statement(insert(t.event_log))
-_LINES_BY_IDS = Statement(select(_bl).where(_bl.c.id.in_(_ids("ids"))).order_by(_bl.c.id))
+_LINES_BY_IDS = Statement(select(*(c for c in _bl.c if c.name != "reasons"))
+                          .where(_bl.c.id.in_(_ids("ids"))).order_by(_bl.c.id))
 _MARK_APPLIED = Statement(update(_bl).where(_bl.c.id == bindparam("p_id"),
                                             _bl.c.status == bindparam("p_expected")).values(
     status="applied", payment_id=bindparam("p_payment_id"), entry_id=bindparam("p_entry_id"),
@@ -183,6 +186,14 @@ class BankStore:
                 found[r["iban"]] = r["customer_id"]
         return found
 
+    def open_invoices(self, company_id: int, currency: str) -> list[ItemView]:
+        """Every open invoice of a company in one currency (the demo's statement simulator)."""
+        rows = self.conn.execute(select(*_ITEM_COLUMNS).select_from(
+            _inv.join(_oi, _oi.c.invoice_id == _inv.c.id)).where(
+            _oi.c.company_id == company_id, _oi.c.currency == currency, *_OPEN)
+            .order_by(_oi.c.due_date, _oi.c.invoice_id)).mappings()
+        return [self._item(dict(r)) for r in rows]
+
     def customers(self, company_id: int) -> list[dict[str, Any]]:
         return _CUSTOMERS.all(self.conn, {"company_id": company_id})
 
@@ -195,6 +206,14 @@ class BankStore:
         for part in chunks(sorted(set(ids))):
             result.extend(_LINES_BY_IDS.all(self.conn, {"ids": list(part)}))
         return result
+
+    def customer_facts(self, ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+        """customer id -> (company id, currency), for many customers at once."""
+        found: dict[int, tuple[int, str]] = {}
+        for part in chunks(sorted(set(ids))):
+            for r in _CUSTOMER_FACTS.all(self.conn, {"ids": list(part)}):
+                found[r["id"]] = (r["company_id"], r["currency"])
+        return found
 
     def lock_lines(self, ids: Sequence[int]) -> None:
         if self.postgres:
@@ -306,6 +325,11 @@ class BankStore:
         rows = self.conn.execute(select(_bl).where(*conditions).order_by(_bl.c.id)
                                  .limit(limit).offset(offset)).mappings().all()
         return [dict(r) for r in rows], int(total)
+
+    def outcomes(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(select(
+            _bl.c.bank_reference, _bl.c.status, _bl.c.score, _bl.c.kind, _bl.c.customer_id,
+            _bl.c.proposal)).mappings()]
 
     def line(self, line_id: int) -> dict[str, Any] | None:
         row = self.conn.execute(select(_bl).where(_bl.c.id == line_id)).mappings().first()
