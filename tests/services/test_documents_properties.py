@@ -1,7 +1,7 @@
 """Property: invoices and (partial) credit notes posted through the bus, whatever the mix of
-products, quantities, line discounts and customers (domestic, intra-EU, export in USD), render as CII and UBL
-that pass the XSD and the EN 16931 schematron (render refuses otherwise) and read back with
-the posted totals."""
+products, quantities, line discounts and customers (domestic, intra-EU, export in USD), render
+as CII and UBL that pass the XSD and the EN 16931 schematron (render refuses otherwise) and read
+back with the posted totals."""
 
 from __future__ import annotations
 
