@@ -52,6 +52,9 @@ def test_render_writes_the_document_and_check_validates_it(db_url: str, number: 
     broken = tmp_path / "broken.xml"
     broken.write_bytes(target.read_bytes().replace(b"<cbc:PayableAmount currencyID=\"EUR\">",
                                                    b"<cbc:PayableAmount currencyID=\"EUR\">1"))
+    fattura = tmp_path / "fattura.xml"
+    assert invoke(db_url, "invoice", "render", number, "-f", "fatturapa", "-o",
+                  str(fattura)).exit_code == 2  # Dupont has no address on file
     failed = invoke(db_url, "invoice", "check", str(broken))
     assert failed.exit_code == 2 and "BR-CO-16" in failed.stdout
 
@@ -76,7 +79,19 @@ def test_customer_documents_then_outbox_deliver_mails_the_invoice_once(
     assert first.exit_code == 0, first.output
     assert json.loads(first.stdout)["sent"] == 1
     assert json.loads(second.stdout)["sent"] == 0
+    status = invoke(db_url, "invoice", "deliveries", number, "--json")
+    assert json.loads(status.stdout)[0]["status"] == "sent"
     [message] = inbox.messages
     assert message["To"] == "ap@dupont.example"
     assert {a.get_filename() for a in message.iter_attachments()} == {f"{number}.pdf",
                                                                       f"{number}.xml"}
+
+
+def test_check_reads_official_fatturapa_samples(db_url: str) -> None:
+    examples = Path(__file__).resolve().parents[1] / "fixtures" / "fatturapa"
+    good = invoke(db_url, "invoice", "check", str(examples / "IT01234567890_FPA01.xml"),
+                  "--json")
+    assert good.exit_code == 0, good.output
+    assert json.loads(good.stdout)["format"] == "FPA12"
+    bad = invoke(db_url, "invoice", "check", str(examples / "IT01234567890_FPR02.xml"))
+    assert bad.exit_code == 2 and "ContattiTrasmittente" in bad.stdout

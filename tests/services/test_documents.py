@@ -203,6 +203,8 @@ def test_a_failing_smtp_server_is_retried_later_and_the_invoice_is_sent_exactly_
     [delivery] = store.deliveries(app.engine.connect(), invoice_id)
     assert (delivery["status"], delivery["attempts"]) == ("sent", 2)
     assert delivery["message_id"] == inbox.messages[0]["Message-ID"]
+    assert [e for e in s.event_names(app.engine, "invoice", invoice_id)
+            if e.startswith(("sent", "delivery"))] == ["delivery_retrying", "sent"]
 
 
 def test_two_workers_never_claim_the_same_outbox_row(app: App, world: World) -> None:

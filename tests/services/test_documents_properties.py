@@ -1,7 +1,7 @@
 """Property: invoices and (partial) credit notes posted through the bus, whatever the mix of
-products, quantities and customers (domestic, intra-EU, export in USD), render as CII and UBL
-that pass the XSD and the EN 16931 schematron (render refuses otherwise) and read back with
-the posted totals."""
+products, quantities, line discounts and customers (domestic, intra-EU, export in USD), render
+as CII and UBL that pass the XSD and the EN 16931 schematron (render refuses otherwise) and read
+back with the posted totals."""
 
 from __future__ import annotations
 
@@ -17,24 +17,26 @@ from o2c.bootstrap import App
 from o2c.domain import commands as c
 from o2c.domain.einvoice import DocumentFormat
 from o2c.services import documents as service
-from tests.fixtures.world import World, line
+from tests.fixtures.world import World
 from tests.services import support as s
 
 D = Decimal
 ON = date(2026, 3, 2)
-PRODUCTS = ["CHAIR", "DESK", "BOOK"]
+PRODUCTS = ["CHAIR", "DESK", "BOOK"]  # with line discounts of 0, 5 or 12.5 %
 
 
 @settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(customer=st.sampled_from(["rossi", "dupont", "acme_us"]),
-       quantities=st.lists(st.tuples(st.sampled_from(PRODUCTS), st.integers(1, 3)),
+       quantities=st.lists(st.tuples(st.sampled_from(PRODUCTS), st.integers(1, 3),
+                                     st.sampled_from(["0", "0", "5", "12.5"])),
                            min_size=1, max_size=3, unique_by=lambda q: q[0]),
        credit=st.sampled_from(["none", "partial", "full"]))
 def test_posted_documents_validate_and_read_back_with_their_posted_totals(
-        app: App, world: World, customer: str, quantities: list[tuple[str, int]],
+        app: App, world: World, customer: str, quantities: list[tuple[str, int, str]],
         credit: str) -> None:
-    lines = tuple(line(world.products[sku], qty) for sku, qty in quantities)
+    lines = tuple(c.OrderLineInput(world.products[sku], D(qty), None, D(discount))
+                  for sku, qty, discount in quantities)
     order_id = app.bus.handle(c.CreateOrder(world.customers[customer], lines, order_date=ON))
     [shipment_id] = app.bus.handle(c.ConfirmOrder(order_id, on=ON)).shipment_ids
     s.ship(app.bus, shipment_id, on=ON)

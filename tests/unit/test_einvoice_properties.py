@@ -1,13 +1,14 @@
 """Property: whatever invoice we build (several rates, line and document allowances and
 charges, credit notes, foreign currency, zero-rated, exempt, reverse charge, intra-EU supply,
 export), the CII and the UBL we write pass the official XSD and the EN 16931 schematron with no
-fatal assert, and reading them back gives the same totals and VAT breakdown."""
+fatal assert, reading them back gives the same totals and VAT breakdown, and the FatturaPA
+passes its 1.2.3 XSD."""
 
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from o2c.adapters.einvoice import cii, incoming, ubl, validation
+from o2c.adapters.einvoice import cii, fatturapa, incoming, ubl, validation
 from o2c.domain.einvoice import HUNDRED, Document
 from o2c.domain.money import round_amount
 from tests.fixtures.einvoices import documents
@@ -32,3 +33,9 @@ def test_generated_invoices_validate_and_read_back_with_the_same_totals(doc: Doc
         assert back.breakdown == doc.breakdown, kind
         assert back.tax_total_accounting == doc.tax_total_accounting, kind
         assert (back.type_code, back.currency) == (doc.type_code, doc.currency)
+    # The same document as FatturaPA (our seller is Italian) passes the 1.2.3 XSD, and its
+    # DatiRiepilogo add up to the document total.
+    fattura = fatturapa.write(doc, None, 1)
+    validation.ensure_valid("fatturapa", fattura.xml)
+    summaries = fatturapa.parse(fattura.xml).summaries
+    assert sum(base + tax for _, _, base, tax in summaries) == t.tax_inclusive

@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from o2c.adapters.einvoice import incoming, validation
+from o2c.adapters.db import documents as store
+from o2c.adapters.einvoice import fatturapa, incoming, validation
 from o2c.adapters.mail import MailSettings, SmtpMailer
 from o2c.cli.core import (
     JsonOption,
@@ -61,7 +62,12 @@ def check(file: Annotated[Path, typer.Argument(help="UBL, CII, Factur-X PDF or F
     result = {"file": str(file), "kind": kind, "valid": report.ok,
               "errors": [str(f) for f in report.errors],
               "warnings": [str(f) for f in report.findings if f not in report.errors]}
-    if report.ok and kind != "fatturapa":
+    if report.ok and kind == "fatturapa":
+        fattura = fatturapa.parse(xml)
+        result |= {"format": fattura.format, "seller": fattura.seller_vat,
+                   "documents": [f"{kind_} {number} {total}"
+                                 for kind_, number, total in fattura.documents]}
+    elif report.ok:
         doc = incoming.parse(data)
         result |= {"number": doc.number, "currency": doc.currency,
                    "tax_exclusive": doc.totals.tax_exclusive, "tax": doc.totals.tax_total,
@@ -77,6 +83,23 @@ def check(file: Annotated[Path, typer.Argument(help="UBL, CII, Factur-X PDF or F
                 say(f"{key}: {value}")
     if not report.ok:
         raise typer.Exit(2)
+
+
+@invoices.command("deliveries")
+def deliveries(number: Annotated[str, typer.Argument(help="Invoice or credit note number.")],
+               as_json: JsonOption = False) -> None:
+    """Delivery status of a document: sent, retrying, failed or skipped."""
+    with reading() as conn:
+        rows = store.deliveries(conn, invoice_id(conn, number))
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        say(f"{number}: not delivered yet")
+    for row in rows:
+        when = row["sent_at"].isoformat() if row["sent_at"] else ""
+        say(f"{row['number']}: {row['status']} by {row['channel']} to {row['recipient']} "
+            f"({row['formats']}) after {row['attempts']} attempt(s) {when} {row['last_error']}")
 
 
 @customers.command("documents")

@@ -316,7 +316,8 @@ def from_invoice(invoice: Invoice, *, language: str = "en",
     buyer = _party(b.name, b.country, b.vat_id, b.tax_code, b.address, b.email, **endpoint)
     lines = tuple(
         Line(id=str(line.line_no), name=line.description, quantity=line.quantity,
-             unit=line.unit, net_price=_net_price(line.unit_price, line.discount_percent),
+             # BT-146 stays the list price; our line discount becomes a line allowance
+             unit=line.unit, net_price=line.unit_price,
              net_amount=line.net_amount, vat_code=line.vat_code, vat_rate=_rate(line.vat_rate),
              seller_item_id=line.sku,
              allowances_charges=_line_discount(line.quantity, line.unit_price,
@@ -362,12 +363,6 @@ def stamp_duty(seller: Party, breakdown: Iterable[VatBreakdown], total: Decimal)
     if seller.country == "IT" and exempt > STAMP_DUTY_THRESHOLD:
         return STAMP_DUTY
     return ZERO
-
-
-def _net_price(unit_price: Decimal, discount_percent: Decimal) -> Decimal:
-    """BT-146 is the price after the line discount, which we express as a line allowance
-    instead, so the net price stays the list price."""
-    return unit_price
 
 
 def _line_discount(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal,

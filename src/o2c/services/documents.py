@@ -23,6 +23,7 @@ from o2c.domain.einvoice import (
     with_credit_reference,
 )
 from o2c.domain.errors import InvalidInput, NotFound
+from o2c.domain.events import Event
 from o2c.services.uow import Clock, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,12 @@ def set_document_preferences(command: SetDocumentPreferences, uow: UnitOfWork) -
         pec=command.pec.strip(), public_administration=command.public_administration,
         delivery_email=command.delivery_email.strip(), attach_xml=command.attach_xml)
     store.save_preferences(uow.conn, prefs, uow.now)
+    uow.event_store.append([Event("customer", command.customer_id, "document_settings_changed", {
+        "format": prefs.format.value, "peppol_id": prefs.peppol_id,
+        "codice_destinatario": prefs.codice_destinatario, "pec": prefs.pec,
+        "public_administration": prefs.public_administration,
+        "delivery_email": prefs.delivery_email, "attach_xml": prefs.attach_xml})],
+        uow.now, uow.actor)
 
 
 # -- delivery ---------------------------------------------------------------------------------
@@ -161,15 +168,22 @@ def deliver(engine: Engine, clock: Clock, mailer: Mailer, limit: int = 100) -> D
             error = f"{type(exc).__name__}: {exc}"
             give_up = claim.attempts >= store.MAX_ATTEMPTS
             with UnitOfWork(engine, clock, "delivery") as uow:
+                status = "failed" if give_up else "retrying"
                 store.record_delivery(
-                    uow.conn, claim, uow.now, status="failed" if give_up else "retrying",
+                    uow.conn, claim, uow.now, status=status,
                     error=error, retry_at=None if give_up else uow.now + backoff(claim.attempts))
+                _event(uow, claim, f"delivery_{status}", attempt=claim.attempts, error=error)
                 uow.commit()
             (run.failed if give_up else run.retrying).append(number)
             run.errors.append({"number": number, "error": error})
             continue
         getattr(run, outcome["status"]).append(number)
     return run
+
+
+def _event(uow: UnitOfWork, claim: store.Claim, name: str, **data: Any) -> None:
+    """Delivery steps go to the event log too (audit trail, process mining)."""
+    uow.event_store.append([Event("invoice", claim.invoice_id, name, data)], uow.now, uow.actor)
 
 
 def _deliver_one(engine: Engine, clock: Clock, mailer: Mailer, claim: store.Claim
@@ -205,8 +219,10 @@ def _deliver_one(engine: Engine, clock: Clock, mailer: Mailer, claim: store.Clai
         attachments=[Attachment(f.file_name, f.media_type, f.content) for f in files])
     mailer.send(message)
     with UnitOfWork(engine, clock, "delivery") as uow:
+        formats = ",".join(f.format.value for f in files)
         store.record_delivery(uow.conn, claim, uow.now, status="sent", recipient=recipient,
-                              formats=",".join(f.format.value for f in files),
-                              message_id=message_id)
+                              formats=formats, message_id=message_id)
+        _event(uow, claim, "sent", to=recipient, formats=formats, message_id=message_id,
+               attempt=claim.attempts)
         uow.commit()
     return {"status": "sent"}

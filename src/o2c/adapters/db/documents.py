@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.mapper import Repository
@@ -154,10 +154,3 @@ def deliveries(conn: Connection, invoice_id: int | None = None) -> list[dict[str
     if invoice_id is not None:
         query = query.where(_d.c.invoice_id == invoice_id)
     return [dict(r) for r in conn.execute(query).mappings().all()]
-
-
-def pending_count(conn: Connection, now: datetime) -> int:
-    return int(conn.execute(select(func.count()).select_from(_o).where(
-        _o.c.topic == INVOICE_POSTED, _o.c.delivered_at.is_(None),
-        or_(and_(_o.c.available_at <= now, _o.c.attempts < MAX_ATTEMPTS),
-            _o.c.available_at > now))).scalar() or 0)
