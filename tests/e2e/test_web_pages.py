@@ -201,3 +201,31 @@ def test_pages_speak_the_language_chosen_and_format_amounts_by_it(browser: TestC
     assert "Commandes" in french
     spanish = browser.get(f"/invoices/{shop.invoices['rossi']}?lang=es").text
     assert "Factura" in spanish and "292,80\u00a0€" in spanish  # no-break space, as Babel
+
+
+def test_a_credit_note_is_created_from_the_invoice_page(browser: TestClient,
+                                                        shop: Shop) -> None:
+    sign_in(browser, "ar_clerk")
+    invoice_id = shop.invoices["rossi"]
+    page = browser.get(f"/invoices/{invoice_id}").text
+    line_id = re.search(r'name="line_(\d+)"', page)
+    assert line_id
+    created = browser.post(f"/invoices/{invoice_id}/credit-note", data={
+        "reason": "one chair arrived damaged", f"line_{line_id.group(1)}": "1",
+        "csrf_token": csrf_of(page)})
+    assert "Credit note created and posted." in created.text
+    assert "<h1>Credit note" in created.text and "€146.40" in created.text  # 120 + 22%
+    after = browser.get(f"/invoices/{invoice_id}").text
+    assert text_of(after, "invoice-residual") == "€146.40"
+
+
+def test_the_invoice_page_offers_its_e_invoices_to_the_portal_customer(browser: TestClient,
+                                                                       shop: Shop) -> None:
+    sign_in(browser, "portal-rossi")
+    invoice_id = shop.invoices["rossi"]
+    page = browser.get(f"/portal/invoices/{invoice_id}").text
+    assert f"/api/v1/invoices/{invoice_id}/document?format=ubl" in page
+    ubl = browser.get(f"/api/v1/invoices/{invoice_id}/document?format=ubl")
+    assert ubl.status_code == 200 and b"<cbc:ID>INV-" in ubl.content
+    other = browser.get(f"/api/v1/invoices/{shop.invoices['dupont']}/document?format=ubl")
+    assert other.status_code == 404
