@@ -20,6 +20,7 @@ from fastapi import Depends, Request, Response
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from o2c.adapters.db import queries
+from o2c.api.errors import unexpected_error
 from o2c.api.permissions import PERMISSIONS, PORTAL_OBJECTS, PUBLIC
 from o2c.bootstrap import App
 from o2c.domain.access import Forbidden, Principal
@@ -117,7 +118,10 @@ class RequestContext(BaseHTTPMiddleware):
                        call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         given = request.headers.get(REQUEST_ID_HEADER, "")
         request.state.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as error:  # the 500 problem gets the headers too
+            response = unexpected_error(request, error)
         headers = response.headers
         headers[REQUEST_ID_HEADER] = request.state.request_id
         docs = request.url.path in ("/docs", "/redoc", "/docs/oauth2-redirect")

@@ -190,8 +190,7 @@ def verify(as_json: JsonOption = False) -> None:
         with Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(),
                       console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("audit", total=total)
-            result = verify_audit(engine)
-            bar.update(task, completed=result.records)
+            result = verify_audit(engine, lambda done: bar.update(task, completed=done))
     if as_json:
         print_json(result.as_dict())
     elif result.ok:

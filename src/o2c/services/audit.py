@@ -3,7 +3,7 @@ one with the chain head (which catches records cut off the end)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,9 @@ class AuditVerification:
                 "problem": self.broken.reason if self.broken else None}
 
 
-def verify_audit(engine: Engine) -> AuditVerification:
+def verify_audit(engine: Engine, progress: Callable[[int], None] | None = None,
+                 every: int = 1000) -> AuditVerification:
+    """`progress(records checked)` is called every `every` records."""
     with engine.connect() as conn:
         head = db.audit_head(conn) or {"seq": 0, "hash": GENESIS}
         count = 0
@@ -39,6 +41,8 @@ def verify_audit(engine: Engine) -> AuditVerification:
             for record in db.audit_records(conn):
                 count += 1
                 last = record
+                if progress is not None and count % every == 0:
+                    progress(count)
                 yield record
 
         broken = verify_chain(counted())
