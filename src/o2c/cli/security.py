@@ -194,8 +194,8 @@ def verify(as_json: JsonOption = False) -> None:
     if as_json:
         print_json(result.as_dict())
     elif result.ok:
-        say(f"the audit trail verifies: {result.records:,} records, chain intact",
-            "bold green")
+        say(f"the audit trail verifies: {result.records:,} records, chain intact; head "
+            f"{result.head_hash}", "bold green")
     else:
         assert result.broken is not None
         say(f"the audit trail is BROKEN at record seq {result.broken.seq}: "

@@ -17,6 +17,7 @@ from o2c.domain.audit import GENESIS, ChainBreak, verify_chain
 class AuditVerification:
     records: int
     broken: ChainBreak | None
+    head_hash: str = GENESIS  # publish it elsewhere (anchor) to detect a rewritten chain
 
     @property
     def ok(self) -> bool:
@@ -25,7 +26,8 @@ class AuditVerification:
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "records": self.records,
                 "first_broken_seq": self.broken.seq if self.broken else None,
-                "problem": self.broken.reason if self.broken else None}
+                "problem": self.broken.reason if self.broken else None,
+                "head_hash": self.head_hash}
 
 
 def verify_audit(engine: Engine, progress: Callable[[int], None] | None = None,
@@ -53,4 +55,4 @@ def verify_audit(engine: Engine, progress: Callable[[int], None] | None = None,
                 broken = ChainBreak(last_seq + 1, f"the chain head is at record "
                                     f"{head['seq']} but the log ends at {last_seq} (records "
                                     "were removed from the end)")
-        return AuditVerification(count, broken)
+        return AuditVerification(count, broken, last["hash"] if last else GENESIS)
