@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.fastpath import Statement
+from o2c.adapters.db.mapper import Change, Created
 from o2c.domain.aggregate import jsonable
 from o2c.domain.audit import GENESIS, PERSONAL_FIELDS, record_hash, split_personal
 
@@ -157,6 +158,11 @@ def clear_login_failures(conn: Connection, key: str) -> None:
 # -- the audit trail -----------------------------------------------------------------------------
 
 SECRET_FIELDS = frozenset({"password_hash", "token_hash", "session_hash", "csrf_token"})
+# Creations recorded with their values: master data, where the values are the decision
+# (a new customer's credit limit...). Documents (orders, invoices, payments...) are recorded
+# by id: their content is the document itself, posted ones never change, and their payload
+# carries personal data of buyers and payers that must stay out of the hashed records.
+CREATION_VALUES = frozenset({"company", "customer", "product", "warehouse"})
 HEAD_ID = 1
 
 # The head row is locked (PostgreSQL) for the rest of the transaction; a trigger on
@@ -175,7 +181,7 @@ class AuditEntry:
     request_id: str | None
     command: str
     reason: str | None
-    changes: Sequence[tuple[str, int, dict[str, list[Any]] | None]]
+    changes: Sequence[Change]
     store_personal: bool = True
 
 
@@ -206,6 +212,17 @@ def append_audit(conn: Connection, entry: AuditEntry, now: datetime) -> None:
     for object_type, object_id, fields in entry.changes:
         if fields is None:
             changes.append({"object": object_type, "id": object_id, "created": True})
+            continue
+        if isinstance(fields, Created):
+            if object_type not in CREATION_VALUES:
+                changes.append({"object": object_type, "id": object_id, "created": True})
+                continue
+            created = {name: ("<secret>" if name in SECRET_FIELDS else _plain(value))
+                       for name, value in fields.row.items() if name != "version"}
+            masked, private = split_personal(object_type, created)
+            if private and entry.store_personal:
+                personal.append((object_type, object_id, private))
+            changes.append({"object": object_type, "id": object_id, "created": masked})
             continue
         values = {name: ("<secret>" if name in SECRET_FIELDS else
                          [_plain(pair[0]), _plain(pair[1])])
