@@ -193,6 +193,17 @@ def test_only_a_credit_manager_changes_credit_fields_even_where_sales_edit_the_c
                                          json={"credit_limit": "6000"}))
 
 
+def test_sales_create_customers_but_not_their_credit_terms(world: World,
+                                                           client_as: ClientAs) -> None:
+    sales = client_as("sales")
+    customer = {"company_id": world.company_id, "name": "Bianchi S.r.l.", "country": "IT"}
+    body = problem(sales.post(f"{API}/customers", json={**customer, "credit_limit": "90000"}),
+                   403)
+    assert fields(body) == ["credit_limit"]
+    created = ok(sales.post(f"{API}/customers", json=customer), 201)
+    assert created["name"] == "Bianchi S.r.l."
+
+
 def test_the_auditor_reads_everything_and_changes_nothing(
         any_app: App, world: World, books: dict[str, Any], client_as: ClientAs) -> None:
     auditor = client_as("auditor")

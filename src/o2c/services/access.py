@@ -305,6 +305,18 @@ def guard_update_customer(cmd: c.UpdateCustomer, uow: UnitOfWork,
     return run()
 
 
+def guard_create_customer(cmd: c.CreateCustomer, uow: UnitOfWork,
+                          run: Callable[[], Any]) -> Any:
+    """Credit terms of a new customer are the credit manager's too."""
+    touched = sorted(name for name, default in (("credit_limit", None),
+                                                ("credit_blocked", False),
+                                                ("overdue_hold_days", None))
+                     if getattr(cmd, name) != default)
+    if touched and uow.principal.role not in CREDIT_ROLES:
+        raise Forbidden(f"{', '.join(touched)} are set by a credit manager", field=touched[0])
+    return run()
+
+
 def guard_credit_note(cmd: c.CreateCreditNote, uow: UnitOfWork,
                       run: Callable[[], Any]) -> Any:
     note_id = run()
@@ -394,6 +406,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
 }
 
 GUARDS: dict[type[c.Command], Guard] = {
+    c.CreateCustomer: guard_create_customer,
     c.UpdateCustomer: guard_update_customer,
     c.CreateCreditNote: guard_credit_note,
 }
