@@ -309,3 +309,24 @@ def test_a_large_credit_note_needs_a_controllers_approval(
     approved = ok(client_as("controller").post(f"{API}/approvals/{asked['id']}/approve"))
     note = ok(clerk.get(f"{API}/invoices/{approved['result_id']}"))
     assert note["kind"] == "credit_note" and note["corrects_invoice_id"] == big.invoice_id
+
+
+def test_gdpr_export_erasure_and_purge_are_for_administrators_over_the_api(
+        any_app: App, client: TestClient, world: World, books: dict[str, Any],
+        client_as: ClientAs) -> None:
+    rossi = world.customers["rossi"]
+    controller = client_as("controller")
+    problem(controller.get(f"{API}/customers/{rossi}/personal-data"), 403)
+    problem(controller.post(f"{API}/customers/{rossi}/erase", json={"reason": "x"}), 403)
+    exported = ok(client.get(f"{API}/customers/{rossi}/personal-data"))
+    assert exported["customer"]["email"] == "ap@rossi.example"
+    assert len(exported["invoices"]) == 1 and len(exported["payments"]) == 1
+    erased = ok(client.post(f"{API}/customers/{rossi}/erase",
+                            json={"reason": "request by e-mail of 2 March"}))
+    assert erased["retention_until"] == "2036-12-31"
+    assert "Codice civile" in erased["legal_basis"]
+    assert ok(client.get(f"{API}/customers/{rossi}"))["name"] == f"erased-customer-{rossi}"
+    assert ok(client.post(f"{API}/gdpr/purge", json={"as_of": "2037-01-01"})) == \
+        {"customers": [rossi], "invoices": 1}
+    assert ok(client.get(f"{API}/ledger/verify"))["ok"] is True
+    assert ok(client.get(f"{API}/audit/verify"))["ok"] is True
