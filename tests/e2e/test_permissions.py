@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +17,8 @@ from fastapi.testclient import TestClient
 from o2c.api import create_app
 from o2c.api.permissions import PERMISSIONS, PUBLIC
 from o2c.bootstrap import App, SettableClock
-from o2c.domain.access import CreateToken, CreateUser, DisableUser, RevokeToken
+from o2c.domain.access import LOGIN_ROLES, CreateToken, CreateUser, DisableUser, RevokeToken, Role
+from o2c.domain.commands import CreateCompany, CreateCustomer, CreatePaymentTerms
 from tests.e2e.conftest import API, ok, problem, row_counts, token_for
 
 
@@ -154,3 +157,25 @@ def test_tokens_and_passwords_never_reach_the_logs(any_app: App, client: TestCli
                    session.cookies.get("o2c_session") or "-", session.json()["csrf_token"]):
         assert secret not in logged
     assert password not in repr(CreateUser("lena", password, "controller"))
+
+
+def test_each_role_is_refused_exactly_the_operations_its_rules_do_not_grant(
+        any_app: App, anonymous: TestClient, client_as: Callable[..., TestClient]) -> None:
+    """Every operation x every role: 403 where the table says no, and never a 403 of the
+    permission check where it says yes (objects do not exist here: 404 or 422 then)."""
+    any_app.bus.handle(CreatePaymentTerms("NET30", "Net 30", ((Decimal(100), 30, False),)))
+    company = any_app.bus.handle(CreateCompany("ACME", "Acme", "IT", "EUR"))
+    customer = any_app.bus.handle(CreateCustomer(company, "Rossi", "IT"))
+    clients = {role: client_as(role.value, customer_id=customer if role is Role.CUSTOMER
+                               else None) for role in sorted(LOGIN_ROLES)}
+    operations = [(m, re.sub(r"\{[^}]+\}", "999999", p), op)
+                  for m, p, op in _operations(anonymous) if op not in PUBLIC]
+    wrong = []
+    for method, path, op in operations:
+        for role, role_client in clients.items():
+            response = role_client.request(method, path, json={})
+            refused = response.status_code == 403 and \
+                response.json().get("operation") == op
+            if refused == (role in PERMISSIONS[op]):
+                wrong.append(f"{role.value} {method} {path}: {response.status_code}")
+    assert wrong == []
