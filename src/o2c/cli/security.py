@@ -32,7 +32,6 @@ from o2c.cli.core import (
 )
 from o2c.domain import access as a
 from o2c.domain.aggregate import jsonable
-from o2c.domain.audit import verify_chain
 from o2c.services.audit import verify_audit
 
 ACTOR = "cli:security"
@@ -282,4 +281,4 @@ def grant_app_role(role: Annotated[str, typer.Argument(
     say(f"role {role} may append to {', '.join(db.APPEND_ONLY_TABLES)} but not change them")
 
 
-__all__ = ["audit", "gdpr", "grant_app_role", "tokens", "users", "verify_chain"]
+__all__ = ["audit", "gdpr", "grant_app_role", "tokens", "users"]

@@ -14,7 +14,6 @@ from o2c.adapters import passwords
 from o2c.adapters.db import security as db
 from o2c.domain import commands as c
 from o2c.domain.access import (
-    APPROVERS,
     LEGAL_BASIS,
     LOGIN_ROLES,
     ApprovalKind,
@@ -44,7 +43,6 @@ from o2c.domain.errors import (
     RuleViolation,
 )
 from o2c.domain.ledger import RECEIVABLE, AccountType, JournalEntry, JournalLine
-from o2c.domain.money import ZERO
 from o2c.domain.receivables import OpenItemKind
 from o2c.services import invoicing, masterdata
 from o2c.services.bus import Guard, Handler
@@ -397,23 +395,6 @@ def purge_expired(cmd: PurgeExpired, uow: UnitOfWork) -> PurgeResult:
     return PurgeResult(purged, invoices)
 
 
-HANDLERS: dict[type[c.Command], Handler] = {
-    CreateUser: create_user, DisableUser: disable_user, SetPassword: set_password,
-    CreateToken: create_token, RevokeToken: revoke_token,
-    RequestApproval: request_approval, DecideApproval: decide_approval,
-    WriteOffInvoice: write_off_invoice,
-    EraseCustomer: erase_customer, PurgeExpired: purge_expired,
-}
-
-GUARDS: dict[type[c.Command], Guard] = {
-    c.CreateCustomer: guard_create_customer,
-    c.UpdateCustomer: guard_update_customer,
-    c.CreateCreditNote: guard_credit_note,
-}
-
-__all__ = ["APPROVERS", "GUARDS", "HANDLERS", "ZERO"]
-
-
 def guard_portal_order(cmd: c.CreateOrder, uow: UnitOfWork, run: Callable[[], Any]) -> Any:
     """A portal customer orders only for its own account (another account: as if it did not
     exist)."""
@@ -423,4 +404,19 @@ def guard_portal_order(cmd: c.CreateOrder, uow: UnitOfWork, run: Callable[[], An
     return run()
 
 
-GUARDS[c.CreateOrder] = guard_portal_order
+HANDLERS: dict[type[c.Command], Handler] = {
+    CreateUser: create_user, DisableUser: disable_user, SetPassword: set_password,
+    CreateToken: create_token, RevokeToken: revoke_token,
+    RequestApproval: request_approval, DecideApproval: decide_approval,
+    WriteOffInvoice: write_off_invoice,
+    EraseCustomer: erase_customer, PurgeExpired: purge_expired,
+}
+
+GUARDS: dict[type[c.Command], Guard] = {
+    c.CreateOrder: guard_portal_order,
+    c.CreateCustomer: guard_create_customer,
+    c.UpdateCustomer: guard_update_customer,
+    c.CreateCreditNote: guard_credit_note,
+}
+
+__all__ = ["GUARDS", "HANDLERS"]

@@ -29,7 +29,7 @@ from o2c.adapters.db import tables as t
 from o2c.adapters.db.fastpath import Statement
 from o2c.adapters.db.mapper import Change, Created
 from o2c.domain.aggregate import jsonable
-from o2c.domain.audit import GENESIS, PERSONAL_FIELDS, record_hash, split_personal
+from o2c.domain.audit import GENESIS, record_hash, split_personal
 
 Row = dict[str, Any]
 
@@ -461,5 +461,3 @@ def grant_app_role(engine: Engine, role: str) -> list[str]:
             conn.exec_driver_sql(statement)
     return statements
 
-
-__all__ = ["PERSONAL_FIELDS"]
