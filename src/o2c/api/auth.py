@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from o2c.adapters.db import queries
@@ -35,7 +36,13 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 _BEARER = re.compile(r"^Bearer ([A-Za-z0-9._~+/=-]{1,200})$")
 
 
-def authorize(request: Request) -> None:
+# Declares the scheme in OpenAPI (the "Authorize" button of /docs); parsing is ours, below.
+_BEARER_DOC = HTTPBearer(auto_error=False, description="an API token (o2c token create)")
+
+
+def authorize(request: Request,
+              _documented: Annotated[HTTPAuthorizationCredentials | None,
+                                     Depends(_BEARER_DOC)] = None) -> None:
     route = request.scope.get("route")
     operation = getattr(route, "name", "")
     if operation in PUBLIC:
