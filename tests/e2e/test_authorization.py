@@ -13,9 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from o2c.adapters.db import tables as t
+from o2c.api import create_app
+from o2c.api.permissions import PERMISSIONS
 from o2c.bootstrap import App
 from o2c.domain import commands as c
-from tests.e2e.conftest import API, ClientAs, fields, ok, problem, row_counts
+from o2c.domain.access import Role
+from tests.e2e.conftest import API, ClientAs, fields, ok, problem, row_counts, token_for
 from tests.fixtures.security import Invoiced, invoiced
 from tests.fixtures.world import World
 
@@ -330,3 +333,23 @@ def test_gdpr_export_erasure_and_purge_are_for_administrators_over_the_api(
         {"customers": [rossi], "invoices": 1}
     assert ok(client.get(f"{API}/ledger/verify"))["ok"] is True
     assert ok(client.get(f"{API}/audit/verify"))["ok"] is True
+
+
+def test_a_route_granted_to_portal_users_without_a_scope_is_refused_to_them(
+        any_app: App, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed: a new route someone grants to customers but forgets to scope."""
+    api = create_app(any_app)
+
+    @api.get("/api/v1/everything")
+    def everything() -> dict[str, str]:
+        return {"all": "customers"}
+
+    monkeypatch.setitem(PERMISSIONS, "everything", frozenset({Role.CUSTOMER, Role.SALES}))
+    portal = TestClient(api)
+    portal.headers["Authorization"] = \
+        f"Bearer {token_for(any_app, 'portal', 'customer', world.customers['rossi'])}"
+    body = problem(portal.get(f"{API}/everything"), 403)
+    assert "not available to portal users" in body["detail"]
+    staff = TestClient(api)
+    staff.headers["Authorization"] = f"Bearer {token_for(any_app, 'sara', 'sales')}"
+    assert ok(staff.get(f"{API}/everything")) == {"all": "customers"}
