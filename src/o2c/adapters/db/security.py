@@ -419,13 +419,17 @@ def expired_erasures(conn: Connection, as_of: date) -> list[Row]:
 
 def purge_invoice_party_data(conn: Connection, customer_id: int, marker: str,
                              now: datetime) -> int:
-    """After the retention period: the buyer's identity on invoices and orders is replaced
-    too (amounts, numbers and the ledger stay, so the books still add up)."""
+    """After the retention period: the buyer's identity on invoices and orders, and the payer
+    on payments, are replaced too (amounts, numbers and the ledger stay, so the books still
+    add up)."""
     count = conn.execute(update(t.invoices).where(t.invoices.c.customer_id == customer_id)
                          .values(buyer={"name": marker, "erased": True}, buyer_reference="")
                          ).rowcount
     conn.execute(update(t.sales_orders).where(t.sales_orders.c.customer_id == customer_id)
                  .values(customer_reference="", notes=""))
+    # Who paid, from which account: bank records, kept as long as the invoices they settle.
+    conn.execute(update(t.payments).where(t.payments.c.customer_id == customer_id)
+                 .values(payer_name=marker, payer_iban="", reference=""))
     conn.execute(update(t.gdpr_erasures).where(t.gdpr_erasures.c.customer_id == customer_id)
                  .values(purged_at=now))
     return int(count)
