@@ -361,7 +361,7 @@ def erase_customer(cmd: EraseCustomer, uow: UnitOfWork) -> Erasure:
                           uow.today(), uow.controls.retention_years)
     basis = (f"GDPR art. 17(3)(b): invoices kept for the legal retention period "
              f"({LEGAL_BASIS.get(country, 'national bookkeeping law')})")
-    db.pseudonymise_side_data(uow.conn, customer.id, marker)
+    db.pseudonymise_side_data(uow.conn, customer.id, marker, uow.now)
     erasure_id = db.insert_erasure(uow.conn, {
         "customer_id": customer.id, "country": country, "reason": cmd.reason,
         "legal_basis": basis, "retention_until": until,

@@ -386,7 +386,8 @@ def insert_erasure(conn: Connection, values: Row) -> int:
                             values).scalar_one())
 
 
-def pseudonymise_side_data(conn: Connection, customer_id: int, marker: str) -> None:
+def pseudonymise_side_data(conn: Connection, customer_id: int, marker: str,
+                           now: datetime) -> None:
     """Personal data held beside the customer row: audited personal values, portal users and
     their credentials, the payload of the customer's events."""
     conn.execute(update(t.audit_personal_data).where(
@@ -403,7 +404,7 @@ def pseudonymise_side_data(conn: Connection, customer_id: int, marker: str) -> N
     conn.execute(delete(t.web_sessions).where(t.web_sessions.c.user_id.in_(user_ids)))
     conn.execute(update(t.api_tokens).where(t.api_tokens.c.user_id.in_(user_ids),
                                             t.api_tokens.c.revoked_at.is_(None))
-                 .values(revoked_at=datetime.now(UTC)))
+                 .values(revoked_at=now))
     conn.execute(update(t.users).where(t.users.c.customer_id == customer_id).values(
         username=literal(f"{marker}-user-", String) + cast(t.users.c.id, String),
         password_hash=None,
