@@ -35,10 +35,12 @@ def anonymous(any_app: App) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def client(any_app: App, anonymous: TestClient) -> TestClient:
+def client(any_app: App) -> Iterator[TestClient]:
     """The API as an administrator (Bearer token): what the API tests run as."""
-    anonymous.headers["Authorization"] = f"Bearer {token_for(any_app, 'admin', 'admin')}"
-    return anonymous
+    with TestClient(create_app(any_app), raise_server_exceptions=True) as test_client:
+        test_client.headers["Authorization"] = \
+            f"Bearer {token_for(any_app, 'admin', 'admin')}"
+        yield test_client
 
 
 ClientAs = Callable[..., TestClient]

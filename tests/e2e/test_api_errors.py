@@ -200,3 +200,4 @@ def test_an_unexpected_failure_is_a_500_problem_that_reveals_nothing(
         failing.headers["Authorization"] = f"Bearer {token_for(any_app, 'admin', 'admin')}"
         body = problem(failing.get("/boom"), 500)
     assert body["code"] == "internal_error" and "secret" not in str(body)
+    assert failing.get("/boom").headers["X-Content-Type-Options"] == "nosniff"

@@ -13,9 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from o2c.adapters.db import tables as t
+from o2c.api import create_app
+from o2c.api.permissions import PERMISSIONS
 from o2c.bootstrap import App
 from o2c.domain import commands as c
-from tests.e2e.conftest import API, ClientAs, fields, ok, problem, row_counts
+from o2c.domain.access import Role
+from tests.e2e.conftest import API, ClientAs, fields, ok, problem, row_counts, token_for
 from tests.fixtures.security import Invoiced, invoiced
 from tests.fixtures.world import World
 
@@ -193,6 +196,17 @@ def test_only_a_credit_manager_changes_credit_fields_even_where_sales_edit_the_c
                                          json={"credit_limit": "6000"}))
 
 
+def test_sales_create_customers_but_not_their_credit_terms(world: World,
+                                                           client_as: ClientAs) -> None:
+    sales = client_as("sales")
+    customer = {"company_id": world.company_id, "name": "Bianchi S.r.l.", "country": "IT"}
+    body = problem(sales.post(f"{API}/customers", json={**customer, "credit_limit": "90000"}),
+                   403)
+    assert fields(body) == ["credit_limit"]
+    created = ok(sales.post(f"{API}/customers", json=customer), 201)
+    assert created["name"] == "Bianchi S.r.l."
+
+
 def test_the_auditor_reads_everything_and_changes_nothing(
         any_app: App, world: World, books: dict[str, Any], client_as: ClientAs) -> None:
     auditor = client_as("auditor")
@@ -298,3 +312,44 @@ def test_a_large_credit_note_needs_a_controllers_approval(
     approved = ok(client_as("controller").post(f"{API}/approvals/{asked['id']}/approve"))
     note = ok(clerk.get(f"{API}/invoices/{approved['result_id']}"))
     assert note["kind"] == "credit_note" and note["corrects_invoice_id"] == big.invoice_id
+
+
+def test_gdpr_export_erasure_and_purge_are_for_administrators_over_the_api(
+        any_app: App, client: TestClient, world: World, books: dict[str, Any],
+        client_as: ClientAs) -> None:
+    rossi = world.customers["rossi"]
+    controller = client_as("controller")
+    problem(controller.get(f"{API}/customers/{rossi}/personal-data"), 403)
+    problem(controller.post(f"{API}/customers/{rossi}/erase", json={"reason": "x"}), 403)
+    exported = ok(client.get(f"{API}/customers/{rossi}/personal-data"))
+    assert exported["customer"]["email"] == "ap@rossi.example"
+    assert len(exported["invoices"]) == 1 and len(exported["payments"]) == 1
+    erased = ok(client.post(f"{API}/customers/{rossi}/erase",
+                            json={"reason": "request by e-mail of 2 March"}))
+    assert erased["retention_until"] == "2036-12-31"
+    assert "Codice civile" in erased["legal_basis"]
+    assert ok(client.get(f"{API}/customers/{rossi}"))["name"] == f"erased-customer-{rossi}"
+    assert ok(client.post(f"{API}/gdpr/purge", json={"as_of": "2037-01-01"})) == \
+        {"customers": [rossi], "invoices": 1}
+    assert ok(client.get(f"{API}/ledger/verify"))["ok"] is True
+    assert ok(client.get(f"{API}/audit/verify"))["ok"] is True
+
+
+def test_a_route_granted_to_portal_users_without_a_scope_is_refused_to_them(
+        any_app: App, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed: a new route someone grants to customers but forgets to scope."""
+    api = create_app(any_app)
+
+    @api.get("/api/v1/everything")
+    def everything() -> dict[str, str]:
+        return {"all": "customers"}
+
+    monkeypatch.setitem(PERMISSIONS, "everything", frozenset({Role.CUSTOMER, Role.SALES}))
+    portal = TestClient(api)
+    portal.headers["Authorization"] = \
+        f"Bearer {token_for(any_app, 'portal', 'customer', world.customers['rossi'])}"
+    body = problem(portal.get(f"{API}/everything"), 403)
+    assert "not available to portal users" in body["detail"]
+    staff = TestClient(api)
+    staff.headers["Authorization"] = f"Bearer {token_for(any_app, 'sara', 'sales')}"
+    assert ok(staff.get(f"{API}/everything")) == {"all": "customers"}

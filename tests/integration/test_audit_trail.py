@@ -86,6 +86,17 @@ def test_personal_values_are_kept_beside_the_chain_not_in_it(any_app: App,
     assert side == {"email": ["ap@rossi.example", "new@rossi.example"]}
 
 
+def test_a_new_customer_is_recorded_with_its_credit_terms_and_without_its_identity(
+        any_app: App, world: World) -> None:
+    record = next(r for r in reversed(audit_rows(any_app.engine))
+                  if r["command"] == "CreateCustomer")
+    [created] = [ch for ch in record["changes"] if ch["object"] == "customer"]  # type: ignore[union-attr]
+    values = created["created"]
+    assert D(values["credit_limit"]) == D(10000) and values["currency"] == "USD"
+    assert values["name"] == values["vat_id"] == PERSONAL
+    assert "Smith" not in str(record)
+
+
 def _invoke(url: str, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli_app, ["--database-url", url, *args])
     return result.exit_code, result.stdout + result.stderr

@@ -53,8 +53,9 @@ def test_the_export_holds_everything_about_the_customer_as_json(any_app: App,
     assert [i["id"] for i in data["invoices"]] == [done.invoice_id]
     assert [u["username"] for u in data["portal_users"]] == ["rossi-portal"]
     assert "password_hash" not in text
-    assert data["audit_personal_data"][0]["data"]["email"] == \
-        ["ap@rossi.example", "finance@rossi.example"]
+    side = [row["data"] for row in data["audit_personal_data"]]
+    assert side[0]["name"] == "Rossi Arredamenti S.p.A."  # as created
+    assert {"email": ["ap@rossi.example", "finance@rossi.example"]} in side
 
 
 def test_erasure_pseudonymises_personal_data_and_keeps_invoices_for_ten_years_in_italy(
@@ -102,6 +103,9 @@ def test_purge_after_expiry_removes_the_buyer_from_invoices_and_the_books_still_
         any_app: App, world: World) -> None:
     rossi = world.customers["rossi"]
     done = invoiced(any_app.bus, any_app.engine, world)
+    payment_id = any_app.bus.handle(c.RecordPayment(
+        rossi, D(10), "EUR", payer_name="Mario Rossi", payer_iban="IT60X0542811101000000123456",
+        reference="fattura 1 Mario Rossi"))
     any_app.bus.handle(EraseCustomer(rossi, "request"))
     early = any_app.bus.handle(PurgeExpired(date(2036, 12, 31)))
     assert (early.customers, early.invoices) == ([], 0)
@@ -114,6 +118,12 @@ def test_purge_after_expiry_removes_the_buyer_from_invoices_and_the_books_still_
                                ).mappings().one()
     assert invoice["buyer"]["name"] == f"erased-customer-{rossi}"
     assert invoice["gross_amount"] == D("292.80")  # amounts and numbers stay
+    with any_app.engine.connect() as conn:
+        payment = conn.execute(select(t.payments).where(t.payments.c.id == payment_id)
+                               ).mappings().one()
+    assert (payment["payer_name"], payment["payer_iban"], payment["reference"]) == \
+        (f"erased-customer-{rossi}", "", "")
+    assert payment["amount"] == D(10)
     assert_ledger_ok(any_app.engine)
     assert verify_audit(any_app.engine).ok
 

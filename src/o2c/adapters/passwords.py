@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _HASHER = PasswordHasher()  # argon2id, the library's (RFC 9106 low-memory) defaults
-# Verifying against this when the user does not exist costs the same time as a real check.
-_DUMMY_HASH = _HASHER.hash("o2c-no-such-user")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist: the same time as a real check."""
+    return _HASHER.hash("o2c-no-such-user")
 
 TOKEN_PREFIX = "o2c_"
 
@@ -22,7 +27,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _HASHER.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -11,16 +11,20 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from o2c.adapters.db import queries
-from o2c.api.permissions import PERMISSIONS, PORTAL_OBJECTS, PUBLIC
+from o2c.api.errors import unexpected_error
+from o2c.api.permissions import PERMISSIONS, PORTAL_OBJECTS, PORTAL_UNSCOPED, PUBLIC
 from o2c.bootstrap import App
 from o2c.domain.access import Forbidden, Principal
 from o2c.services import auth
@@ -35,7 +39,13 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 _BEARER = re.compile(r"^Bearer ([A-Za-z0-9._~+/=-]{1,200})$")
 
 
-def authorize(request: Request) -> None:
+# Declares the scheme in OpenAPI (the "Authorize" button of /docs); parsing is ours, below.
+_BEARER_DOC = HTTPBearer(auto_error=False, description="an API token (o2c token create)")
+
+
+def authorize(request: Request,
+              _documented: Annotated[HTTPAuthorizationCredentials | None,
+                                     Depends(_BEARER_DOC)] = None) -> None:
     route = request.scope.get("route")
     operation = getattr(route, "name", "")
     if operation in PUBLIC:
@@ -46,15 +56,37 @@ def authorize(request: Request) -> None:
     if principal.role not in PERMISSIONS.get(operation, frozenset()):
         raise Forbidden(f"role {principal.role.value} may not {operation.replace('_', ' ')}",
                         operation=operation)
+    if principal.customer_id is not None:
+        _portal_scope(request, app, operation, principal.customer_id, route)
+
+
+def _portal_scope(request: Request, app: App, operation: str, customer_id: int,
+                  route: object) -> None:
+    """A portal customer reaches only its own account: the object in the path must be its
+    own (404 otherwise); lists must be scoped; anything else is refused."""
     owned = PORTAL_OBJECTS.get(operation)
-    if principal.customer_id is not None and owned is not None:
-        object_type, parameter = owned
-        try:
-            object_id = int(request.path_params[parameter])
-        except (KeyError, ValueError):
-            return  # not an id: the route's own validation answers 422
-        with app.engine.connect() as conn:
-            queries.ensure_visible(conn, object_type, object_id, principal.customer_id)
+    if owned is None:
+        if operation in PORTAL_UNSCOPED or _takes_scope(route):
+            return
+        raise Forbidden(f"{operation.replace('_', ' ')} is not available to portal users",
+                        operation=operation)
+    object_type, parameter = owned
+    try:
+        object_id = int(request.path_params[parameter])
+    except (KeyError, ValueError):
+        return  # not an id: the route's own validation answers 422
+    with app.engine.connect() as conn:
+        queries.ensure_visible(conn, object_type, object_id, customer_id)
+
+
+@cache
+def _scoped(endpoint: Callable[..., object]) -> bool:
+    return "scope" in inspect.signature(endpoint).parameters
+
+
+def _takes_scope(route: object) -> bool:
+    endpoint = getattr(route, "endpoint", None)
+    return endpoint is not None and _scoped(endpoint)
 
 
 def _authenticate(request: Request, app: App) -> Principal:
@@ -123,7 +155,10 @@ class RequestContext(BaseHTTPMiddleware):
                        call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         given = request.headers.get(REQUEST_ID_HEADER, "")
         request.state.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as error:  # the 500 problem gets the headers too
+            response = unexpected_error(request, error)
         headers = response.headers
         headers[REQUEST_ID_HEADER] = request.state.request_id
         docs = request.url.path in ("/docs", "/redoc", "/docs/oauth2-redirect")

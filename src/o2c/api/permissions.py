@@ -196,5 +196,11 @@ PORTAL_OBJECTS: dict[str, tuple[str, str]] = {
 }
 
 
+# What portal customers may call that is not about one customer's objects. Any other operation
+# granted to them must be in PORTAL_OBJECTS or be a list with the routes' `Scope` dependency
+# (a parameter named `scope`); otherwise it is refused (fail closed).
+PORTAL_UNSCOPED = frozenset({"whoami", "list_products", "get_product", "create_order"})
+
+
 def allowed(operation: str, role: Role) -> bool:
     return role in PERMISSIONS.get(operation, frozenset())

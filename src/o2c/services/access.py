@@ -14,7 +14,6 @@ from o2c.adapters import passwords
 from o2c.adapters.db import security as db
 from o2c.domain import commands as c
 from o2c.domain.access import (
-    APPROVERS,
     LEGAL_BASIS,
     LOGIN_ROLES,
     ApprovalKind,
@@ -44,7 +43,6 @@ from o2c.domain.errors import (
     RuleViolation,
 )
 from o2c.domain.ledger import RECEIVABLE, AccountType, JournalEntry, JournalLine
-from o2c.domain.money import ZERO
 from o2c.domain.receivables import OpenItemKind
 from o2c.services import invoicing, masterdata
 from o2c.services.bus import Guard, Handler
@@ -305,6 +303,18 @@ def guard_update_customer(cmd: c.UpdateCustomer, uow: UnitOfWork,
     return run()
 
 
+def guard_create_customer(cmd: c.CreateCustomer, uow: UnitOfWork,
+                          run: Callable[[], Any]) -> Any:
+    """Credit terms of a new customer are the credit manager's too."""
+    touched = sorted(name for name, default in (("credit_limit", None),
+                                                ("credit_blocked", False),
+                                                ("overdue_hold_days", None))
+                     if getattr(cmd, name) != default)
+    if touched and uow.principal.role not in CREDIT_ROLES:
+        raise Forbidden(f"{', '.join(touched)} are set by a credit manager", field=touched[0])
+    return run()
+
+
 def guard_credit_note(cmd: c.CreateCreditNote, uow: UnitOfWork,
                       run: Callable[[], Any]) -> Any:
     note_id = run()
@@ -351,7 +361,7 @@ def erase_customer(cmd: EraseCustomer, uow: UnitOfWork) -> Erasure:
                           uow.today(), uow.controls.retention_years)
     basis = (f"GDPR art. 17(3)(b): invoices kept for the legal retention period "
              f"({LEGAL_BASIS.get(country, 'national bookkeeping law')})")
-    db.pseudonymise_side_data(uow.conn, customer.id, marker)
+    db.pseudonymise_side_data(uow.conn, customer.id, marker, uow.now)
     erasure_id = db.insert_erasure(uow.conn, {
         "customer_id": customer.id, "country": country, "reason": cmd.reason,
         "legal_basis": basis, "retention_until": until,
@@ -385,22 +395,6 @@ def purge_expired(cmd: PurgeExpired, uow: UnitOfWork) -> PurgeResult:
     return PurgeResult(purged, invoices)
 
 
-HANDLERS: dict[type[c.Command], Handler] = {
-    CreateUser: create_user, DisableUser: disable_user, SetPassword: set_password,
-    CreateToken: create_token, RevokeToken: revoke_token,
-    RequestApproval: request_approval, DecideApproval: decide_approval,
-    WriteOffInvoice: write_off_invoice,
-    EraseCustomer: erase_customer, PurgeExpired: purge_expired,
-}
-
-GUARDS: dict[type[c.Command], Guard] = {
-    c.UpdateCustomer: guard_update_customer,
-    c.CreateCreditNote: guard_credit_note,
-}
-
-__all__ = ["APPROVERS", "GUARDS", "HANDLERS", "ZERO"]
-
-
 def guard_portal_order(cmd: c.CreateOrder, uow: UnitOfWork, run: Callable[[], Any]) -> Any:
     """A portal customer orders only for its own account (another account: as if it did not
     exist)."""
@@ -410,4 +404,19 @@ def guard_portal_order(cmd: c.CreateOrder, uow: UnitOfWork, run: Callable[[], An
     return run()
 
 
-GUARDS[c.CreateOrder] = guard_portal_order
+HANDLERS: dict[type[c.Command], Handler] = {
+    CreateUser: create_user, DisableUser: disable_user, SetPassword: set_password,
+    CreateToken: create_token, RevokeToken: revoke_token,
+    RequestApproval: request_approval, DecideApproval: decide_approval,
+    WriteOffInvoice: write_off_invoice,
+    EraseCustomer: erase_customer, PurgeExpired: purge_expired,
+}
+
+GUARDS: dict[type[c.Command], Guard] = {
+    c.CreateOrder: guard_portal_order,
+    c.CreateCustomer: guard_create_customer,
+    c.UpdateCustomer: guard_update_customer,
+    c.CreateCreditNote: guard_credit_note,
+}
+
+__all__ = ["GUARDS", "HANDLERS"]

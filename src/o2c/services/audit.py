@@ -3,7 +3,7 @@ one with the chain head (which catches records cut off the end)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from o2c.domain.audit import GENESIS, ChainBreak, verify_chain
 class AuditVerification:
     records: int
     broken: ChainBreak | None
+    head_hash: str = GENESIS  # publish it elsewhere (anchor) to detect a rewritten chain
 
     @property
     def ok(self) -> bool:
@@ -25,10 +26,13 @@ class AuditVerification:
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "records": self.records,
                 "first_broken_seq": self.broken.seq if self.broken else None,
-                "problem": self.broken.reason if self.broken else None}
+                "problem": self.broken.reason if self.broken else None,
+                "head_hash": self.head_hash}
 
 
-def verify_audit(engine: Engine) -> AuditVerification:
+def verify_audit(engine: Engine, progress: Callable[[int], None] | None = None,
+                 every: int = 1000) -> AuditVerification:
+    """`progress(records checked)` is called every `every` records."""
     with engine.connect() as conn:
         head = db.audit_head(conn) or {"seq": 0, "hash": GENESIS}
         count = 0
@@ -39,6 +43,8 @@ def verify_audit(engine: Engine) -> AuditVerification:
             for record in db.audit_records(conn):
                 count += 1
                 last = record
+                if progress is not None and count % every == 0:
+                    progress(count)
                 yield record
 
         broken = verify_chain(counted())
@@ -49,4 +55,4 @@ def verify_audit(engine: Engine) -> AuditVerification:
                 broken = ChainBreak(last_seq + 1, f"the chain head is at record "
                                     f"{head['seq']} but the log ends at {last_seq} (records "
                                     "were removed from the end)")
-        return AuditVerification(count, broken)
+        return AuditVerification(count, broken, last["hash"] if last else GENESIS)

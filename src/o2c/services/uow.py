@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 
 from o2c.adapters.db.engine import WRITE
 from o2c.adapters.db.idempotency import IdempotencyStore
-from o2c.adapters.db.mapper import Mapping, Repository
+from o2c.adapters.db.mapper import Change, Mapping, Repository
 from o2c.adapters.db.repositories import (
     ALLOCATIONS,
     COMPANIES,
@@ -94,7 +94,7 @@ class UnitOfWork:
         self.dual_control = False  # thresholds apply to users, not to local system actors
         self.store_personal = True  # False while erasing: old values are not kept anywhere
         self.approval_id: int | None = None  # set while an approved request is carried out
-        self.extra_changes: list[tuple[str, int, dict[str, list[Any]] | None]] = []
+        self.extra_changes: list[Change] = []
         self.audit_object: tuple[str, int] | None = None  # the record's object when not the
         # first one changed
 

@@ -32,6 +32,19 @@ A = TypeVar("A", bound=Aggregate)
 Row = dict[str, Any]
 
 
+class Created:
+    """The row an aggregate was inserted with (what the audit trail records of a creation)."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: Row) -> None:
+        self.row = row
+
+
+# (object type, id, {field: [before, after]} | Created | None), in the order written.
+Change = tuple[str, int, "dict[str, list[Any]] | Created | None"]
+
+
 @dataclass(frozen=True)
 class Child:
     """A collection of child rows owned by the aggregate (order lines, invoice taxes...)."""
@@ -112,7 +125,7 @@ class Repository(Generic[A]):
         self._claimed: set[int] = set()  # version already bumped in this transaction
         # What the audit trail records: (object type, id, {field: [before, after]} or None
         # for a created object), in the order it was written.
-        self.changes: list[tuple[str, int, dict[str, list[Any]] | None]] = []
+        self.changes: list[Change] = []
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -260,7 +273,7 @@ class Repository(Generic[A]):
             row = self.mapping.to_row(aggregate)
         self._snapshots[new_id] = (row, kids)
         self._claimed.add(new_id)
-        self.changes.append((self.mapping.object_type, new_id, None))
+        self.changes.append((self.mapping.object_type, new_id, Created(row)))
         return aggregate
 
     def _insert_children(self, child: Child, parent_id: int, items: list[Any]

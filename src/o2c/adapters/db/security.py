@@ -27,8 +27,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.fastpath import Statement
+from o2c.adapters.db.mapper import Change, Created
 from o2c.domain.aggregate import jsonable
-from o2c.domain.audit import GENESIS, PERSONAL_FIELDS, record_hash, split_personal
+from o2c.domain.audit import GENESIS, record_hash, split_personal
 
 Row = dict[str, Any]
 
@@ -157,6 +158,11 @@ def clear_login_failures(conn: Connection, key: str) -> None:
 # -- the audit trail -----------------------------------------------------------------------------
 
 SECRET_FIELDS = frozenset({"password_hash", "token_hash", "session_hash", "csrf_token"})
+# Creations recorded with their values: master data, where the values are the decision
+# (a new customer's credit limit...). Documents (orders, invoices, payments...) are recorded
+# by id: their content is the document itself, posted ones never change, and their payload
+# carries personal data of buyers and payers that must stay out of the hashed records.
+CREATION_VALUES = frozenset({"company", "customer", "product", "warehouse"})
 HEAD_ID = 1
 
 # The head row is locked (PostgreSQL) for the rest of the transaction; a trigger on
@@ -175,7 +181,7 @@ class AuditEntry:
     request_id: str | None
     command: str
     reason: str | None
-    changes: Sequence[tuple[str, int, dict[str, list[Any]] | None]]
+    changes: Sequence[Change]
     store_personal: bool = True
 
 
@@ -206,6 +212,17 @@ def append_audit(conn: Connection, entry: AuditEntry, now: datetime) -> None:
     for object_type, object_id, fields in entry.changes:
         if fields is None:
             changes.append({"object": object_type, "id": object_id, "created": True})
+            continue
+        if isinstance(fields, Created):
+            if object_type not in CREATION_VALUES:
+                changes.append({"object": object_type, "id": object_id, "created": True})
+                continue
+            created = {name: ("<secret>" if name in SECRET_FIELDS else _plain(value))
+                       for name, value in fields.row.items() if name != "version"}
+            masked, private = split_personal(object_type, created)
+            if private and entry.store_personal:
+                personal.append((object_type, object_id, private))
+            changes.append({"object": object_type, "id": object_id, "created": masked})
             continue
         values = {name: ("<secret>" if name in SECRET_FIELDS else
                          [_plain(pair[0]), _plain(pair[1])])
@@ -369,7 +386,8 @@ def insert_erasure(conn: Connection, values: Row) -> int:
                             values).scalar_one())
 
 
-def pseudonymise_side_data(conn: Connection, customer_id: int, marker: str) -> None:
+def pseudonymise_side_data(conn: Connection, customer_id: int, marker: str,
+                           now: datetime) -> None:
     """Personal data held beside the customer row: audited personal values, portal users and
     their credentials, the payload of the customer's events."""
     conn.execute(update(t.audit_personal_data).where(
@@ -386,7 +404,7 @@ def pseudonymise_side_data(conn: Connection, customer_id: int, marker: str) -> N
     conn.execute(delete(t.web_sessions).where(t.web_sessions.c.user_id.in_(user_ids)))
     conn.execute(update(t.api_tokens).where(t.api_tokens.c.user_id.in_(user_ids),
                                             t.api_tokens.c.revoked_at.is_(None))
-                 .values(revoked_at=datetime.now(UTC)))
+                 .values(revoked_at=now))
     conn.execute(update(t.users).where(t.users.c.customer_id == customer_id).values(
         username=literal(f"{marker}-user-", String) + cast(t.users.c.id, String),
         password_hash=None,
@@ -402,13 +420,17 @@ def expired_erasures(conn: Connection, as_of: date) -> list[Row]:
 
 def purge_invoice_party_data(conn: Connection, customer_id: int, marker: str,
                              now: datetime) -> int:
-    """After the retention period: the buyer's identity on invoices and orders is replaced
-    too (amounts, numbers and the ledger stay, so the books still add up)."""
+    """After the retention period: the buyer's identity on invoices and orders, and the payer
+    on payments, are replaced too (amounts, numbers and the ledger stay, so the books still
+    add up)."""
     count = conn.execute(update(t.invoices).where(t.invoices.c.customer_id == customer_id)
                          .values(buyer={"name": marker, "erased": True}, buyer_reference="")
                          ).rowcount
     conn.execute(update(t.sales_orders).where(t.sales_orders.c.customer_id == customer_id)
                  .values(customer_reference="", notes=""))
+    # Who paid, from which account: bank records, kept as long as the invoices they settle.
+    conn.execute(update(t.payments).where(t.payments.c.customer_id == customer_id)
+                 .values(payer_name=marker, payer_iban="", reference=""))
     conn.execute(update(t.gdpr_erasures).where(t.gdpr_erasures.c.customer_id == customer_id)
                  .values(purged_at=now))
     return int(count)
@@ -444,5 +466,3 @@ def grant_app_role(engine: Engine, role: str) -> list[str]:
             conn.exec_driver_sql(statement)
     return statements
 
-
-__all__ = ["PERSONAL_FIELDS"]

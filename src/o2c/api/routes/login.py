@@ -32,8 +32,15 @@ _templates = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / 
 pages = APIRouter(tags=["web"], include_in_schema=True)
 
 
+_KEYS: dict[int, bytes] = {}
+
+
 def _key(app: App) -> bytes:
-    return (app.settings.secret_key or secret_key_from_env()).encode()
+    """O2C_SECRET_KEY (settings), else the development key of var/secret_key; read once."""
+    key = _KEYS.get(id(app))
+    if key is None:
+        key = _KEYS[id(app)] = (app.settings.secret_key or secret_key_from_env()).encode()
+    return key
 
 
 def _form_token(app: App, nonce: str) -> str:

@@ -35,6 +35,7 @@ from o2c.api.schemas.security import (
 )
 from o2c.bootstrap import App
 from o2c.domain import access as a
+from o2c.domain.aggregate import jsonable
 from o2c.domain.errors import NotFound
 from o2c.services import auth
 from o2c.services.access import Erasure, NewToken, PurgeResult
@@ -245,8 +246,6 @@ gdpr = router("gdpr")
 @gdpr.get("/customers/{customer_id}/personal-data")
 def gdpr_export(customer_id: int, conn: Conn) -> JSONResponse:
     """Everything held about the customer (art. 15/20 GDPR), as JSON."""
-    from o2c.domain.aggregate import jsonable
-
     data = db.customer_export(conn, customer_id)
     if data is None:
         raise NotFound("customer", customer_id)

@@ -122,6 +122,8 @@ class AuditVerificationOut(Model):
     records: int
     first_broken_seq: int | None = None
     problem: str | None = None
+    head_hash: str = Field(description="hash of the last record: kept elsewhere, it shows "
+                                       "later whether the whole chain was rewritten")
 
 
 class ErasureIn(Input):
