@@ -262,7 +262,7 @@ def match_bank_lines(cmd: c.MatchBankLines, uow: UnitOfWork) -> MatchResult:
     config = _config(cmd)
     result = MatchResult()
     companies = ([cmd.company_id] if cmd.company_id is not None
-                 else [r["id"] for r in uow.conn.execute(t.companies.select()).mappings()])
+                 else store.companies_with_open_lines(cmd.as_of))
     for company_id in companies:
         lines = store.lines_to_match(company_id, cmd.as_of)
         if not lines:
@@ -531,7 +531,7 @@ def _check_plan(plan: list[tuple[Any, Decimal]], write_off: Decimal, target: Any
     total = ZERO
     for item, part in plan:
         if item is None:
-            raise NotFound("open invoice", "of the proposal")
+            raise RuleViolation("an invoice of the proposal is no longer open; match again")
         if item.customer_id != customer_id:
             raise RuleViolation(f"{item.number} belongs to another customer")
         if part > item.residual:

@@ -139,6 +139,11 @@ class BankStore:
 
     # -- matching ----------------------------------------------------------------------------
 
+    def companies_with_open_lines(self, as_of: date) -> list[int]:
+        return list(self.conn.execute(select(_bl.c.company_id).where(
+            _bl.c.status.in_(["unmatched", "proposed"]), _bl.c.booking_date <= as_of)
+            .group_by(_bl.c.company_id).order_by(_bl.c.company_id)).scalars())
+
     def lines_to_match(self, company_id: int, as_of: date) -> list[LineView]:
         return [LineView(id=r["id"], amount=r["amount"], currency=r["currency"],
                          booking_date=r["booking_date"], remittance=r["remittance"],
