@@ -239,11 +239,22 @@ class MatchResult:
 
 def _config(cmd: c.MatchBankLines) -> MatchConfig:
     base = MatchConfig()
-    return MatchConfig(
-        auto_threshold=cmd.auto_threshold if cmd.auto_threshold is not None
-        else base.auto_threshold,
-        review_threshold=cmd.review_threshold if cmd.review_threshold is not None
-        else base.review_threshold)
+
+    def pick(given: Decimal | None, default: Decimal) -> Decimal:
+        return given if given is not None else default
+
+    config = MatchConfig(
+        auto_threshold=pick(cmd.auto_threshold, base.auto_threshold),
+        review_threshold=pick(cmd.review_threshold, base.review_threshold),
+        charges_tolerance=pick(cmd.charges_tolerance, base.charges_tolerance),
+        discount_tolerance_percent=pick(cmd.discount_tolerance_percent,
+                                        base.discount_tolerance_percent))
+    if not 0 <= config.review_threshold <= config.auto_threshold <= 1:
+        raise InvalidInput("thresholds must satisfy 0 <= review <= auto <= 1",
+                           field="auto_threshold")
+    if config.charges_tolerance < 0 or not 0 <= config.discount_tolerance_percent <= 100:
+        raise InvalidInput("tolerances must not be negative", field="charges_tolerance")
+    return config
 
 
 def proposal_json(p: Proposal) -> dict[str, Any]:

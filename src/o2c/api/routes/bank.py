@@ -95,9 +95,10 @@ def get_line(line_id: int, conn: Conn) -> BankLineOut:
 def match(body: MatchIn, app: AppDep) -> MatchOut:
     """Propose a match for every open line booked by `as_of`; with `auto`, apply those
     scored at or above the threshold (one transaction per chunk of lines)."""
-    result = app.bus.handle(c.MatchBankLines(body.as_of, auto_threshold=body.auto_threshold,
-                                             review_threshold=body.review_threshold),
-                            actor="api")
+    result = app.bus.handle(c.MatchBankLines(
+        body.as_of, auto_threshold=body.auto_threshold, review_threshold=body.review_threshold,
+        charges_tolerance=body.charges_tolerance,
+        discount_tolerance_percent=body.discount_tolerance_percent), actor="api")
     applied, errors = 0, {}
     if body.auto:
         for start in range(0, len(result.auto), APPLY_CHUNK):
