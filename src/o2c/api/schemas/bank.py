@@ -29,6 +29,16 @@ class BankAccountOut(Model):
     name: str
 
 
+class UploadIn(Input):
+    """The identity of an uploaded statement, for Idempotency-Key checks."""
+
+    sha256: str
+    filename: str
+    account: str | None
+    format: str | None
+    profile: str | None
+
+
 class ImportOut(Model):
     file_id: int | None = Field(description="null when the file was imported before")
     format: str
