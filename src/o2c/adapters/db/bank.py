@@ -130,8 +130,7 @@ class BankStore:
         return found
 
     def add_lines(self, rows: list[dict[str, Any]]) -> None:
-        for part in chunks(rows, 5000):
-            _INSERT_LINE.run_many(self.conn, part)
+        self._bulk_insert(_bl, _INSERT_LINE, rows)
 
     def file_content(self, file_id: int) -> dict[str, Any] | None:
         row = self.conn.execute(select(t.bank_files).where(t.bank_files.c.id == file_id)
