@@ -80,3 +80,18 @@ def test_a_broken_upload_is_a_problem_naming_file_and_place(client: TestClient, 
                           .read_bytes(), profile="eu-semicolon"), 422)
     assert body["location"] == "line 2, column Betrag"
     assert row_counts(any_app.engine) == before
+
+
+def test_an_upload_with_an_idempotency_key_is_replayed_and_another_file_is_a_conflict(
+        client: TestClient, any_app: App, world: World) -> None:
+    content = (FIXTURES / "camt053_v08.xml").read_bytes()
+    headers = {"Idempotency-Key": "stmt-2026-03"}
+    first = client.post(f"{API}/bank-statements", files={"file": ("a.xml", content)},
+                        data={"account": ACCOUNT}, headers=headers)
+    again = client.post(f"{API}/bank-statements", files={"file": ("a.xml", content)},
+                        data={"account": ACCOUNT}, headers=headers)
+    assert ok(first, 201) == ok(again, 201) and again.headers["Idempotent-Replayed"] == "true"
+    other = client.post(f"{API}/bank-statements",
+                        files={"file": ("a.xml", (FIXTURES / "camt053_v02.xml").read_bytes())},
+                        data={"account": ACCOUNT}, headers=headers)
+    problem(other, 409)

@@ -12,6 +12,7 @@ from o2c.adapters.db import tables as t
 from o2c.bootstrap import App
 from o2c.domain import commands as c
 from o2c.domain.bank import BankFileError
+from o2c.domain.errors import InvalidInput
 from o2c.domain.ledger import BANK, BANK_CHARGES, CUSTOMER_CREDIT, RECEIVABLE
 from tests.fixtures.world import World
 from tests.services import support as s
@@ -206,3 +207,18 @@ def test_matching_twice_changes_nothing(app: App, world: World) -> None:
     assert {k: v for k, v in first.items() if k != "version"} == {
         k: v for k, v in second.items() if k != "version"}
     assert s.rows(app.engine, t.payments) == []
+
+
+def test_tolerances_and_thresholds_are_configurable_per_run(app: App, world: World) -> None:
+    inv = invoice(app, world, "rossi")  # 146.40 paid 140.40
+    _import(app, statement_file([entry("140.40", ref=str(inv["remittance_reference"]))]))
+    strict = app.bus.handle(c.MatchBankLines(AS_OF, charges_tolerance=D("5.00"),
+                                             discount_tolerance_percent=D(0)))
+    assert len(strict.auto) == 1
+    assert any("partial payment: 6.00 stays open" in r for r in _line(app)["reasons"])
+    cautious = app.bus.handle(c.MatchBankLines(AS_OF, auto_threshold=D("0.999")))
+    assert cautious.auto == [] and cautious.review == 1
+    assert any("short payment of 6.00" in r for r in _line(app)["reasons"])
+    with pytest.raises(InvalidInput):
+        app.bus.handle(c.MatchBankLines(AS_OF, auto_threshold=D("0.5"),
+                                        review_threshold=D("0.7")))

@@ -92,6 +92,11 @@ def match(as_of: Annotated[str | None, typer.Option(
               "--auto", help="Apply the proposals scored above the auto threshold.")] = False,
           auto_threshold: Annotated[str | None, typer.Option("--auto-threshold")] = None,
           review_threshold: Annotated[str | None, typer.Option("--review-threshold")] = None,
+          charges_tolerance: Annotated[str | None, typer.Option(
+              "--charges-tolerance", help="Short payment booked as bank charges (25.00).")
+          ] = None,
+          discount_tolerance: Annotated[str | None, typer.Option(
+              "--discount-tolerance", help="Short payment as discount, percent (3).")] = None,
           as_json: JsonOption = False) -> None:
     """Propose a match for every open statement line; with --auto, apply the sure ones."""
     on = day(as_of, "as_of") or today()
@@ -99,7 +104,11 @@ def match(as_of: Annotated[str | None, typer.Option(
         on, auto_threshold=decimal(auto_threshold, "auto_threshold") if auto_threshold
         else None,
         review_threshold=decimal(review_threshold, "review_threshold") if review_threshold
-        else None), actor="cli:bank")
+        else None,
+        charges_tolerance=decimal(charges_tolerance, "charges_tolerance")
+        if charges_tolerance else None,
+        discount_tolerance_percent=decimal(discount_tolerance, "discount_tolerance")
+        if discount_tolerance else None), actor="cli:bank")
     applied, errors = 0, {}
     if auto and result.auto:
         with Progress(console=console(), transient=True, disable=as_json) as progress:

@@ -320,6 +320,8 @@ class MatchBankLines(Command):
     company_id: int | None = None  # every company with lines when None
     auto_threshold: Decimal | None = None
     review_threshold: Decimal | None = None
+    charges_tolerance: Decimal | None = None  # short payment written off as bank charges
+    discount_tolerance_percent: Decimal | None = None  # ... or as early-payment discount
 
 
 @dataclass(frozen=True)

@@ -239,11 +239,22 @@ class MatchResult:
 
 def _config(cmd: c.MatchBankLines) -> MatchConfig:
     base = MatchConfig()
-    return MatchConfig(
-        auto_threshold=cmd.auto_threshold if cmd.auto_threshold is not None
-        else base.auto_threshold,
-        review_threshold=cmd.review_threshold if cmd.review_threshold is not None
-        else base.review_threshold)
+
+    def pick(given: Decimal | None, default: Decimal) -> Decimal:
+        return given if given is not None else default
+
+    config = MatchConfig(
+        auto_threshold=pick(cmd.auto_threshold, base.auto_threshold),
+        review_threshold=pick(cmd.review_threshold, base.review_threshold),
+        charges_tolerance=pick(cmd.charges_tolerance, base.charges_tolerance),
+        discount_tolerance_percent=pick(cmd.discount_tolerance_percent,
+                                        base.discount_tolerance_percent))
+    if not 0 <= config.review_threshold <= config.auto_threshold <= 1:
+        raise InvalidInput("thresholds must satisfy 0 <= review <= auto <= 1",
+                           field="auto_threshold")
+    if config.charges_tolerance < 0 or not 0 <= config.discount_tolerance_percent <= 100:
+        raise InvalidInput("tolerances must not be negative", field="charges_tolerance")
+    return config
 
 
 def proposal_json(p: Proposal) -> dict[str, Any]:
@@ -262,7 +273,7 @@ def match_bank_lines(cmd: c.MatchBankLines, uow: UnitOfWork) -> MatchResult:
     config = _config(cmd)
     result = MatchResult()
     companies = ([cmd.company_id] if cmd.company_id is not None
-                 else [r["id"] for r in uow.conn.execute(t.companies.select()).mappings()])
+                 else store.companies_with_open_lines(cmd.as_of))
     for company_id in companies:
         lines = store.lines_to_match(company_id, cmd.as_of)
         if not lines:
@@ -531,7 +542,7 @@ def _check_plan(plan: list[tuple[Any, Decimal]], write_off: Decimal, target: Any
     total = ZERO
     for item, part in plan:
         if item is None:
-            raise NotFound("open invoice", "of the proposal")
+            raise RuleViolation("an invoice of the proposal is no longer open; match again")
         if item.customer_id != customer_id:
             raise RuleViolation(f"{item.number} belongs to another customer")
         if part > item.residual:

@@ -3,6 +3,7 @@ score and the reasons), accept, reject or split proposals, un-match a wrong one.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import File, Form, UploadFile
@@ -23,6 +24,7 @@ from o2c.api.schemas.bank import (
     RejectIn,
     SplitIn,
     UnmatchIn,
+    UploadIn,
 )
 from o2c.api.schemas.common import Page
 from o2c.domain import commands as c
@@ -75,7 +77,10 @@ def import_statement(
     def present(_: Connection, result: Any) -> ImportOut:
         return ImportOut.model_validate(result, from_attributes=True)
 
-    return bus.run(command, present, status_code=201)
+    # What the Idempotency-Key guards: the same key with another file or form is a 409.
+    upload = UploadIn(sha256=hashlib.sha256(content).hexdigest(), filename=command.filename,
+                      account=account, format=format, profile=profile)
+    return bus.run(command, present, payload=upload, status_code=201)
 
 
 @bank.get("/bank-lines", response_model=Page[BankLineOut])
@@ -95,9 +100,10 @@ def get_line(line_id: int, conn: Conn) -> BankLineOut:
 def match(body: MatchIn, app: AppDep) -> MatchOut:
     """Propose a match for every open line booked by `as_of`; with `auto`, apply those
     scored at or above the threshold (one transaction per chunk of lines)."""
-    result = app.bus.handle(c.MatchBankLines(body.as_of, auto_threshold=body.auto_threshold,
-                                             review_threshold=body.review_threshold),
-                            actor="api")
+    result = app.bus.handle(c.MatchBankLines(
+        body.as_of, auto_threshold=body.auto_threshold, review_threshold=body.review_threshold,
+        charges_tolerance=body.charges_tolerance,
+        discount_tolerance_percent=body.discount_tolerance_percent), actor="api")
     applied, errors = 0, {}
     if body.auto:
         for start in range(0, len(result.auto), APPLY_CHUNK):

@@ -29,6 +29,16 @@ class BankAccountOut(Model):
     name: str
 
 
+class UploadIn(Input):
+    """The identity of an uploaded statement, for Idempotency-Key checks."""
+
+    sha256: str
+    filename: str
+    account: str | None
+    format: str | None
+    profile: str | None
+
+
 class ImportOut(Model):
     file_id: int | None = Field(description="null when the file was imported before")
     format: str
@@ -70,8 +80,12 @@ class BankLineOut(Model):
 class MatchIn(Input):
     as_of: dt.date
     auto: bool = Field(False, description="apply proposals scored at or above the threshold")
-    auto_threshold: Amount | None = None
-    review_threshold: Amount | None = None
+    auto_threshold: Amount | None = Field(None, description="0.90 by default")
+    review_threshold: Amount | None = Field(None, description="0.60 by default")
+    charges_tolerance: Amount | None = Field(
+        None, description="short payment written off as bank charges (25.00 by default)")
+    discount_tolerance_percent: Amount | None = Field(
+        None, description="short payment written off as early-payment discount (3%)")
 
 
 class MatchOut(Model):
