@@ -199,7 +199,12 @@ PORTAL_OBJECTS: dict[str, tuple[str, str]] = {
 # What portal customers may call that is not about one customer's objects. Any other operation
 # granted to them must be in PORTAL_OBJECTS or be a list with the routes' `Scope` dependency
 # (a parameter named `scope`); otherwise it is refused (fail closed).
-PORTAL_UNSCOPED = frozenset({"whoami", "list_products", "get_product", "create_order"})
+PORTAL_UNSCOPED = frozenset({"whoami", "list_products", "get_product", "create_order",
+                             # portal pages read the account of the signed-in user itself
+                             # (o2c.web.routes.portal.customer_of), never one from the request
+                             "portal_home", "portal_orders", "portal_new_order",
+                             "portal_create_order", "portal_invoices", "portal_payments",
+                             "portal_statement"})
 
 
 def allowed(operation: str, role: Role) -> bool:
