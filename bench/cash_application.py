@@ -17,18 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, select
 
 from o2c.adapters.bank import camt
 from o2c.adapters.db import queries
@@ -41,14 +36,11 @@ from o2c.demo.bank_statement import ACCOUNT, AS_OF, evaluate, generate, seed_rec
 from o2c.domain import commands as c
 from o2c.domain.ledger import verify
 from o2c.domain.reconciliation import MatchConfig
+from scratch import DEFAULT_PG, rss_mib, scratch_database
 
 D = Decimal
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 APPLY_CHUNK = 5000
 
-
-def rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def outcome(engine: Engine, config: MatchConfig) -> dict[str, dict[str, Any]]:
@@ -67,21 +59,7 @@ def outcome(engine: Engine, config: MatchConfig) -> dict[str, dict[str, Any]]:
 
 
 def run(lines: int, open_items: int, db: str, pg_url: str, seed: int) -> dict[str, Any]:
-    cleanup = None
-    if db == "sqlite":
-        folder = tempfile.mkdtemp(prefix="o2c-bench-cash-")
-        url = f"sqlite:///{Path(folder) / 'bench.db'}"
-    else:
-        name = f"o2c_bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-
-        def cleanup() -> None:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
+    url, cleanup = scratch_database(db, pg_url, "o2c-bench-cash")
 
     def progress(message: str) -> None:
         print(f"  setup: {message}", file=sys.stderr, flush=True)

@@ -15,17 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
-
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
 from o2c.adapters.db import queries
 from o2c.adapters.db.engine import make_engine
@@ -34,13 +27,10 @@ from o2c.bootstrap import SettableClock, bootstrap
 from o2c.config import Settings
 from o2c.domain import commands as c
 from o2c.domain.ledger import verify
+from scratch import DEFAULT_PG, rss_mib, scratch_database
 
 D = Decimal
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
-
-def rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def setup_business(bus: object, customers: int, products: int, orders: int) -> tuple[
@@ -67,21 +57,7 @@ def setup_business(bus: object, customers: int, products: int, orders: int) -> t
 
 
 def run(n: int, db: str, lines: int, pg_url: str) -> dict[str, object]:
-    cleanup = None
-    if db == "sqlite":
-        folder = tempfile.mkdtemp(prefix="o2c-bench-")
-        url = f"sqlite:///{Path(folder) / 'bench.db'}"
-    else:
-        name = f"o2c_bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-
-        def cleanup() -> None:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
+    url, cleanup = scratch_database(db, pg_url, "o2c-bench")
 
     engine = make_engine(url)
     try:

@@ -560,12 +560,18 @@ def _check_plan(plan: list[tuple[Any, Decimal]], write_off: Decimal, target: Any
 # -- by hand ----------------------------------------------------------------------------------
 
 
+def locked_line(store: BankStore, line_id: int) -> dict[str, Any]:
+    """A statement line, locked until the command commits."""
+    store.lock_lines([line_id])
+    row = store.line(line_id)
+    if row is None:
+        raise NotFound("bank line", line_id, field="line_id")
+    return row
+
+
 def reject_bank_proposal(cmd: c.RejectBankProposal, uow: UnitOfWork) -> int:
     store = store_of(uow)
-    store.lock_lines([cmd.line_id])
-    row = store.line(cmd.line_id)
-    if row is None:
-        raise NotFound("bank line", cmd.line_id, field="line_id")
+    row = locked_line(store, cmd.line_id)
     if row["status"] != "proposed":
         raise RuleViolation(f"bank line {cmd.line_id} is {row['status']}; only a proposal "
                             "can be rejected", field="line_id")
@@ -578,10 +584,7 @@ def reject_bank_proposal(cmd: c.RejectBankProposal, uow: UnitOfWork) -> int:
 
 def split_bank_line(cmd: c.SplitBankLine, uow: UnitOfWork) -> ApplyResult:
     store = store_of(uow)
-    store.lock_lines([cmd.line_id])
-    row = store.line(cmd.line_id)
-    if row is None:
-        raise NotFound("bank line", cmd.line_id, field="line_id")
+    row = locked_line(store, cmd.line_id)
     if row["status"] == "applied":
         raise RuleViolation(f"bank line {cmd.line_id} is applied; un-match it first",
                             field="line_id")
@@ -624,10 +627,7 @@ def unmatch_bank_line(cmd: c.UnmatchBankLine, uow: UnitOfWork) -> int:
     if not cmd.reason.strip():
         raise InvalidInput("un-matching needs a reason", field="reason")
     store = store_of(uow)
-    store.lock_lines([cmd.line_id])
-    row = store.line(cmd.line_id)
-    if row is None:
-        raise NotFound("bank line", cmd.line_id, field="line_id")
+    row = locked_line(store, cmd.line_id)
     if row["status"] != "applied":
         raise RuleViolation(f"bank line {cmd.line_id} is {row['status']}, not applied",
                             field="line_id")

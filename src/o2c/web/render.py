@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import Connection
 
@@ -26,7 +26,6 @@ from o2c.web.i18n import LANGUAGE_NAMES, LANGUAGES, Formatter, negotiate
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGE_COOKIE = "o2c_lang"
 FLASH_COOKIE = "o2c_flash"
-CSRF_COOKIE = "o2c_csrf"
 CSRF_FIELD = "csrf_token"
 
 environment = Environment(loader=FileSystemLoader(TEMPLATES),
@@ -59,22 +58,15 @@ def actor(request: Request) -> str:
     return str(getattr(principal, "actor", None) or "web")
 
 
-# -- CSRF: a per-browser random token in a cookie, repeated in every form ---------------------
+# -- CSRF: every page is behind a session (o2c.api.auth); its token goes into each form ------
 
 
 def csrf_token(request: Request) -> str:
-    """The signed-in session's token; pages without a session use a per-browser cookie."""
-    token = (getattr(request.state, "session_csrf", None)
-             or getattr(request.state, "csrf_token", None) or request.cookies.get(CSRF_COOKIE))
-    if not token:
-        token = secrets.token_urlsafe(32)
-    request.state.csrf_token = token
-    return str(token)
+    return str(getattr(request.state, "session_csrf", "") or "")
 
 
 def check_csrf(request: Request, form: Mapping[str, Any]) -> None:
-    expected = (getattr(request.state, "session_csrf", None)
-                or request.cookies.get(CSRF_COOKIE) or "")
+    expected = csrf_token(request)
     given = str(form.get(CSRF_FIELD, "") or request.headers.get("X-CSRF-Token", ""))
     if not expected or not secrets.compare_digest(expected.encode(), given.encode()):
         raise InvalidInput("the form expired or came from another site; reload the page and "
@@ -121,10 +113,6 @@ def page(request: Request, template: str, status_code: int = 200,
     response = HTMLResponse(body, status_code=status_code)
     if messages:
         response.delete_cookie(FLASH_COOKIE, path="/")
-    if (getattr(request.state, "session_csrf", None) is None
-            and request.cookies.get(CSRF_COOKIE) != request.state.csrf_token):
-        response.set_cookie(CSRF_COOKIE, request.state.csrf_token, httponly=True,
-                            samesite="lax", path="/")
     if "lang" in request.query_params and fmt.language == request.query_params["lang"]:
         response.set_cookie(LANGUAGE_COOKIE, fmt.language, max_age=365 * 86400,
                             samesite="lax", path="/")
@@ -148,6 +136,11 @@ class FormError(Exception):
         super().__init__("; ".join(errors.values()))
         self.errors = errors
 
+    @property
+    def first(self) -> str:
+        """The message to flash when the form is not shown again."""
+        return next(iter(self.errors.values()))
+
 
 def execute(request: Request, command: Command) -> Any:
     """Run one command through the bus, as the logged-in user; a business error comes back
@@ -162,8 +155,3 @@ def execute(request: Request, command: Command) -> Any:
 
 def read(request: Request) -> Connection:
     return app_of(request).engine.connect()
-
-
-def error_response(request: Request, error: DomainError) -> Response:
-    return page(request, "error.html", status_code=404 if error.kind == "not_found" else 409,
-                error=error)

@@ -139,17 +139,21 @@ def _amount(el: etree._Element, filename: str, where: str) -> Decimal:
         raise BankFileError(filename, where, f"'{el.text}' is not an amount") from None
 
 
-def _date(el: etree._Element | None, ns: dict[str, str], filename: str, where: str
-          ) -> date | None:
-    if el is None:
-        return None
-    text = _text(el, "c:Dt", ns) or _text(el, "c:DtTm", ns)[:10]
+def _iso_date(text: str, filename: str, where: str) -> date | None:
+    """The date of a <Dt> or the day of a <DtTm>; nothing when both are empty."""
     if not text:
         return None
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
         raise BankFileError(filename, where, f"'{text}' is not a date") from None
+
+
+def _date(el: etree._Element | None, ns: dict[str, str], filename: str, where: str
+          ) -> date | None:
+    if el is None:
+        return None
+    return _iso_date(_text(el, "c:Dt", ns) or _text(el, "c:DtTm", ns), filename, where)
 
 
 def _statement(stmt: etree._Element, ns: dict[str, str], filename: str, where: str
@@ -246,13 +250,7 @@ def _node_amount(node: _Node, filename: str, where: str) -> Decimal:
 def _node_date(node: _Node | None, filename: str, where: str) -> date | None:
     if node is None:
         return None
-    text = node.text_at("Dt") or node.text_at("DtTm")[:10]
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        raise BankFileError(filename, where, f"'{text}' is not a date") from None
+    return _iso_date(node.text_at("Dt") or node.text_at("DtTm"), filename, where)
 
 
 def _entry(element: etree._Element, ns: dict[str, str], filename: str, where: str,

@@ -94,6 +94,13 @@ def _page(conn: Connection, query: Select[Any], page: PageRequest,
     return [dict(r) for r in rows], int(total)
 
 
+def paginate(conn: Connection, query: Select[Any], page: PageRequest,
+             order_by: Sequence[Any]) -> Page:
+    """One page of a query's rows and the total, in the database (never sliced in Python)."""
+    rows, total = _page(conn, query, page, order_by)
+    return Page(rows, total, page.limit, page.offset)
+
+
 def _dates(query: Select[Any], column: Any, filters: Filters) -> Select[Any]:
     if filters.date_from:
         query = query.where(column >= filters.date_from)
@@ -636,6 +643,8 @@ def list_allocations(conn: Connection, filters: Filters = Filters(),
     for key in ("invoice_id", "payment_id", "credit_note_id"):
         if value := filters.extra.get(key):
             query = query.where(a.c[key] == value)
+    if invoice_ids := filters.extra.get("invoice_ids"):  # e.g. the invoices of one order
+        query = query.where(a.c.invoice_id.in_(invoice_ids))
     if filters.customer_id:
         query = query.where(a.c.customer_id == filters.customer_id)
     if filters.extra.get("active"):

@@ -212,19 +212,6 @@ def statement_of_account(conn: Connection, customer_id: int, date_from: date,
             "closing_balance": amount(balance, currency), "lines": lines}
 
 
-def allocations_of(conn: Connection, invoice_ids: list[int]) -> list[Row]:
-    """Payments and credit notes applied to these invoices, oldest first."""
-    if not invoice_ids:
-        return []
-    a = t.allocations
-    rows = conn.execute(select(a).where(a.c.invoice_id.in_(invoice_ids))
-                        .order_by(a.c.allocated_on, a.c.id)).mappings()
-    return [{"id": r["id"], "invoice_id": r["invoice_id"], "invoice_number": r["invoice_number"],
-             "source_kind": r["source_kind"], "source_number": r["source_number"],
-             "currency": r["currency"], "amount": amount(r["amount"], r["currency"]),
-             "allocated_on": r["allocated_on"], "reversed_on": r["reversed_on"]} for r in rows]
-
-
 def product_ids_by_sku(conn: Connection, skus: set[str]) -> dict[str, int]:
     if not skus:
         return {}

@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.fastpath import Statement
 from o2c.adapters.db.mapper import Change, Created
+from o2c.adapters.db.queries import Page, PageRequest, paginate
 from o2c.domain.aggregate import jsonable
 from o2c.domain.audit import GENESIS, record_hash, split_personal
 
@@ -55,11 +56,16 @@ def update_user(conn: Connection, user_id: int, values: Row) -> None:
                  .values(**values, version=t.users.c.version + 1))
 
 
+_USERS = select(t.users.c.id, t.users.c.username, t.users.c.role, t.users.c.customer_id,
+                t.users.c.disabled, t.users.c.created_at)
+
+
 def list_users(conn: Connection) -> list[Row]:
-    rows = conn.execute(select(t.users.c.id, t.users.c.username, t.users.c.role,
-                               t.users.c.customer_id, t.users.c.disabled,
-                               t.users.c.created_at).order_by(t.users.c.id)).mappings()
-    return [dict(r) for r in rows]
+    return [dict(r) for r in conn.execute(_USERS.order_by(t.users.c.id)).mappings()]
+
+
+def page_of_users(conn: Connection, page: PageRequest) -> Page:
+    return paginate(conn, _USERS, page, [t.users.c.id])
 
 
 def insert_token(conn: Connection, values: Row) -> int:
@@ -78,15 +84,26 @@ def revoke_token(conn: Connection, token_id: int, now: datetime) -> None:
                  .values(revoked_at=now, version=t.api_tokens.c.version + 1))
 
 
+_TOKENS = (select(t.api_tokens.c.id, t.api_tokens.c.name, t.api_tokens.c.prefix,
+                   t.api_tokens.c.expires_at, t.api_tokens.c.revoked_at,
+                   t.api_tokens.c.created_at, t.users.c.username)
+           .join(t.users, t.users.c.id == t.api_tokens.c.user_id))
+
+
 def list_tokens(conn: Connection, user_id: int | None = None) -> list[Row]:
-    query = (select(t.api_tokens.c.id, t.api_tokens.c.name, t.api_tokens.c.prefix,
-                    t.api_tokens.c.expires_at, t.api_tokens.c.revoked_at,
-                    t.api_tokens.c.created_at, t.users.c.username)
-             .join(t.users, t.users.c.id == t.api_tokens.c.user_id)
-             .order_by(t.api_tokens.c.id))
+    query = _TOKENS.order_by(t.api_tokens.c.id)
     if user_id is not None:
         query = query.where(t.api_tokens.c.user_id == user_id)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def page_of_tokens(conn: Connection, page: PageRequest) -> Page:
+    return paginate(conn, _TOKENS, page, [t.api_tokens.c.id])
+
+
+def token_listing(conn: Connection, token_id: int) -> Row | None:
+    row = conn.execute(_TOKENS.where(t.api_tokens.c.id == token_id)).mappings().first()
+    return dict(row) if row else None
 
 
 _TOKEN_USER = Statement(

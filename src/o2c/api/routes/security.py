@@ -113,9 +113,7 @@ def create_user(body: UserIn, bus: Bus) -> JSONResponse:
 
 @users.get("/users", response_model=Page[UserOut])
 def list_users(conn: Conn, page: Paging) -> dict[str, Any]:
-    rows = db.list_users(conn)
-    return {"items": rows[page.offset:page.offset + page.limit], "total": len(rows),
-            "limit": page.limit, "offset": page.offset}
+    return db.page_of_users(conn, page).as_dict()
 
 
 @users.post("/users/{username}/disable", response_model=UserOut)
@@ -140,16 +138,13 @@ def create_token(body: TokenIn, bus: Bus) -> JSONResponse:
 
 @tokens.get("/tokens", response_model=Page[TokenOut])
 def list_tokens(conn: Conn, page: Paging) -> dict[str, Any]:
-    rows = db.list_tokens(conn)
-    return {"items": rows[page.offset:page.offset + page.limit], "total": len(rows),
-            "limit": page.limit, "offset": page.offset}
+    return db.page_of_tokens(conn, page).as_dict()
 
 
 @tokens.post("/tokens/{token_id}/revoke", response_model=TokenOut)
 def revoke_token(token_id: int, bus: Bus) -> JSONResponse:
     def present(conn: Connection, _id: int) -> TokenOut:
-        return TokenOut.model_validate(
-            next(r for r in db.list_tokens(conn) if r["id"] == token_id))
+        return TokenOut.model_validate(db.token_listing(conn, token_id))
 
     return bus.run(a.RevokeToken(token_id), present)
 

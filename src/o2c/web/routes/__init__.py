@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
 
 from babel.numbers import NumberFormatError, parse_decimal
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from o2c.adapters.db.queries import MAX_LIMIT, PageRequest
 
@@ -59,3 +60,8 @@ def decimal_field(form: dict[str, str], name: str, errors: dict[str, str], messa
 async def form_of(request: Request) -> dict[str, str]:
     form = await request.form()
     return {key: str(value) for key, value in form.items()}
+
+
+# A posted form as a dependency: it is read asynchronously, so the page's own (sync) function
+# runs in the thread pool like every other route and may use the database and the bus.
+FormData = Annotated[dict[str, str], Depends(form_of)]

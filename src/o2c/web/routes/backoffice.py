@@ -9,14 +9,14 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from o2c.adapters.db import queries, reports
-from o2c.adapters.db.queries import Filters, PageRequest
+from o2c.adapters.db.queries import MAX_LIMIT, Filters, PageRequest
 from o2c.domain import commands as c
+from o2c.domain.aggregate import document_number
 from o2c.domain.analytics import AGING_BUCKETS, month_start
-from o2c.domain.errors import DomainError, NotFound
-from o2c.domain.orders import ORDER_TRANSITIONS, OrderState
+from o2c.domain.errors import NotFound
+from o2c.domain.orders import ORDER_TRANSITIONS, InvoicingStatus, OrderState, ShippingStatus
 from o2c.domain.payments import PaymentMethod
 from o2c.domain.receivables import PaymentStatus
 from o2c.domain.shipping import ShipmentState
@@ -25,7 +25,6 @@ from o2c.web.access import can, require
 from o2c.web.render import (
     FormError,
     check_csrf,
-    error_response,
     execute,
     formatter,
     page,
@@ -33,7 +32,7 @@ from o2c.web.render import (
     redirect,
     today,
 )
-from o2c.web.routes import decimal_field, form_of, paging, query_date, web_router
+from o2c.web.routes import FormData, decimal_field, paging, query_date, web_router
 
 backoffice = web_router()
 
@@ -53,10 +52,16 @@ def bar_widths(values: list[Decimal | int]) -> list[int]:
     return [int(Decimal(v) * BAR_WIDTH / Decimal(top)) if top else 0 for v in values]
 
 
-def allowed_order_actions(request: Request, state: str) -> set[str]:
-    """The transitions the order's state allows and the viewer's role may run."""
-    return {action for action, operation in ORDER_ACTION_OPERATIONS.items()
-            if OrderState(state) in ORDER_TRANSITIONS[action][0] and can(request, operation)}
+def allowed_order_actions(request: Request, order: dict[str, Any]) -> set[str]:
+    """The transitions the order's state allows and the viewer's role may run (cancel only
+    while nothing is shipped or invoiced, as `Order.cancel` insists)."""
+    allowed = {action for action, operation in ORDER_ACTION_OPERATIONS.items()
+               if OrderState(order["state"]) in ORDER_TRANSITIONS[action][0]
+               and can(request, operation)}
+    if (order["shipping_status"] != ShippingStatus.NOT_SHIPPED
+            or order["invoicing_status"] != InvoicingStatus.NOT_INVOICED):
+        allowed.discard("cancel")
+    return allowed
 
 
 # -- dashboard ---------------------------------------------------------------------------------
@@ -101,13 +106,15 @@ def order_page(request: Request, order_id: int, base: str = "", portal: bool = F
     with read(request) as conn:
         order = queries.order(conn, order_id, as_of)
         invoice_ids = [i["id"] for i in order["invoices"]]
-        allocations = reports.allocations_of(conn, invoice_ids)
+        allocations = queries.list_allocations(
+            conn, Filters(extra={"invoice_ids": invoice_ids}), PageRequest(limit=MAX_LIMIT)
+        ).items if invoice_ids else []
         objects = ([("order", order_id)] + [("shipment", s["id"]) for s in order["shipments"]]
                    + [("invoice", i) for i in invoice_ids])
         events = reports.timeline(conn, objects)
     return page(request, "order.html", status_code=status_code, o=order, base=base,
                 portal=portal, payments=allocations, events=events,
-                allowed=set() if portal else allowed_order_actions(request, order["state"]))
+                allowed=set() if portal else allowed_order_actions(request, order))
 
 
 @backoffice.get("/orders/new", name="web_new_order", response_class=HTMLResponse)
@@ -173,12 +180,7 @@ def line_errors(error: FormError) -> dict[str, str]:
 
 
 @backoffice.post("/orders/new", name="web_create_order", response_class=HTMLResponse)
-async def create_order(request: Request) -> Response:
-    form = await form_of(request)
-    return await run_in_threadpool(_create_order, request, form)
-
-
-def _create_order(request: Request, form: dict[str, str]) -> Response:
+def create_order(request: Request, form: FormData) -> Response:
     fmt = formatter(request)
     errors: dict[str, str] = {}
     if form.get("more_lines"):
@@ -203,39 +205,30 @@ def _create_order(request: Request, form: dict[str, str]) -> Response:
     except FormError as error:
         return order_form(request, form, line_errors(error), status_code=422)
     return redirect(request, f"/orders/{order_id}",
-                    fmt.gettext("Order {number} created.", number=f"SO-{order_id:06d}"))
+                    fmt.gettext("Order {number} created.", number=document_number("SO", order_id)))
 
 
 @backoffice.get("/orders/{order_id}", name="web_order", response_class=HTMLResponse)
 def order(request: Request, order_id: int) -> Response:
-    try:
-        return order_page(request, order_id)
-    except NotFound as error:
-        return error_response(request, error)
+    return order_page(request, order_id)
 
 
 @backoffice.post("/orders/{order_id}/{action}", name="web_order_action",
                  response_class=HTMLResponse)
-async def order_action(request: Request, order_id: int, action: str) -> Response:
-    form = await form_of(request)
-    return await run_in_threadpool(_order_action, request, order_id, action, form)
-
-
-def _order_action(request: Request, order_id: int, action: str,
-                  form: dict[str, str]) -> Response:
+def order_action(request: Request, order_id: int, action: str, form: FormData) -> Response:
     fmt = formatter(request)
     check_csrf(request, form)
     reason = form.get("reason", "").strip()
     if action not in ("confirm", "cancel"):
-        return error_response(request, NotFound("action", action))
+        raise NotFound("action", action)
     require(request, ORDER_ACTION_OPERATIONS[action])
     command: c.Command = (c.ConfirmOrder(order_id=order_id) if action == "confirm"
                           else c.CancelOrder(order_id=order_id, reason=reason))
-    number = f"SO-{order_id:06d}"
+    number = document_number("SO", order_id)
     try:
         result = execute(request, command)
     except FormError as error:
-        return redirect(request, f"/orders/{order_id}", next(iter(error.errors.values())),
+        return redirect(request, f"/orders/{order_id}", error.first,
                         "error")
     if action == "confirm" and getattr(result, "state", None) == OrderState.CREDIT_HOLD:
         return redirect(request, f"/orders/{order_id}",
@@ -260,19 +253,14 @@ def credit_holds(request: Request) -> Response:
 
 @backoffice.post("/credit-holds/{order_id}/{decision}", name="web_credit_decision",
                  response_class=HTMLResponse)
-async def credit_decision(request: Request, order_id: int, decision: str) -> Response:
-    form = await form_of(request)
-    return await run_in_threadpool(_credit_decision, request, order_id, decision, form)
-
-
-def _credit_decision(request: Request, order_id: int, decision: str,
-                     form: dict[str, str]) -> Response:
+def credit_decision(request: Request, order_id: int, decision: str,
+                    form: FormData) -> Response:
     fmt = formatter(request)
     check_csrf(request, form)
     reason = form.get("reason", "").strip()
-    number = f"SO-{order_id:06d}"
+    number = document_number("SO", order_id)
     if decision not in ("release", "reject"):
-        return error_response(request, NotFound("decision", decision))
+        raise NotFound("decision", decision)
     require(request, f"{decision}_order")
     if not reason:
         return redirect(request, "/credit-holds", fmt.gettext("Give a reason."), "error")
@@ -281,7 +269,7 @@ def _credit_decision(request: Request, order_id: int, decision: str,
     try:
         execute(request, command)
     except FormError as error:
-        return redirect(request, "/credit-holds", next(iter(error.errors.values())), "error")
+        return redirect(request, "/credit-holds", error.first, "error")
     done = ("Order {number} released." if decision == "release"
             else "Order {number} rejected.")
     return redirect(request, "/credit-holds", fmt.gettext(done, number=number))
@@ -307,13 +295,10 @@ def warehouse(request: Request) -> Response:
 @backoffice.get("/warehouse/shipments/{shipment_id}", name="web_shipment",
                 response_class=HTMLResponse)
 def shipment(request: Request, shipment_id: int) -> Response:
-    try:
-        with read(request) as conn:
-            found = queries.shipment(conn, shipment_id)
-            invoices = queries.shipment_invoices(conn, shipment_id, today(request))
-            events = reports.timeline(conn, [("shipment", shipment_id)])
-    except NotFound as error:
-        return error_response(request, error)
+    with read(request) as conn:
+        found = queries.shipment(conn, shipment_id)
+        invoices = queries.shipment_invoices(conn, shipment_id, today(request))
+        events = reports.timeline(conn, [("shipment", shipment_id)])
     step = NEXT_STEP.get(found["state"])
     return page(request, "shipment.html", s=found, step=step, invoices=invoices, events=events,
                 can_move=step is not None and can(request, OPERATION_OF_STEP[step]))
@@ -321,17 +306,11 @@ def shipment(request: Request, shipment_id: int) -> Response:
 
 @backoffice.post("/warehouse/shipments/{shipment_id}/{step}", name="web_shipment_step",
                  response_class=HTMLResponse)
-async def shipment_step(request: Request, shipment_id: int, step: str) -> Response:
-    form = await form_of(request)
-    return await run_in_threadpool(_shipment_step, request, shipment_id, step, form)
-
-
-def _shipment_step(request: Request, shipment_id: int, step: str,
-                   form: dict[str, str]) -> Response:
+def shipment_step(request: Request, shipment_id: int, step: str, form: FormData) -> Response:
     fmt = formatter(request)
     check_csrf(request, form)
     if step not in OPERATION_OF_STEP:
-        return error_response(request, NotFound("step", step))
+        raise NotFound("step", step)
     require(request, OPERATION_OF_STEP[step])
     carrier = form.get("carrier", "").strip()
     tracking = form.get("tracking_number", "").strip()
@@ -346,11 +325,11 @@ def _shipment_step(request: Request, shipment_id: int, step: str,
     else:
         command = c.DeliverShipment(shipment_id=shipment_id)
     back = form.get("back") or "/warehouse"
-    number = f"SHP-{shipment_id:06d}"
+    number = document_number("SHP", shipment_id)
     try:
         execute(request, command)
     except FormError as error:
-        return redirect(request, back, next(iter(error.errors.values())), "error")
+        return redirect(request, back, error.first, "error")
     done = {"pick": "Shipment {number} picked.", "pack": "Shipment {number} packed.",
             "ship": "Shipment {number} shipped; the invoice is posted.",
             "deliver": "Shipment {number} delivered."}[step]
@@ -399,20 +378,12 @@ def invoice_page(request: Request, invoice_id: int, base: str = "", portal: bool
 
 @backoffice.get("/invoices/{invoice_id}", name="web_invoice", response_class=HTMLResponse)
 def invoice(request: Request, invoice_id: int) -> Response:
-    try:
-        return invoice_page(request, invoice_id)
-    except NotFound as error:
-        return error_response(request, error)
+    return invoice_page(request, invoice_id)
 
 
 @backoffice.post("/invoices/{invoice_id}/credit-note", name="web_create_credit_note",
                  response_class=HTMLResponse)
-async def create_credit_note(request: Request, invoice_id: int) -> Response:
-    form = await form_of(request)
-    return await run_in_threadpool(_create_credit_note, request, invoice_id, form)
-
-
-def _create_credit_note(request: Request, invoice_id: int, form: dict[str, str]) -> Response:
+def create_credit_note(request: Request, invoice_id: int, form: FormData) -> Response:
     fmt = formatter(request)
     check_csrf(request, form)
     require(request, "create_credit_note")
@@ -433,7 +404,7 @@ def _create_credit_note(request: Request, invoice_id: int, form: dict[str, str])
         credit_note_id = execute(request, c.CreateCreditNote(
             invoice_id=invoice_id, reason=reason, lines=tuple(lines) or None))
     except FormError as error:
-        return invoice_page(request, invoice_id, errors={"_": next(iter(error.errors.values()))},
+        return invoice_page(request, invoice_id, errors={"_": error.first},
                             status_code=422)
     return redirect(request, f"/invoices/{credit_note_id}",
                     fmt.gettext("Credit note created and posted."))
@@ -504,18 +475,12 @@ def new_payment(request: Request) -> Response:
 
 @backoffice.post("/payments/new/preview", name="web_preview_payment",
                  response_class=HTMLResponse)
-async def preview_payment(request: Request) -> Response:
-    form = await form_of(request)
-    return await run_in_threadpool(payment_form, request, form, {})
+def preview_payment(request: Request, form: FormData) -> Response:
+    return payment_form(request, form, {})
 
 
 @backoffice.post("/payments/new", name="web_record_payment", response_class=HTMLResponse)
-async def record_payment(request: Request) -> Response:
-    form = await form_of(request)
-    return await run_in_threadpool(_record_payment, request, form)
-
-
-def _record_payment(request: Request, form: dict[str, str]) -> Response:
+def record_payment(request: Request, form: FormData) -> Response:
     fmt = formatter(request)
     check_csrf(request, form)
     require(request, "record_payment")
@@ -561,7 +526,7 @@ def _record_payment(request: Request, form: dict[str, str]) -> Response:
                 mapped[field if field in ("amount", "received_on", "method") else "_"] = message
         return payment_form(request, form, mapped, status_code=422)
     return redirect(request, f"/customers/{customer['id']}", fmt.gettext(
-        "Payment {number} recorded.", number=f"PAY-{payment_id:06d}"))
+        "Payment {number} recorded.", number=document_number("PAY", payment_id)))
 
 
 # -- customers ---------------------------------------------------------------------------------
@@ -597,16 +562,13 @@ def statement_period(request: Request) -> tuple[date, date]:
 @backoffice.get("/customers/{customer_id}", name="web_customer", response_class=HTMLResponse)
 def customer(request: Request, customer_id: int) -> Response:
     date_from, date_to = statement_period(request)
-    try:
-        with read(request) as conn:
-            found = queries.customer(conn, customer_id, today(request))
-            open_items = queries.list_invoices(
-                conn, Filters(customer_id=customer_id, extra={"open": True}),
-                PageRequest(limit=20), today(request))
-            statement = reports.statement_of_account(conn, customer_id, date_from, date_to)
-            events = reports.timeline(conn, [("customer", customer_id)])
-    except DomainError as error:
-        return error_response(request, error)
+    with read(request) as conn:
+        found = queries.customer(conn, customer_id, today(request))
+        open_items = queries.list_invoices(
+            conn, Filters(customer_id=customer_id, extra={"open": True}),
+            PageRequest(limit=20), today(request))
+        statement = reports.statement_of_account(conn, customer_id, date_from, date_to)
+        events = reports.timeline(conn, [("customer", customer_id)])
     return page(request, "customer.html", c=found, open_items=open_items, statement=statement,
                 events=events, can_order=can(request, "create_order"),
                 can_pay=can(request, "record_payment"))
@@ -615,6 +577,8 @@ def customer(request: Request, customer_id: int) -> Response:
 
 def invoice_document(request: Request, invoice_id: int, kind: str) -> Response:
     """The printable view (`print`) or the PDF (`pdf`) of an invoice or credit note."""
+    if kind not in ("pdf", "print"):
+        raise NotFound("document", kind)
     with read(request) as conn:
         found = queries.invoice(conn, invoice_id, today(request))
     if kind == "print":
@@ -626,9 +590,4 @@ def invoice_document(request: Request, invoice_id: int, kind: str) -> Response:
 
 @backoffice.get("/invoices/{invoice_id}/{kind}", name="web_invoice_document")
 def invoice_file(request: Request, invoice_id: int, kind: str) -> Response:
-    try:
-        if kind not in ("pdf", "print"):
-            raise NotFound("document", kind)
-        return invoice_document(request, invoice_id, kind)
-    except NotFound as error:
-        return error_response(request, error)
+    return invoice_document(request, invoice_id, kind)

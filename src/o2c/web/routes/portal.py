@@ -1,16 +1,19 @@
 """The customer portal: a customer's own orders, invoices, payments and statement, and new
 orders from the catalog. Every read is limited to the customer the portal user belongs to;
-another customer's documents answer 404, as if they did not exist."""
+another customer's documents answer 404, as if they did not exist (the permission table's
+PORTAL_OBJECTS has authentication check each document in the path before the page runs)."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from o2c.adapters.db import queries, reports
 from o2c.adapters.db.queries import Filters, PageRequest
 from o2c.domain import commands as c
+from o2c.domain.aggregate import document_number
 from o2c.domain.errors import NotFound
 from o2c.domain.orders import OrderState
 from o2c.domain.receivables import PaymentStatus
@@ -18,7 +21,6 @@ from o2c.web.access import viewer
 from o2c.web.render import (
     FormError,
     check_csrf,
-    error_response,
     execute,
     formatter,
     page,
@@ -26,7 +28,7 @@ from o2c.web.render import (
     redirect,
     today,
 )
-from o2c.web.routes import form_of, paging, web_router
+from o2c.web.routes import FormData, paging, web_router
 from o2c.web.routes.backoffice import (
     invoice_document,
     invoice_filters,
@@ -46,24 +48,17 @@ BASE = "/portal"
 
 def customer_of(request: Request) -> int:
     """The customer the portal user belongs to; staff and anonymous users have none here."""
-    principal = viewer(request)
-    customer_id = getattr(principal, "customer_id", None)
+    customer_id = getattr(viewer(request), "customer_id", None)
     if customer_id is None:
         raise NotFound("portal account", "of this user")
     return int(customer_id)
 
 
-def owned(row_customer_id: int, customer_id: int, object_type: str, object_id: int) -> None:
-    if row_customer_id != customer_id:
-        raise NotFound(object_type, object_id)
+Customer = Annotated[int, Depends(customer_of)]
 
 
 @portal.get("/portal", name="portal_home", response_class=HTMLResponse)
-def home(request: Request) -> Response:
-    try:
-        customer_id = customer_of(request)
-    except NotFound as error:
-        return error_response(request, error)
+def home(request: Request, customer_id: Customer) -> Response:
     with read(request) as conn:
         customer = queries.customer(conn, customer_id, today(request))
         recent_orders = queries.list_orders(conn, Filters(customer_id=customer_id),
@@ -76,11 +71,7 @@ def home(request: Request) -> Response:
 
 
 @portal.get("/portal/orders", name="portal_orders", response_class=HTMLResponse)
-def orders(request: Request) -> Response:
-    try:
-        customer_id = customer_of(request)
-    except NotFound as error:
-        return error_response(request, error)
+def orders(request: Request, customer_id: Customer) -> Response:
     with read(request) as conn:
         result = queries.list_orders(conn, order_filters(request, customer_id), paging(request))
     return page(request, "orders.html", page=result, states=list(OrderState), base=BASE,
@@ -88,25 +79,12 @@ def orders(request: Request) -> Response:
 
 
 @portal.get("/portal/orders/new", name="portal_new_order", response_class=HTMLResponse)
-def new_order(request: Request) -> Response:
-    try:
-        customer_of(request)
-    except NotFound as error:
-        return error_response(request, error)
+def new_order(request: Request, _customer_id: Customer) -> Response:
     return order_form(request, {}, {}, base=BASE, portal=True)
 
 
 @portal.post("/portal/orders/new", name="portal_create_order", response_class=HTMLResponse)
-async def create_order(request: Request) -> Response:
-    form = await form_of(request)
-    return await run_in_threadpool(_create_order, request, form)
-
-
-def _create_order(request: Request, form: dict[str, str]) -> Response:
-    try:
-        customer_id = customer_of(request)
-    except NotFound as error:
-        return error_response(request, error)
+def create_order(request: Request, customer_id: Customer, form: FormData) -> Response:
     fmt = formatter(request)
     errors: dict[str, str] = {}
     if form.get("more_lines"):
@@ -124,26 +102,16 @@ def _create_order(request: Request, form: dict[str, str]) -> Response:
                           status_code=422)
     return redirect(request, f"{BASE}/orders/{order_id}", fmt.gettext(
         "Thank you: order {number} is received; we confirm it shortly.",
-        number=f"SO-{order_id:06d}"))
+        number=document_number("SO", order_id)))
 
 
 @portal.get("/portal/orders/{order_id}", name="portal_order", response_class=HTMLResponse)
-def order(request: Request, order_id: int) -> Response:
-    try:
-        customer_id = customer_of(request)
-        with read(request) as conn:
-            owned(queries.order(conn, order_id)["customer_id"], customer_id, "order", order_id)
-        return order_page(request, order_id, base=BASE, portal=True)
-    except NotFound as error:
-        return error_response(request, error)
+def order(request: Request, order_id: int, _customer_id: Customer) -> Response:
+    return order_page(request, order_id, base=BASE, portal=True)
 
 
 @portal.get("/portal/invoices", name="portal_invoices", response_class=HTMLResponse)
-def invoices(request: Request) -> Response:
-    try:
-        customer_id = customer_of(request)
-    except NotFound as error:
-        return error_response(request, error)
+def invoices(request: Request, customer_id: Customer) -> Response:
     with read(request) as conn:
         result = queries.list_invoices(conn, invoice_filters(request, customer_id),
                                        paging(request), today(request))
@@ -151,29 +119,14 @@ def invoices(request: Request) -> Response:
                 portal=True)
 
 
-def owned_invoice(request: Request, invoice_id: int) -> None:
-    customer_id = customer_of(request)
-    with read(request) as conn:
-        found = queries.invoice(conn, invoice_id, today(request))
-    owned(found["customer_id"], customer_id, "invoice", invoice_id)
-
-
 @portal.get("/portal/invoices/{invoice_id}", name="portal_invoice",
             response_class=HTMLResponse)
-def invoice(request: Request, invoice_id: int) -> Response:
-    try:
-        owned_invoice(request, invoice_id)
-        return invoice_page(request, invoice_id, base=BASE, portal=True)
-    except NotFound as error:
-        return error_response(request, error)
+def invoice(request: Request, invoice_id: int, _customer_id: Customer) -> Response:
+    return invoice_page(request, invoice_id, base=BASE, portal=True)
 
 
 @portal.get("/portal/payments", name="portal_payments", response_class=HTMLResponse)
-def payments(request: Request) -> Response:
-    try:
-        customer_id = customer_of(request)
-    except NotFound as error:
-        return error_response(request, error)
+def payments(request: Request, customer_id: Customer) -> Response:
     with read(request) as conn:
         result = queries.list_payments(conn, payment_filters(request, customer_id),
                                        paging(request))
@@ -182,11 +135,7 @@ def payments(request: Request) -> Response:
 
 
 @portal.get("/portal/statement", name="portal_statement", response_class=HTMLResponse)
-def statement(request: Request) -> Response:
-    try:
-        customer_id = customer_of(request)
-    except NotFound as error:
-        return error_response(request, error)
+def statement(request: Request, customer_id: Customer) -> Response:
     date_from, date_to = statement_period(request)
     with read(request) as conn:
         result = reports.statement_of_account(conn, customer_id, date_from, date_to)
@@ -194,11 +143,6 @@ def statement(request: Request) -> Response:
 
 
 @portal.get("/portal/invoices/{invoice_id}/{kind}", name="portal_invoice_document")
-def invoice_file(request: Request, invoice_id: int, kind: str) -> Response:
-    try:
-        if kind not in ("pdf", "print"):
-            raise NotFound("document", kind)
-        owned_invoice(request, invoice_id)
-        return invoice_document(request, invoice_id, kind)
-    except NotFound as error:
-        return error_response(request, error)
+def invoice_file(request: Request, invoice_id: int, kind: str,
+                 _customer_id: Customer) -> Response:
+    return invoice_document(request, invoice_id, kind)
