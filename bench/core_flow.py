@@ -27,7 +27,7 @@ from o2c.bootstrap import SettableClock, bootstrap
 from o2c.config import Settings
 from o2c.domain import commands as c
 from o2c.domain.ledger import verify
-from scratch import DEFAULT_PG, rss_mib, scratch_database
+from scratch import DEFAULT_PG, machine_reference_ms, rss_mib, scratch_database
 
 D = Decimal
 
@@ -136,6 +136,8 @@ def run(n: int, db: str, lines: int, pg_url: str) -> dict[str, object]:
             "ledger_verified": all(check.ok for check in checks),
             "rss_after_setup_mib": round(rss_setup, 1), "peak_rss_mib": round(rss_mib(), 1),
             "python": sys.version.split()[0],
+            # How fast this machine is, to compare figures taken on different machines.
+            "machine_reference_ms": machine_reference_ms(),
         }
     finally:
         engine.dispose()
@@ -158,6 +160,8 @@ def main() -> None:
               f"({figures['seconds']} s)", file=sys.stderr)
     print(f"{'end to end':>20}: {result['end_to_end_orders_per_s']:>8} orders/s", file=sys.stderr)
     print(f"{'peak memory':>20}: {result['peak_rss_mib']} MiB", file=sys.stderr)
+    print(f"{'machine reference':>20}: {result['machine_reference_ms']} ms "
+          "(bench/scratch.py: lower is a faster machine)", file=sys.stderr)
     print(json.dumps(result))
 
 

@@ -38,3 +38,36 @@ def scratch_database(db: str, pg_url: str, prefix: str = "o2c-bench"
         admin.dispose()
 
     return make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def machine_reference_ms(rounds: int = 3) -> float:
+    """Milliseconds this machine takes for a fixed pure-Python workload (exact decimals,
+    dicts, JSON, SQLite in memory), best of `rounds`. Throughput figures from machines of
+    different speed compare once scaled by it (orders/s x reference ms is roughly constant
+    for the same code)."""
+    import json
+    import sqlite3
+    import time
+    from decimal import Decimal
+
+    def workload() -> None:
+        total = Decimal(0)
+        rows = []
+        for i in range(20_000):
+            amount = (Decimal(i) / Decimal(7)).quantize(Decimal("0.01"))
+            total += amount
+            rows.append({"id": i, "amount": str(amount), "sku": f"SKU-{i % 50:04d}"})
+        json.dumps(rows)
+        conn = sqlite3.connect(":memory:")
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, amount INTEGER, sku TEXT)")
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?)",
+                         [(r["id"], i * 100, r["sku"]) for i, r in enumerate(rows)])
+        conn.execute("SELECT sku, sum(amount) FROM t GROUP BY sku").fetchall()
+        conn.close()
+
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        workload()
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)

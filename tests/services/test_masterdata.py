@@ -63,7 +63,7 @@ def test_a_product_change_applies_to_new_orders_only(app: App, world: World) -> 
         D("120.00"), D("130.00")]
     app.bus.handle(c.UpdateProduct(chair, {"active": False}))
     [changes] = s.event_data(app.engine, "product", chair, "updated")[-1:]
-    assert changes["changes"] == {"active": {"before": "True", "after": "False"}}
+    assert changes["changes"] == {"active": {"before": True, "after": False}}
 
 
 def test_a_new_vat_rate_ends_the_previous_one_the_day_before(app: App, world: World) -> None:

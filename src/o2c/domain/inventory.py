@@ -14,7 +14,7 @@ from enum import StrEnum
 from o2c.domain.aggregate import Aggregate
 from o2c.domain.catalog import QUANTITY_DECIMALS, check_decimals, check_quantity
 from o2c.domain.errors import InsufficientStock, InvalidInput
-from o2c.domain.money import ZERO
+from o2c.domain.money import ZERO, plain
 from o2c.domain.parties import Address
 
 
@@ -61,8 +61,8 @@ class StockLevel(Aggregate):
     def receive(self, quantity: Decimal, reference: str, on: date) -> StockMove:
         check_quantity(quantity, "quantity")
         self.on_hand += quantity
-        self.record("received", sku=self.sku, quantity=quantity, reference=reference,
-                    on_hand=self.on_hand, on=on)
+        self.record("received", sku=self.sku, quantity=plain(quantity), reference=reference,
+                    on_hand=plain(self.on_hand), on=on)
         return StockMove(self.product_id, self.warehouse_id, quantity, MoveKind.RECEIPT,
                          reference, on)
 
@@ -82,7 +82,8 @@ class StockLevel(Aggregate):
                 f"cannot adjust {self.sku} to {new_on_hand}: {self.reserved} are reserved for "
                 f"orders; cancel their shipments first", field="quantity", sku=self.sku)
         self.on_hand = new_on_hand
-        self.record("adjusted", sku=self.sku, delta=delta, reason=reason, on_hand=self.on_hand)
+        self.record("adjusted", sku=self.sku, delta=plain(delta), reason=reason,
+                    on_hand=plain(self.on_hand))
         return StockMove(self.product_id, self.warehouse_id, delta, MoveKind.ADJUSTMENT,
                          reason, on)
 

@@ -15,7 +15,7 @@ from typing import Any
 from o2c.domain.aggregate import Aggregate
 from o2c.domain.catalog import check_quantity, check_unit_price
 from o2c.domain.errors import InvalidInput, RuleViolation
-from o2c.domain.money import ZERO, RoundingMode, round_amount
+from o2c.domain.money import ZERO, RoundingMode, in_minor_units, round_amount
 from o2c.domain.parties import Address, RoundingPolicy
 from o2c.domain.payment_terms import Installment, PaymentTerms
 from o2c.domain.references import creditor_reference
@@ -256,7 +256,8 @@ class Invoice(Aggregate):
         if not self.is_credit_note:
             self.remittance_reference = creditor_reference(number)
         self.record("posted", number=number, kind=self.kind.value, currency=self.currency,
-                    gross_amount=self.gross_amount, due_date=self.due_date,
+                    gross_amount=in_minor_units(self.gross_amount, self.currency),
+                    due_date=self.due_date,
                     corrects=self.corrects_number or None)
 
 

@@ -81,6 +81,24 @@ def is_rounded(amount: Decimal, currency: str) -> bool:
     return amount == amount.quantize(quantum(currency))
 
 
+def plain(value: Decimal) -> Decimal:
+    """Without trailing zeros and never in exponent form: 120.00 -> 120, 0.034500 -> 0.0345.
+    How quantities, prices and rates are shown and logged, whatever scale the database gave."""
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+
+
+def in_minor_units(amount: Decimal, currency: str) -> Decimal:
+    """An amount shown with its currency's minor units (1718.95, not the stored 1718.9500).
+    Amounts are already rounded there, so this never changes a value; one that is not (a
+    unit price, an unknown currency) is shown plain rather than rounded."""
+    digits = MINOR_UNITS.get(currency)
+    if digits is None:
+        return plain(amount)
+    shown = amount.quantize(Decimal(1).scaleb(-digits))
+    return shown if shown == amount else plain(amount)
+
+
 def to_decimal(value: Decimal | int | str) -> Decimal:
     """Accept exact inputs only: a float raises instead of carrying binary noise into money."""
     if isinstance(value, bool | float):

@@ -10,7 +10,7 @@ from enum import StrEnum
 from o2c.domain.aggregate import Aggregate
 from o2c.domain.catalog import check_decimals, check_quantity, check_unit_price
 from o2c.domain.errors import Conflict, InvalidInput, RuleViolation
-from o2c.domain.money import ZERO
+from o2c.domain.money import ZERO, in_minor_units, plain
 from o2c.domain.parties import RoundingPolicy
 from o2c.domain.statemachine import move
 from o2c.domain.tax import TaxableLine, Totals, compute_totals, line_net_amount
@@ -153,7 +153,8 @@ class SalesOrder(Aggregate):
         totals = order.totals(rounding)
         order.net_amount, order.tax_amount, order.gross_amount = (
             totals.net, totals.tax, totals.gross)
-        order.record("created", currency=currency, gross_amount=order.gross_amount,
+        order.record("created", currency=currency,
+                     gross_amount=in_minor_units(order.gross_amount, currency),
                      lines=len(order_lines))
         return order
 
@@ -171,12 +172,13 @@ class SalesOrder(Aggregate):
     def confirm(self, exposure: Decimal, on: date) -> None:
         self.state = move(ORDER_TRANSITIONS, self.state, "confirm", "order", self.label)
         self.hold_reason = ""
-        self.record("confirmed", exposure=exposure, on=on)
+        self.record("confirmed", exposure=in_minor_units(exposure, self.currency), on=on)
 
     def hold(self, reasons: list[str], exposure: Decimal) -> None:
         self.state = move(ORDER_TRANSITIONS, self.state, "hold", "order", self.label)
         self.hold_reason = "; ".join(reasons)
-        self.record("credit_held", reasons=reasons, exposure=exposure)
+        self.record("credit_held", reasons=reasons,
+                    exposure=in_minor_units(exposure, self.currency))
 
     def release(self, reason: str, on: date) -> None:
         if not reason.strip():
@@ -227,7 +229,7 @@ class SalesOrder(Aggregate):
             line.reserved_qty += qty
         self.record("reserved",
                     lines=[{"line_no": self.line(lid).line_no, "sku": self.line(lid).sku,
-                            "quantity": q} for lid, q in reserved.items()],
+                            "quantity": plain(q)} for lid, q in reserved.items()],
                     backorder=self.backorder())
 
     def unreserve(self, line_id: int, qty: Decimal) -> None:
@@ -235,10 +237,11 @@ class SalesOrder(Aggregate):
         if qty > line.reserved_qty:
             raise RuleViolation(f"line {line.line_no} has only {line.reserved_qty} reserved")
         line.reserved_qty -= qty
-        self.record("unreserved", line_no=line.line_no, sku=line.sku, quantity=qty)
+        self.record("unreserved", line_no=line.line_no, sku=line.sku, quantity=plain(qty))
 
     def backorder(self) -> list[dict[str, object]]:
-        return [{"line_no": line.line_no, "sku": line.sku, "quantity": line.backorder_qty}
+        return [{"line_no": line.line_no, "sku": line.sku,
+                 "quantity": plain(line.backorder_qty)}
                 for line in self.lines if line.backorder_qty > 0]
 
     @property
@@ -273,7 +276,8 @@ class SalesOrder(Aggregate):
                                     f"invoiced beyond its quantity")
             line.invoiced_qty += qty
         self.invoiced_amount += gross
-        self.record("invoiced", invoice=invoice_number, amount=gross,
+        self.record("invoiced", invoice=invoice_number,
+                    amount=in_minor_units(gross, self.currency),
                     status=self.invoicing_status.value)
         self._complete_if_done()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from o2c.domain.aggregate import Aggregate
 from o2c.domain.errors import InvalidInput, UnknownCurrency
-from o2c.domain.money import MINOR_UNITS, RoundingMode, is_rounded
+from o2c.domain.money import MINOR_UNITS, RoundingMode, in_minor_units, is_rounded
 
 EU_COUNTRIES = frozenset({
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
@@ -145,7 +145,8 @@ class Customer(Aggregate):
                 setattr(self, name, value)
         self.__post_init__()
         if diff:
-            self.record("updated", changes={k: {"before": _plain(b), "after": _plain(a)}
+            self.record("updated", changes={k: {"before": self._plain(b),
+                                                 "after": self._plain(a)}
                                              for k, (b, a) in diff.items()})
         return diff
 
@@ -159,12 +160,11 @@ class Customer(Aggregate):
             self.credit_blocked = False
             self.record("credit_unblocked", reason=reason)
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Address):
-        return value.as_dict()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
+    def _plain(self, value: Any) -> Any:
+        if isinstance(value, Address):
+            return value.as_dict()
+        if isinstance(value, Decimal):  # the one Decimal of a customer is its credit limit
+            return str(in_minor_units(value, self.currency))
+        if isinstance(value, StrEnum):
+            return value.value
+        return value

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from o2c.domain.aggregate import Aggregate
 from o2c.domain.errors import CurrencyMismatch, InvalidInput, OverAllocation, RuleViolation
-from o2c.domain.money import ZERO, RoundingMode, is_rounded
+from o2c.domain.money import ZERO, RoundingMode, in_minor_units, is_rounded
 from o2c.domain.receivables import OpenItem, OpenItemKind, share
 from o2c.domain.statemachine import move
 
@@ -73,7 +73,8 @@ class Payment(Aggregate):
                       payer_name=payer_name, payer_iban=payer_iban, fx_rate=fx_rate,
                       amount_company=amount_company, unapplied=amount,
                       unapplied_company=amount_company)
-        payment.record("received", amount=amount, currency=currency, method=method.value,
+        payment.record("received", amount=in_minor_units(amount, currency), currency=currency,
+                       method=method.value,
                        reference=reference)
         return payment
 
@@ -181,7 +182,8 @@ def allocate(source: Payment | OpenItem, invoice: OpenItem, amount: Decimal, on:
         invoice_number=invoice.number, source_kind=kind, payment_id=payment_id,
         credit_note_id=credit_note_id, source_number=source_number, amount=amount,
         source_company=source_company, target_company=target_company, allocated_on=on)
-    allocation.record("allocated", invoice=invoice.number, source=source_number, amount=amount)
+    allocation.record("allocated", invoice=invoice.number, source=source_number,
+                      amount=in_minor_units(amount, allocation.currency))
     return allocation
 
 
@@ -197,4 +199,6 @@ def unallocate(allocation: Allocation, source: Payment | OpenItem, invoice: Open
         source.restore(allocation.amount, allocation.source_company, by_credit_note=True)
     allocation.reversed_on = on
     allocation.record("reversed", invoice=allocation.invoice_number,
-                      source=allocation.source_number, amount=allocation.amount, reason=reason)
+                      source=allocation.source_number,
+                      amount=in_minor_units(allocation.amount, allocation.currency),
+                      reason=reason)

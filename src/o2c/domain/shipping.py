@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from o2c.domain.aggregate import Aggregate
 from o2c.domain.errors import InvalidInput
-from o2c.domain.money import ZERO
+from o2c.domain.money import ZERO, plain
 from o2c.domain.statemachine import move
 
 
@@ -70,7 +70,8 @@ class Shipment(Aggregate):
         shipment = cls(company_id=company_id, order_id=order_id, customer_id=customer_id,
                        warehouse_id=warehouse_id, created_on=on, lines=lines)
         shipment.record("created", order_id=order_id, split_from=split_from,
-                        lines=[{"sku": line.sku, "quantity": line.quantity} for line in lines])
+                        lines=[{"sku": line.sku, "quantity": plain(line.quantity)}
+                               for line in lines])
         return shipment
 
     def _move(self, action: str) -> None:
@@ -119,8 +120,10 @@ class Shipment(Aggregate):
         self.carrier = carrier
         self.tracking_number = tracking_number
         self.record("shipped", carrier=carrier, tracking_number=tracking_number,
-                    lines=[{"sku": line.sku, "quantity": line.quantity} for line in self.lines],
-                    left_behind=[{"sku": r.sku, "quantity": r.quantity} for r in remainder])
+                    lines=[{"sku": line.sku, "quantity": plain(line.quantity)}
+                           for line in self.lines],
+                    left_behind=[{"sku": r.sku, "quantity": plain(r.quantity)}
+                                 for r in remainder])
         return remainder
 
     def deliver(self, on: date) -> None:

@@ -41,7 +41,7 @@ from o2c.domain.ledger import (
     reversal_entry,
     write_off_entry,
 )
-from o2c.domain.money import ZERO, is_rounded, minor_units
+from o2c.domain.money import ZERO, in_minor_units, is_rounded, minor_units
 from o2c.domain.parties import Company
 from o2c.domain.payments import Allocation, Payment, PaymentMethod, allocate
 from o2c.domain.reconciliation import (
@@ -475,7 +475,8 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
                 memo=f"{label} on {target.number} ({payment.number})")
             write_offs.append((row, entry))
             entry_ref = entry
-            target.record("written_off", amount=write_off, account=account,
+            target.record("written_off", amount=in_minor_units(write_off, row["currency"]),
+                          account=account,
                           bank_line=line_id)
         payments.append(payment)
         allocations.extend(line_allocations)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from o2c.adapters.identifiers import (
@@ -16,7 +17,7 @@ from o2c.domain.catalog import Product, VatCategory, check_decimals
 from o2c.domain.errors import AlreadyExists, InvalidInput, NotFound
 from o2c.domain.inventory import Warehouse
 from o2c.domain.ledger import DEFAULT_CHART
-from o2c.domain.money import RoundingMode
+from o2c.domain.money import RoundingMode, in_minor_units, plain
 from o2c.domain.parties import (
     Address,
     Company,
@@ -37,6 +38,17 @@ def _enum(kind: Any, value: str, field: str) -> Any:
     except ValueError:
         raise InvalidInput(f"{field} must be one of {[k.value for k in kind]}, got {value!r}",
                            field=field) from None
+
+
+def _shown(value: Any) -> Any:
+    """A product field as its change is logged: prices in plain decimals, codes as text."""
+    if isinstance(value, Decimal):
+        return str(plain(value))
+    if isinstance(value, dict):
+        return {key: _shown(item) for key, item in value.items()}
+    if isinstance(value, Enum):
+        return value.value
+    return value
 
 
 def create_company(cmd: c.CreateCompany, uow: UnitOfWork) -> int:
@@ -101,7 +113,8 @@ def create_customer(cmd: c.CreateCustomer, uow: UnitOfWork) -> int:
     if currency != company.currency and not _has_any_rate(uow, currency, company.currency):
         raise InvalidInput(f"no exchange rate {currency}->{company.currency} is known; add one "
                            f"before billing in {currency}", field="currency")
-    customer.record("created", code=code, credit_limit=cmd.credit_limit, currency=currency)
+    customer.record("created", code=code, currency=currency, credit_limit=None
+                    if cmd.credit_limit is None else in_minor_units(cmd.credit_limit, currency))
     uow.customers.add(customer)
     assert customer.id is not None
     return customer.id
@@ -158,7 +171,7 @@ def create_product(cmd: c.CreateProduct, uow: UnitOfWork) -> int:
                       unit_price=cmd.unit_price,
                       vat_category=_enum(VatCategory, cmd.vat_category, "vat_category"),
                       prices=dict(cmd.prices))
-    product.record("created", sku=cmd.sku, unit_price=cmd.unit_price)
+    product.record("created", sku=cmd.sku, unit_price=plain(cmd.unit_price))
     uow.products.add(product)
     assert product.id is not None
     return product.id
@@ -177,8 +190,8 @@ def update_product(cmd: c.UpdateProduct, uow: UnitOfWork) -> int:
             value = _enum(VatCategory, value, "vat_category")
         setattr(product, key, value)
     product.__post_init__()
-    product.record("updated", changes={k: {"before": str(before[k]),
-                                           "after": str(getattr(product, k))}
+    product.record("updated", changes={k: {"before": _shown(before[k]),
+                                           "after": _shown(getattr(product, k))}
                                        for k in cmd.changes})
     assert product.id is not None
     return product.id

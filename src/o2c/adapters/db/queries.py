@@ -18,7 +18,7 @@ from o2c.adapters.db.repositories import CUSTOMERS, Lookups, exact_sum
 from o2c.domain.aggregate import document_number, parse_document_number
 from o2c.domain.errors import InvalidInput, NotFound
 from o2c.domain.ledger import CUSTOMER_CREDIT, RECEIVABLE, LedgerFigures
-from o2c.domain.money import MINOR_UNITS
+from o2c.domain.money import in_minor_units, plain
 from o2c.domain.receivables import OpenItemKind, PaymentStatus
 
 MAX_LIMIT = 500
@@ -67,19 +67,8 @@ class Filters:
 
 
 def amount(value: Decimal | None, currency: str) -> Decimal | None:
-    """Stored amounts carry 4 decimals; present them in the currency's minor units (they are
-    already rounded there, so this never changes a value)."""
-    if value is None:
-        return None
-    digits = MINOR_UNITS.get(currency, 2)
-    shown = value.quantize(Decimal(1).scaleb(-digits))
-    return shown if shown == value else plain(value)
-
-
-def plain(value: Decimal) -> Decimal:
-    """Without trailing zeros and never in exponent form: 120.00 -> 120, 0.034500 -> 0.0345."""
-    normal = value.normalize()
-    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+    """Stored amounts carry 4 decimals; present them in the currency's minor units."""
+    return None if value is None else in_minor_units(value, currency)
 
 
 quantity = plain

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -31,6 +32,7 @@ from o2c.adapters.db.mapper import Change, Created
 from o2c.adapters.db.queries import Page, PageRequest, paginate
 from o2c.domain.aggregate import jsonable
 from o2c.domain.audit import GENESIS, record_hash, split_personal
+from o2c.domain.money import plain
 
 Row = dict[str, Any]
 
@@ -206,8 +208,11 @@ _NATIVE = (str, int, float, bool, type(None))
 
 
 def _plain(value: Any) -> Any:
-    """A JSON value (the hot path: most changed values are already plain)."""
-    return value if isinstance(value, _NATIVE) else jsonable(value)
+    """A JSON value (the hot path: most changed values are already plain). Decimals lose the
+    trailing zeros of the stored scale, so a record reads the same on either database."""
+    if isinstance(value, _NATIVE):
+        return value
+    return str(plain(value)) if isinstance(value, Decimal) else jsonable(value)
 
 
 def _ensure_head(conn: Connection) -> None:
