@@ -75,11 +75,12 @@ class StockLevel(Aggregate):
         new_on_hand = self.on_hand + delta
         if new_on_hand < 0:
             raise InsufficientStock(
-                f"cannot adjust {self.sku} by {delta}: only {self.on_hand} on hand",
+                f"cannot adjust {self.sku} by {delta}: only {plain(self.on_hand)} on hand",
                 field="quantity", sku=self.sku)
         if new_on_hand < self.reserved:
             raise InsufficientStock(
-                f"cannot adjust {self.sku} to {new_on_hand}: {self.reserved} are reserved for "
+                f"cannot adjust {self.sku} to {plain(new_on_hand)}: {plain(self.reserved)} are "
+                f"reserved for "
                 f"orders; cancel their shipments first", field="quantity", sku=self.sku)
         self.on_hand = new_on_hand
         self.record("adjusted", sku=self.sku, delta=plain(delta), reason=reason,
@@ -95,14 +96,14 @@ class StockLevel(Aggregate):
 
     def release(self, quantity: Decimal) -> None:
         if quantity > self.reserved:
-            raise InsufficientStock(f"cannot release {quantity} of {self.sku}: only "
-                                    f"{self.reserved} reserved")
+            raise InsufficientStock(f"cannot release {plain(quantity)} of {self.sku}: only "
+                                    f"{plain(self.reserved)} reserved")
         self.reserved -= quantity
 
     def ship(self, quantity: Decimal, reference: str, on: date) -> StockMove:
         if quantity > self.reserved:
-            raise InsufficientStock(f"cannot ship {quantity} of {self.sku}: only "
-                                    f"{self.reserved} reserved", sku=self.sku)
+            raise InsufficientStock(f"cannot ship {plain(quantity)} of {self.sku}: only "
+                                    f"{plain(self.reserved)} reserved", sku=self.sku)
         self.reserved -= quantity
         self.on_hand -= quantity
         return StockMove(self.product_id, self.warehouse_id, -quantity, MoveKind.SHIPMENT,

@@ -15,7 +15,7 @@ from typing import Any
 from o2c.domain.aggregate import Aggregate
 from o2c.domain.catalog import check_quantity, check_unit_price
 from o2c.domain.errors import InvalidInput, RuleViolation
-from o2c.domain.money import ZERO, RoundingMode, in_minor_units, round_amount
+from o2c.domain.money import ZERO, RoundingMode, in_minor_units, plain, round_amount
 from o2c.domain.parties import Address, RoundingPolicy
 from o2c.domain.payment_terms import Installment, PaymentTerms
 from o2c.domain.references import creditor_reference
@@ -296,16 +296,19 @@ def credit_note_lines(
                                 field=f"{where}.quantity")
         if credited_qty + qty > line.quantity:
             raise RuleViolation(
-                f"line {line.line_no} ({line.sku}): crediting {qty} would exceed the invoiced "
-                f"{line.quantity} (already credited {credited_qty})", field=f"{where}.quantity")
+                f"line {line.line_no} ({line.sku}): crediting {plain(qty)} would exceed the "
+                f"invoiced {plain(line.quantity)} (already credited {plain(credited_qty)})",
+                field=f"{where}.quantity")
         if price > line.unit_price:
             raise RuleViolation(f"line {line.line_no}: a credit note price cannot exceed the "
-                                f"invoiced {line.unit_price}", field=f"{where}.unit_price")
+                                f"invoiced {plain(line.unit_price)}",
+                                field=f"{where}.unit_price")
         net = line_net_amount(qty, price, line.discount_percent, invoice.currency)
         if credited_net + net > line.net_amount:
             raise RuleViolation(
                 f"line {line.line_no} ({line.sku}): crediting {net} would exceed the invoiced "
-                f"net {line.net_amount} (already credited {credited_net})",
+                f"net {in_minor_units(line.net_amount, invoice.currency)} (already credited "
+                f"{in_minor_units(credited_net, invoice.currency)})",
                 field=f"{where}.quantity")
         result.append(LineToInvoice(
             order_line_id=line.order_line_id, product_id=line.product_id, sku=line.sku,

@@ -224,8 +224,9 @@ class SalesOrder(Aggregate):
         for line_id, qty in reserved.items():
             line = self.line(line_id)
             if qty <= 0 or qty > line.backorder_qty:
-                raise RuleViolation(f"cannot reserve {qty} on line {line.line_no} of order "
-                                    f"{self.label}: {line.backorder_qty} left to reserve")
+                raise RuleViolation(f"cannot reserve {plain(qty)} on line {line.line_no} of "
+                                    f"order {self.label}: {plain(line.backorder_qty)} left to "
+                                    "reserve")
             line.reserved_qty += qty
         self.record("reserved",
                     lines=[{"line_no": self.line(lid).line_no, "sku": self.line(lid).sku,
@@ -235,7 +236,7 @@ class SalesOrder(Aggregate):
     def unreserve(self, line_id: int, qty: Decimal) -> None:
         line = self.line(line_id)
         if qty > line.reserved_qty:
-            raise RuleViolation(f"line {line.line_no} has only {line.reserved_qty} reserved")
+            raise RuleViolation(f"line {line.line_no} has only {plain(line.reserved_qty)} reserved")
         line.reserved_qty -= qty
         self.record("unreserved", line_no=line.line_no, sku=line.sku, quantity=plain(qty))
 
@@ -252,8 +253,8 @@ class SalesOrder(Aggregate):
         for line_id, qty in shipped.items():
             line = self.line(line_id)
             if qty > line.reserved_qty:
-                raise RuleViolation(f"cannot ship {qty} of line {line.line_no}: only "
-                                    f"{line.reserved_qty} reserved")
+                raise RuleViolation(f"cannot ship {plain(qty)} of line {line.line_no}: only "
+                                    f"{plain(line.reserved_qty)} reserved")
             line.reserved_qty -= qty
             line.shipped_qty += qty
         self.record("shipped", shipment=shipment_number, status=self.shipping_status.value)

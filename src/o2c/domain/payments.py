@@ -161,11 +161,13 @@ def allocate(source: Payment | OpenItem, invoice: OpenItem, amount: Decimal, on:
         if source.kind is not OpenItemKind.CREDIT_NOTE:
             raise RuleViolation(f"{source.number} is not a credit note")
         if amount > source.residual:
-            raise OverAllocation(f"credit note {source.number} has {source.residual} left; "
+            raise OverAllocation(f"credit note {source.number} has "
+                                 f"{in_minor_units(source.residual, source.currency)} left; "
                                  f"cannot apply {amount}", field="amount")
     if amount > invoice.residual:
         raise OverAllocation(
-            f"invoice {invoice.number} has {invoice.residual} {invoice.currency} open; cannot "
+            f"invoice {invoice.number} has {in_minor_units(invoice.residual, invoice.currency)} "
+            f"{invoice.currency} open; cannot "
             f"apply {amount}", field="amount", invoice=invoice.number)
     if isinstance(source, Payment):
         source_company = source.consume(amount, mode)

@@ -105,8 +105,8 @@ class Shipment(Aggregate):
             for line in self.lines:
                 qty = quantities.get(line.order_line_id, ZERO)
                 if qty < 0 or qty > line.quantity:
-                    raise InvalidInput(f"{line.sku}: ship between 0 and {line.quantity}, not "
-                                       f"{qty}", field="lines")
+                    raise InvalidInput(f"{line.sku}: ship between 0 and "
+                                       f"{plain(line.quantity)}, not {qty}", field="lines")
                 if qty < line.quantity:
                     remainder.append(ShipmentLine(
                         order_line_id=line.order_line_id, product_id=line.product_id,

@@ -43,6 +43,7 @@ from o2c.domain.errors import (
     RuleViolation,
 )
 from o2c.domain.ledger import RECEIVABLE, AccountType, JournalEntry, JournalLine
+from o2c.domain.money import in_minor_units
 from o2c.domain.receivables import OpenItemKind
 from o2c.services import invoicing, masterdata
 from o2c.services.bus import Guard, Handler
@@ -323,7 +324,8 @@ def guard_credit_note(cmd: c.CreateCreditNote, uow: UnitOfWork,
         amount = abs(note.gross_amount)
         if amount > uow.controls.credit_note:
             raise ApprovalRequired(
-                f"a credit note of {amount} {note.currency} (more than "
+                f"a credit note of {in_minor_units(amount, note.currency)} {note.currency} "
+                "(more than "
                 f"{uow.controls.credit_note}) needs a second person's approval: POST "
                 "/api/v1/approvals", field="lines")
     return note_id

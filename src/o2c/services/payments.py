@@ -15,7 +15,7 @@ from o2c.domain.errors import (
 )
 from o2c.domain.invoicing import convert
 from o2c.domain.ledger import allocation_entry, payment_entry, reversal_entry
-from o2c.domain.money import RoundingMode
+from o2c.domain.money import RoundingMode, in_minor_units
 from o2c.domain.payments import (
     Allocation,
     Payment,
@@ -107,7 +107,8 @@ def _allocate(uow: UnitOfWork, payment: Payment, requests: tuple[c.AllocationInp
         if total > payment.unapplied:
             raise RuleViolation(
                 f"allocations total {total} but payment {payment.number} has only "
-                f"{payment.unapplied} {payment.currency} unapplied", field="allocations")
+                f"{in_minor_units(payment.unapplied, payment.currency)} {payment.currency} "
+                "unapplied", field="allocations")
     result = []
     for i, (item, amount) in enumerate(plan):
         try:
