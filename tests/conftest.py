@@ -74,7 +74,7 @@ def pg_session_url() -> Iterator[str]:
         admin.dispose()
 
 
-def _empty_postgres(url: str) -> None:
+def empty_postgres(url: str) -> None:
     engine = create_engine(url)
     names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
     with engine.begin() as conn:
@@ -84,7 +84,7 @@ def _empty_postgres(url: str) -> None:
 
 @pytest.fixture
 def pg_url(pg_session_url: str) -> str:
-    _empty_postgres(pg_session_url)
+    empty_postgres(pg_session_url)
     return pg_session_url
 
 

@@ -1,6 +1,7 @@
 """Any sequence of order-to-cash commands keeps the books and the warehouse true.
 
-A Hypothesis state machine drives the real service layer on a real (SQLite) database with
+A Hypothesis state machine drives the real service layer on a real database (SQLite, and
+PostgreSQL when O2C_TEST_PG_URL is set) with
 random sequences: orders in EUR and USD, credit holds, releases, rejections, cancellations,
 partial shipments, stock receipts and backorders, payments (short, exact and over), automatic
 allocation, un-allocation, payment reversals, credit notes and their application. After every
@@ -37,6 +38,7 @@ from o2c.bootstrap import SettableClock, bootstrap
 from o2c.config import Settings
 from o2c.domain import commands as c
 from o2c.domain.errors import DomainError
+from tests.conftest import empty_postgres
 from tests.fixtures.world import build_world
 from tests.services import support as s
 
@@ -53,14 +55,19 @@ def _choose(items: list[Any], index: int) -> Any:
 
 
 class OrderToCash(RuleBasedStateMachine):
-    template: Path
+    template: Path | None = None  # SQLite: each example copies the migrated template
+    pg_url: str = ""  # PostgreSQL: each example empties the migrated test database
 
     def __init__(self) -> None:
         super().__init__()
         self.folder = tempfile.mkdtemp(prefix="o2c-property-")
-        target = Path(self.folder) / "o2c.db"
-        shutil.copyfile(self.template, target)
-        url = f"sqlite:///{target}"
+        if self.template is not None:
+            target = Path(self.folder) / "o2c.db"
+            shutil.copyfile(self.template, target)
+            url = f"sqlite:///{target}"
+        else:
+            empty_postgres(self.pg_url)
+            url = self.pg_url
         self.engine = make_engine(url)
         self.clock = SettableClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
         self.bus = bootstrap(Settings(database_url=url), engine=self.engine,
@@ -321,11 +328,22 @@ class OrderToCash(RuleBasedStateMachine):
             assert sorted(sequence) == list(range(1, len(sequence) + 1)), sequence
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def machine(request: pytest.FixtureRequest) -> type[OrderToCash]:
+    class OnThisDatabase(OrderToCash):
+        pass
+    if request.param == "sqlite":
+        OnThisDatabase.template = request.getfixturevalue("sqlite_template")
+    else:
+        OnThisDatabase.pg_url = request.getfixturevalue("pg_session_url")
+    return OnThisDatabase
+
+
 def test_any_sequence_of_commands_keeps_books_stock_and_numbering_true(
-        sqlite_template: Path) -> None:
-    OrderToCash.template = sqlite_template
-    run_state_machine_as_test(OrderToCash, settings=settings(
-        max_examples=EXAMPLES, stateful_step_count=40, deadline=None,
+        machine: type[OrderToCash]) -> None:
+    run_state_machine_as_test(machine, settings=settings(
+        max_examples=EXAMPLES if machine.template else max(1, EXAMPLES // 2),
+        stateful_step_count=40, deadline=None,
         derandomize="O2C_PROPERTY_EXAMPLES" not in os.environ,  # CI: the same sequences
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         database=None))
