@@ -41,7 +41,6 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
-        cursor.execute("PRAGMA mmap_size=268435456")
         if checkpointer is not None:
             # Checkpoints run beside the writers (see WalCheckpointer); the automatic one
             # only steps in if the WAL ever grows past ~40 MiB.
