@@ -116,8 +116,11 @@ class OrderToCash(RuleBasedStateMachine):
             return list(conn.execute(select(table.c.id).where(*where).order_by(table.c.id))
                         .scalars())
 
-    def currency_of(self, customer_id: int) -> str:
-        return "USD" if customer_id == self.world.customers["acme_us"] else "EUR"
+    def open_item(self, kind: str, index: int, *where: Any) -> dict[str, Any] | None:
+        """The index-th (modulo) invoice or credit note with something left open."""
+        oi = t.open_items
+        found = _choose(self.ids(oi, oi.c.kind == kind, oi.c.residual > 0, *where), index)
+        return None if found is None else s.row(self.engine, oi, found)
 
     # -- rules -------------------------------------------------------------------------------
 
@@ -204,12 +207,9 @@ class OrderToCash(RuleBasedStateMachine):
     @precondition(lambda self: self.ready["unpaid"] > 0)
     @rule(index=pick, part=share, allocate=st.booleans())
     def record_payment(self, index: int, part: Decimal, allocate: bool) -> None:
-        items = self.ids(t.open_items, t.open_items.c.kind == "invoice",
-                         t.open_items.c.residual > 0)
-        item_id = _choose(items, index)
-        if item_id is None:
+        item = self.open_item("invoice", index)
+        if item is None:
             return
-        item = s.row(self.engine, t.open_items, item_id)
         amount = (item["residual"] * part).quantize(D("0.01"))
         if amount <= 0:
             return
@@ -257,20 +257,14 @@ class OrderToCash(RuleBasedStateMachine):
     @precondition(lambda self: self.ready["credits"] > 0)
     @rule(index=pick, target_index=pick)
     def apply_credit_note(self, index: int, target_index: int) -> None:
-        credits = self.ids(t.open_items, t.open_items.c.kind == "credit_note",
-                           t.open_items.c.residual > 0)
-        credit_item = _choose(credits, index)
-        if credit_item is None:
+        credit = self.open_item("credit_note", index)
+        if credit is None:
             return
-        credit = s.row(self.engine, t.open_items, credit_item)
-        targets = self.ids(t.open_items, t.open_items.c.kind == "invoice",
-                           t.open_items.c.residual > 0,
-                           t.open_items.c.customer_id == credit["customer_id"],
-                           t.open_items.c.currency == credit["currency"])
-        target = _choose(targets, target_index)
+        target = self.open_item("invoice", target_index,
+                                t.open_items.c.customer_id == credit["customer_id"],
+                                t.open_items.c.currency == credit["currency"])
         if target is not None:
-            invoice_id = s.row(self.engine, t.open_items, target)["invoice_id"]
-            self.run(c.ApplyCreditNote(credit["invoice_id"], invoice_id))
+            self.run(c.ApplyCreditNote(credit["invoice_id"], target["invoice_id"]))
 
     @rule(days=st.sampled_from([1, 15, 45]))
     def time_passes(self, days: int) -> None:
