@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from o2c.adapters.db.engine import WRITE
+from o2c.adapters.db.engine import write_connections
 from o2c.adapters.db.idempotency import IdempotencyStore
 from o2c.adapters.db.mapper import Change, Mapping, Repository
 from o2c.adapters.db.repositories import (
@@ -109,7 +109,8 @@ class UnitOfWork:
         return repository
 
     def __enter__(self) -> UnitOfWork:
-        self.conn = self.engine.connect().execution_options(**{WRITE: True})
+        self._connections = write_connections(self.engine)
+        self.conn = self._connections.acquire()
         self._tx = self.conn.begin()
         self.now = self.clock()
         c = self.conn
@@ -125,8 +126,10 @@ class UnitOfWork:
         try:
             if not self._committed and self._tx.is_active:
                 self._tx.rollback()
-        finally:
+        except BaseException:
             self.conn.close()
+            raise
+        self._connections.release(self.conn)
 
     def today(self) -> date:
         return self.now.date()

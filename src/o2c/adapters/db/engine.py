@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 WRITE = "o2c_write"
@@ -103,6 +103,60 @@ class WalCheckpointer:
                     continue
         finally:
             connection.close()
+
+
+class WriteConnections:
+    """The connections units of work run on (with SQLite's write lock taken at BEGIN).
+
+    On SQLite the connection a unit of work gives back is kept open for the next one (a
+    single slot, so at most one connection stays outside the pool): checking a connection
+    out of the pool and wrapping it costs about as much as a small command's own
+    statements. PostgreSQL connections always go back to the pool, which pings them on the
+    way out again (a kept one could have been dropped by the server meanwhile)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine.execution_options(**{WRITE: True})
+        self._keep = engine.dialect.name == "sqlite"
+        self._idle: Connection | None = None
+        self._lock = threading.Lock()
+        event.listen(engine, "engine_disposed", lambda _engine: self.close())
+
+    def acquire(self) -> Connection:
+        with self._lock:
+            connection, self._idle = self._idle, None
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self._engine.connect()
+        return connection
+
+    def release(self, connection: Connection) -> None:
+        """Takes back a connection whose transaction has ended (committed or rolled back)."""
+        if self._keep and not connection.invalidated and not connection.in_transaction():
+            with self._lock:
+                if self._idle is None:
+                    self._idle = connection
+                    return
+        connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            connection, self._idle = self._idle, None
+        if connection is not None:
+            connection.close()
+
+
+_WRITE_CONNECTIONS_LOCK = threading.Lock()
+
+
+def write_connections(engine: Engine) -> WriteConnections:
+    """The engine's one source of unit-of-work connections, kept on the engine itself so both
+    go away together."""
+    with _WRITE_CONNECTIONS_LOCK:
+        source = getattr(engine, "_o2c_write_connections", None)
+        if source is None:
+            source = WriteConnections(engine)
+            setattr(engine, "_o2c_write_connections", source)  # noqa: B010
+        assert isinstance(source, WriteConnections)
+        return source
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -1,0 +1,84 @@
+"""Units of work on SQLite reuse the connection the previous one gave back; on PostgreSQL every
+connection goes back to the pool. A kept connection never carries a transaction over."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import Engine
+
+from o2c.adapters.db.engine import make_engine, write_connections
+from o2c.bootstrap import App, SettableClock
+from o2c.domain import commands as c
+from o2c.domain.errors import DomainError
+from o2c.services.uow import UnitOfWork
+from tests.fixtures.world import build_world
+from tests.services import support as s
+
+
+def test_sqlite_units_of_work_reuse_the_returned_connection(app: App) -> None:
+    with UnitOfWork(app.engine, app.clock) as first:
+        used = first.conn
+        first.commit()
+    assert not used.closed  # kept, not given back to the pool
+    with UnitOfWork(app.engine, app.clock) as second:
+        assert second.conn is used  # no checkout from the pool
+        assert second.conn.in_transaction()
+
+
+def test_a_refused_command_leaves_no_transaction_on_the_kept_connection(app: App) -> None:
+    world = build_world(app.bus)
+    before = s.row_counts(app.engine)
+    with pytest.raises(DomainError):
+        app.bus.handle(c.ConfirmOrder(999_999))
+    idle = write_connections(app.engine)._idle
+    assert idle is not None and not idle.in_transaction()
+    # The next command takes SQLite's write lock again and goes through.
+    order = app.bus.handle(c.CreateOrder(world.customers["rossi"], (
+        c.OrderLineInput(world.products["BOOK"], s.D(1)),)))
+    assert s.row_counts(app.engine)["sales_orders"] == before["sales_orders"] + 1
+    assert order
+
+
+def test_disposing_the_engine_closes_the_kept_connection(app: App, engine: Engine) -> None:
+    with UnitOfWork(engine, app.clock) as uow:
+        uow.commit()
+    source = write_connections(engine)
+    kept = source._idle
+    assert kept is not None
+    engine.dispose()
+    assert source._idle is None and kept.closed
+
+
+def test_threads_share_the_kept_connection_one_at_a_time(app: App) -> None:
+    world = build_world(app.bus)
+    errors: list[BaseException] = []
+
+    def place_orders() -> None:
+        try:
+            for _ in range(10):
+                app.bus.handle(c.CreateOrder(world.customers["dupont"], (
+                    c.OrderLineInput(world.products["CHAIR"], s.D(1)),)))
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=place_orders) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert s.row_counts(app.engine)["sales_orders"] == 40
+
+
+@pytest.mark.postgres
+def test_postgres_connections_go_back_to_the_pool(pg_url: str, clock: SettableClock) -> None:
+    engine = make_engine(pg_url)
+    try:
+        with UnitOfWork(engine, clock) as uow:
+            uow.commit()
+        assert write_connections(engine)._idle is None
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
