@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from o2c.adapters.db.queries import MAX_LIMIT, PageRequest
 from o2c.bootstrap import App
 from o2c.domain.commands import Command
+from o2c.domain.money import plain
 from o2c.services.bus import IdempotencyClaim
 from o2c.services.uow import UnitOfWork
 
@@ -98,7 +99,7 @@ Paging = Annotated[PageRequest, Depends(paging)]
 def canonical(value: Any) -> Any:
     """Equal requests look equal: Decimals normalised (12.5 == 12.50), dates ISO."""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return str(plain(value))
     if isinstance(value, dict):
         return {str(k): canonical(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -17,7 +17,7 @@ from enum import StrEnum
 from o2c.domain.commands import Command
 from o2c.domain.errors import InvalidInput
 from o2c.domain.invoicing import Invoice, InvoiceKind
-from o2c.domain.money import ZERO, round_amount
+from o2c.domain.money import ZERO, plain, round_amount
 from o2c.domain.parties import Address
 
 HUNDRED = Decimal(100)
@@ -237,12 +237,6 @@ class Document:
         return self.type_code == "381"
 
 
-def _rate(value: Decimal) -> Decimal:
-    normalized = value.normalize()
-    return normalized.quantize(Decimal(1)) if normalized == normalized.to_integral() \
-        else normalized
-
-
 def vatex(code: str, reason: str) -> tuple[str, str]:
     """(reason text, VATEX code) for a breakdown of category `code`; both empty for S/Z."""
     if code not in EXEMPT_CATEGORIES:
@@ -261,10 +255,10 @@ def compute(currency: str, lines: Iterable[Line], allowances_charges: Iterable[A
     reasons = reasons or {}
     groups: dict[tuple[str, Decimal], Decimal] = {}
     for line in lines:
-        key = (line.vat_code, _rate(line.vat_rate))
+        key = (line.vat_code, plain(line.vat_rate))
         groups[key] = groups.get(key, ZERO) + line.net_amount
     for ac in doc_ac:
-        key = (ac.vat_code, _rate(ac.vat_rate))
+        key = (ac.vat_code, plain(ac.vat_rate))
         groups[key] = groups.get(key, ZERO) + ac.signed
     breakdown = []
     for (code, rate), taxable in sorted(groups.items(), key=lambda g: (g[0][0], -g[0][1])):
@@ -318,14 +312,14 @@ def from_invoice(invoice: Invoice, *, language: str = "en",
         Line(id=str(line.line_no), name=line.description, quantity=line.quantity,
              # BT-146 stays the list price; our line discount becomes a line allowance
              unit=line.unit, net_price=line.unit_price,
-             net_amount=line.net_amount, vat_code=line.vat_code, vat_rate=_rate(line.vat_rate),
+             net_amount=line.net_amount, vat_code=line.vat_code, vat_rate=plain(line.vat_rate),
              seller_item_id=line.sku,
              allowances_charges=_line_discount(line.quantity, line.unit_price,
                                                line.discount_percent, line.net_amount,
                                                invoice.currency))
         for line in invoice.lines)
     breakdown = tuple(
-        VatBreakdown(t.vat_code, _rate(t.vat_rate), t.taxable_amount, t.tax_amount,
+        VatBreakdown(t.vat_code, plain(t.vat_rate), t.taxable_amount, t.tax_amount,
                      *vatex(t.vat_code, t.exemption_reason))
         for t in invoice.taxes)
     line_total = sum((line.net_amount for line in lines), ZERO)

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from o2c.domain.catalog import check_decimals
 from o2c.domain.errors import InvalidInput
-from o2c.domain.money import ZERO, RoundingMode, allocate, round_amount
+from o2c.domain.money import ZERO, RoundingMode, allocate, plain, round_amount
 
 HUNDRED = Decimal(100)
 
@@ -98,18 +98,13 @@ class PaymentTerms:
         for line in self.lines:
             text = f"{line.days} days" + (" end of month" if line.end_of_month else "")
             if len(self.lines) > 1:
-                text = f"{_percent(line.percent)}% at {text}"
+                text = f"{plain(line.percent)}% at {text}"
             parts.append(text)
         text = "Net " + ", ".join(parts) if len(self.lines) == 1 else ", ".join(parts)
         if self.discount_percent:
-            text += (f"; {_percent(self.discount_percent)}% discount if paid within "
+            text += (f"; {plain(self.discount_percent)}% discount if paid within "
                      f"{self.discount_days} days")
         return text
-
-
-def _percent(value: Decimal) -> str:
-    """50, 2.5 or 33.3333: without trailing zeros and never in exponent form (not 5E+1)."""
-    return format(value.normalize(), "f")
 
 
 def net_days(days: int) -> PaymentTerms:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from o2c.domain.money import round_amount
+from o2c.domain.money import plain, round_amount
 
 # Untrusted XML: no entities, no network, no huge trees.
 SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
@@ -34,8 +34,7 @@ def amount(value: Decimal, currency: str) -> str:
 
 def number(value: Decimal) -> str:
     """Quantities, prices and rates: exact, without exponent or trailing zeros."""
-    text = format(value.normalize(), "f")
-    return text
+    return str(plain(value))
 
 
 def ymd(day: date) -> str:
