@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from o2c.adapters.db.engine import write_connections
 from o2c.adapters.db.idempotency import IdempotencyStore
 from o2c.adapters.db.mapper import Change, Mapping, Repository
+from o2c.adapters.db.master_data_cache import CacheView, master_data_cache
 from o2c.adapters.db.repositories import (
     ALLOCATIONS,
     COMPANIES,
@@ -103,7 +104,7 @@ class UnitOfWork:
         if found is None:
             raise AttributeError(name)
         kind, mapping = found
-        repository: Repository[Any] = kind(self.conn, mapping, self.now)
+        repository: Repository[Any] = kind(self.conn, mapping, self.now, self.cache)
         self._repositories.append(repository)
         setattr(self, name, repository)
         return repository
@@ -114,10 +115,12 @@ class UnitOfWork:
         self._tx = self.conn.begin()
         self.now = self.clock()
         c = self.conn
+        cache = master_data_cache(self.engine)
+        self.cache: CacheView | None = None if cache is None else cache.view(c)
         self.ledger = Ledger(c, self.now)
         self.event_store = EventStore(c)
         self.outbox = Outbox(c, self.now)
-        self.lookups = Lookups(c, autoflush=self.flush)
+        self.lookups = Lookups(c, autoflush=self.flush, cache=self.cache)
         self.idempotency = IdempotencyStore(c, self.now)
         return self
 
@@ -168,3 +171,5 @@ class UnitOfWork:
                 self.command_name, self.reason, changes, self.store_personal), self.now)
         self._tx.commit()
         self._committed = True
+        if self.cache is not None:
+            self.cache.publish()

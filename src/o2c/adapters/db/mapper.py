@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 
 from o2c.adapters.db.fastpath import Statement, last_insert_rowid
+from o2c.adapters.db.master_data_cache import CACHED_TABLES, CacheView
 from o2c.domain.aggregate import Aggregate, document_number
 from o2c.domain.errors import ConcurrentModification, DocumentPosted, NotFound
 
@@ -113,13 +114,17 @@ def _delete_ids(table: Table) -> Statement:
 
 
 class Repository(Generic[A]):
-    def __init__(self, conn: Connection, mapping: Mapping[A], now: datetime) -> None:
+    def __init__(self, conn: Connection, mapping: Mapping[A], now: datetime,
+                 cache: CacheView | None = None) -> None:
         self.conn = conn
         self.now = now
         self.mapping = mapping
         self.table = mapping.table
         self._stamp_creation = "created_at" in mapping.table.c
         self._postgres = conn.dialect.name == "postgresql"
+        # Master data rows may come from the cache (SQLite; rows without children only).
+        self._cache = cache if (mapping.table.name in CACHED_TABLES
+                                and not mapping.children) else None
         self._identity: dict[int, A] = {}
         self._snapshots: dict[int, tuple[Row, dict[str, dict[int, Row]]]] = {}
         self._claimed: set[int] = set()  # version already bumped in this transaction
@@ -151,15 +156,23 @@ class Repository(Generic[A]):
                     "lock", lambda: Statement(select(self.table.c.id)
                     .where(self.table.c.id.in_(bindparam("ids", expanding=True)))
                     .order_by(self.table.c.id).with_for_update())).all(self.conn, {"ids": held})
-        if len(missing) == 1:
+        if missing:
+            if self._cache is not None:
+                self._materialise(self._cache.rows_by_id(
+                    self.table.name, missing, lambda ids: self._rows_by_id(ids, for_update)))
+            else:
+                self._materialise(self._rows_by_id(missing, for_update))
+        return [self._identity[i] for i in wanted if i in self._identity]
+
+    def _rows_by_id(self, ids: list[int], for_update: bool) -> list[Row]:
+        query: Statement
+        if len(ids) == 1:
             query = self.mapping.statement(("by_id", for_update),
                                            lambda: _by_id(self.table, for_update))
-            self._materialise(query.all(self.conn, {"id": missing[0]}))
-        elif missing:
-            query = self.mapping.statement(("by_ids", for_update),
-                                           lambda: _by_ids(self.table, for_update))
-            self._materialise(query.all(self.conn, {"ids": missing}))
-        return [self._identity[i] for i in wanted if i in self._identity]
+            return query.all(self.conn, {"id": ids[0]})
+        query = self.mapping.statement(("by_ids", for_update),
+                                       lambda: _by_ids(self.table, for_update))
+        return query.all(self.conn, {"ids": ids})
 
     def lock_where(self, key: str, build: Callable[[], Select[Any]],
                    params: dict[str, Any]) -> list[A]:

@@ -3,7 +3,7 @@ a transaction (credit position, backorders, rates, numbers)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy.engine import RowMapping
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.fastpath import Statement
 from o2c.adapters.db.mapper import Child, Mapping, Repository
+from o2c.adapters.db.master_data_cache import CacheView
 from o2c.domain.aggregate import document_number
 from o2c.domain.catalog import Product, VatCategory
 from o2c.domain.credit import CreditPosition
@@ -606,9 +607,11 @@ class Lookups:
     transaction may have changed in memory flush pending changes first (autoflush), so they
     see what the transaction did so far."""
 
-    def __init__(self, conn: Connection, autoflush: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, conn: Connection, autoflush: Callable[[], None] = lambda: None,
+                 cache: CacheView | None = None) -> None:
         self.conn = conn
         self.autoflush = autoflush
+        self.cache = cache
 
     def next_number(self, company_id: int, series: str, year: int) -> int:
         """Gapless: one upsert takes the next value and locks the counter row until the
@@ -629,7 +632,14 @@ class Lookups:
                                                 "year": year, "last_value": 1}))
 
     def vat_rates(self, countries: set[str], on: date) -> list[VatRate]:
-        rows = _VAT_RATES.all(self.conn, {"countries": sorted(countries), "on": on})
+        wanted = sorted(countries)
+        params = {"countries": wanted, "on": on}
+        rows: Sequence[dict[str, Any]]
+        if self.cache is None:
+            rows = _VAT_RATES.all(self.conn, params)
+        else:
+            rows = self.cache.get("vat_rates", (tuple(wanted), on),
+                                  lambda: tuple(_VAT_RATES.all(self.conn, params)))
         return [VatRate(country=x["country"], category=VatCategory(x["category"]),
                         rate=x["rate"], valid_from=x["valid_from"], valid_to=x["valid_to"],
                         id=x["id"]) for x in rows]
@@ -675,7 +685,11 @@ class Lookups:
             "rate": rate}).scalar_one())
 
     def payment_terms(self, code: str) -> PaymentTerms | None:
-        row = _TERMS.first(self.conn, {"code": code})
+        if self.cache is None:
+            row = _TERMS.first(self.conn, {"code": code})
+        else:
+            row = self.cache.get("payment_terms", code,
+                                 lambda: _TERMS.first(self.conn, {"code": code}))
         return None if row is None else payment_terms_from_row(row)
 
     def record_moves(self, moves: list[StockMove], now: datetime) -> None:
@@ -731,8 +745,14 @@ class Lookups:
         return {r[0]: (r[1], r[2]) for r in rows}
 
     def default_warehouse(self, company_id: int) -> int | None:
-        return _DEFAULT_WAREHOUSE.scalar(self.conn,  # type: ignore[no-any-return]
-                                         {"company_id": company_id})
+        def load() -> int | None:
+            return _DEFAULT_WAREHOUSE.scalar(self.conn,  # type: ignore[no-any-return]
+                                             {"company_id": company_id})
+
+        if self.cache is None:
+            return load()
+        found: int | None = self.cache.get("warehouses", ("default", company_id), load)
+        return found
 
     def entry_id_for(self, source_type: str, source_id: int) -> int | None:
         return _ENTRY_FOR.scalar(self.conn, {  # type: ignore[no-any-return]

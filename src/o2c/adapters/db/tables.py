@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -727,4 +728,12 @@ invoice_deliveries = Table(
     UniqueConstraint("invoice_id", "channel"),
     CheckConstraint("status IN ('retrying', 'sent', 'failed', 'skipped')",
                     name="delivery_status"),
+)
+
+# How often each master data table has changed (SQLite: bumped by triggers on every write).
+# The write path caches master data rows stamped with these counters (master_data_cache.py).
+master_data_generations = Table(
+    "master_data_generations", metadata,
+    Column("table_name", String(40), primary_key=True),
+    Column("generation", BigInteger, nullable=False),
 )
