@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import Connection, Date, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -129,7 +130,7 @@ class Statement:
         assert isinstance(compiled, SQLCompiler)
         # bind_names holds each parameter once, under the name the SQL uses (compiled.binds
         # also lists anonymous keys, e.g. for literal IN lists).
-        binds = {name: _Bind(name, param.type._cached_bind_processor(dialect),
+        binds = {name: _Bind(name, _bind_processor(param.type, dialect),
                              None if param.callable else param.value, bool(param.expanding))
                  for param, name in compiled.bind_names.items()}
         result_columns = getattr(compiled, "_result_columns", [])
@@ -175,6 +176,20 @@ class Statement:
         params = [prepared._params(r, prepared.sql) for r in rows]
         return _execute(conn, prepared.sql, params, lambda cursor: int(cursor.rowcount),
                         many=True)
+
+
+def _bind_processor(type_: Any, dialect: Dialect) -> Processor:
+    processor: Processor = type_._cached_bind_processor(dialect)
+    if dialect.name == "sqlite" and type(type_) is Date and processor is not None:
+        # Dates are bound on most statements; SQLAlchemy stores them as ISO text on SQLite,
+        # which date.isoformat() gives directly (anything but a plain date goes its way).
+        general = processor
+
+        def date_text(value: Any) -> Any:
+            return value.isoformat() if type(value) is date else general(value)
+
+        return date_text
+    return processor
 
 
 T = TypeVar("T")

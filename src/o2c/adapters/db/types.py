@@ -118,6 +118,21 @@ class UtcDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        checked = super().bind_processor(dialect)
+        assert checked is not None
+
+        # Every row written stamps a time: the common case (a UTC datetime) goes straight to
+        # the text SQLAlchemy stores on SQLite ("2026-03-02 09:00:00.000000").
+        def to_text(value: Any) -> Any:
+            if type(value) is datetime and value.tzinfo is UTC:
+                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            return checked(value)
+
+        return to_text
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
