@@ -37,7 +37,7 @@ def _ids(name: str) -> Any:
 _ITEM_COLUMNS = (_oi.c.invoice_id, _oi.c.number, _oi.c.customer_id, _oi.c.currency,
                  _oi.c.residual, _oi.c.due_date, _oi.c.issue_date,
                  _inv.c.remittance_reference)
-_OPEN = (_oi.c.kind == OpenItemKind.INVOICE.value, _oi.c.residual > 0)
+_OPEN = (_oi.c.kind == OpenItemKind.INVOICE.value, t.OPEN_ITEM)
 _BY_REFERENCE = Statement(select(*_ITEM_COLUMNS).select_from(
     _inv.join(_oi, _oi.c.invoice_id == _inv.c.id))
     .where(_inv.c.remittance_reference.in_(_ids("refs")), *_OPEN))

@@ -485,7 +485,7 @@ def list_invoices(conn: Connection, filters: Filters = Filters(),
         query = query.where(inv.c.kind == OpenItemKind.INVOICE.value,
                             _payment_status(as_of) == status)
     if filters.extra.get("open"):
-        query = query.where(t.open_items.c.residual > 0)
+        query = query.where(t.OPEN_ITEM)
     if due_from := filters.extra.get("due_from"):
         query = query.where(t.open_items.c.due_date >= due_from)
     if due_to := filters.extra.get("due_to"):
@@ -598,7 +598,7 @@ def list_payments(conn: Connection, filters: Filters = Filters(),
     if filters.state:
         query = query.where(p.c.state == filters.state)
     if filters.extra.get("unapplied"):
-        query = query.where(p.c.unapplied > 0)
+        query = query.where(t.UNAPPLIED_PAYMENT)
     query = _dates(query, p.c.received_on, filters)
     if filters.q:
         payment_id = parse_document_number("PAY", filters.q)

@@ -45,7 +45,7 @@ def dashboard(conn: Connection, company_id: int, as_of: date) -> Row:
         select(bucket, exact_sum(oi.c.residual_company).label("amount"),
                func.count().label("count"))
         .where(oi.c.company_id == company_id, oi.c.kind == OpenItemKind.INVOICE.value,
-               oi.c.residual > 0)
+               t.OPEN_ITEM)
         .group_by(bucket)).mappings()}
     zero = Decimal(0)
     amounts = {b.code: aging[b.code]["amount"] if b.code in aging else zero
@@ -114,19 +114,19 @@ def credit_positions(conn: Connection, customer_ids: list[int], as_of: date) -> 
         select(oi.c.customer_id, exact_sum(oi.c.residual).label("receivable"),
                func.min(oi.c.due_date).label("oldest_due"))
         .where(oi.c.customer_id.in_(customer_ids), oi.c.kind == OpenItemKind.INVOICE.value,
-               oi.c.residual > 0).group_by(oi.c.customer_id))
+               t.OPEN_ITEM).group_by(oi.c.customer_id))
     overdue = grouped(
         select(oi.c.customer_id, exact_sum(oi.c.residual).label("overdue"))
         .where(oi.c.customer_id.in_(customer_ids), oi.c.kind == OpenItemKind.INVOICE.value,
-               oi.c.residual > 0, oi.c.due_date < as_of).group_by(oi.c.customer_id))
+               t.OPEN_ITEM, oi.c.due_date < as_of).group_by(oi.c.customer_id))
     credit_notes = grouped(
         select(oi.c.customer_id, exact_sum(oi.c.residual).label("credit_notes"))
         .where(oi.c.customer_id.in_(customer_ids), oi.c.kind == OpenItemKind.CREDIT_NOTE.value,
-               oi.c.residual > 0).group_by(oi.c.customer_id))
+               t.OPEN_ITEM).group_by(oi.c.customer_id))
     year_ago = as_of - timedelta(days=365)
     unapplied = grouped(
         select(p.c.customer_id, exact_sum(p.c.unapplied).label("unapplied"))
-        .where(p.c.customer_id.in_(customer_ids), p.c.unapplied > 0)
+        .where(p.c.customer_id.in_(customer_ids), t.UNAPPLIED_PAYMENT)
         .group_by(p.c.customer_id))
     payments = grouped(
         select(p.c.customer_id, exact_sum(p.c.amount).label("paid_12m"),

@@ -395,7 +395,7 @@ def _open_invoices_of_customer() -> Any:
     oi = t.open_items
     return select(oi).where(oi.c.customer_id == bindparam("customer_id"),
                             oi.c.currency == bindparam("currency"),
-                            oi.c.kind == OpenItemKind.INVOICE.value, oi.c.residual > 0)
+                            oi.c.kind == OpenItemKind.INVOICE.value, t.OPEN_ITEM)
 
 
 class OpenItemRepository(Repository[OpenItem]):
@@ -501,7 +501,7 @@ def _scalar_sum(column: Any, *where: Any) -> Any:
 
 _customer = _bp("customer_id")
 _open_invoice = (_oi.c.customer_id == _customer, _oi.c.kind == OpenItemKind.INVOICE.value,
-                 _oi.c.residual > 0)
+                 t.OPEN_ITEM)
 _OLDEST_DUE = select(func.min(_oi.c.due_date)).where(*_open_invoice).scalar_subquery()
 _CREDIT_POSITION = Statement(select(
     _scalar_sum(_oi.c.residual, *_open_invoice).label("receivable"),
@@ -509,9 +509,9 @@ _CREDIT_POSITION = Statement(select(
     _scalar_sum(_oi.c.residual, *_open_invoice, _oi.c.due_date == _OLDEST_DUE)
     .label("overdue"),
     _scalar_sum(_oi.c.residual, _oi.c.customer_id == _customer,
-                _oi.c.kind == OpenItemKind.CREDIT_NOTE.value, _oi.c.residual > 0)
+                _oi.c.kind == OpenItemKind.CREDIT_NOTE.value, t.OPEN_ITEM)
     .label("credit_notes"),
-    _scalar_sum(_pay.c.unapplied, _pay.c.customer_id == _customer, _pay.c.unapplied > 0)
+    _scalar_sum(_pay.c.unapplied, _pay.c.customer_id == _customer, t.UNAPPLIED_PAYMENT)
     .label("unapplied"),
     _scalar_sum(_so.c.uninvoiced_amount, _so.c.customer_id == _customer,
                 _so.c.state == OrderState.CONFIRMED.value).label("uninvoiced"),

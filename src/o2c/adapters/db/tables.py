@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
 )
 
 from o2c.adapters.db.types import AMOUNT, FX_RATE, PERCENT, QUANTITY, UNIT_PRICE, UtcDateTime
@@ -379,6 +380,16 @@ open_items = Table(
 Index("ix_open_items_customer", open_items.c.customer_id, open_items.c.kind,
       open_items.c.due_date)
 Index("ix_open_items_company_due", open_items.c.company_id, open_items.c.due_date)
+# Still open: written with a literal zero, so that a query saying so can use the partial
+# indexes below (a bound parameter cannot prove their condition). The credit check, aging and
+# matching then read only what is open, however long the paid history grows.
+OPEN_ITEM = open_items.c.residual > literal_column("0")
+Index("ix_open_items_customer_open", open_items.c.customer_id, open_items.c.kind,
+      open_items.c.due_date, open_items.c.residual,
+      sqlite_where=OPEN_ITEM, postgresql_where=OPEN_ITEM)
+Index("ix_open_items_company_open", open_items.c.company_id, open_items.c.kind,
+      open_items.c.due_date, open_items.c.residual_company,
+      sqlite_where=OPEN_ITEM, postgresql_where=OPEN_ITEM)
 
 payments = Table(
     "payments", metadata, _id(),
@@ -402,6 +413,9 @@ payments = Table(
     CheckConstraint("unapplied >= 0 AND unapplied <= amount", name="unapplied_within_amount"),
 )
 Index("ix_payments_customer", payments.c.customer_id, payments.c.received_on)
+UNAPPLIED_PAYMENT = payments.c.unapplied > literal_column("0")  # see OPEN_ITEM
+Index("ix_payments_customer_unapplied", payments.c.customer_id, payments.c.unapplied,
+      sqlite_where=UNAPPLIED_PAYMENT, postgresql_where=UNAPPLIED_PAYMENT)
 Index("ix_payments_received_on", payments.c.received_on)
 
 allocations = Table(
