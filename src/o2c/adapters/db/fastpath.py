@@ -41,7 +41,7 @@ class _Prepared:
     binds: dict[str, _Bind]
     columns: tuple[str, ...]
     types: tuple[Any, ...]
-    results: tuple[Processor, ...] | None = None  # known after the first execution
+    results: tuple[tuple[str, Any], ...] | None = None  # (column, processor), once known
     variants: dict[tuple[int, ...], tuple[str, Any]] = field(default_factory=dict)
     expanding: tuple[str, ...] = ()
     plan: tuple[tuple[str, Processor, Any], ...] = ()  # positional order, no expanding binds
@@ -103,13 +103,22 @@ class _Prepared:
             return []
         if self.results is None:
             # Some drivers (psycopg) pick the processor from the type code they report.
-            self.results = tuple(
+            processors = tuple(
                 type_._cached_result_processor(self.dialect, column[1])
                 for type_, column in zip(self.types, cursor.description, strict=True))
-        columns, processors = self.columns, self.results
-        return [{name: (value if proc is None or value is None else proc(value))
-                 for name, proc, value in zip(columns, processors, raw, strict=True)}
-                for raw in raw_rows]
+            self.results = tuple((name, proc) for name, proc in zip(
+                self.columns, processors, strict=True) if proc is not None)
+        # Rows are built by dict(zip()) in C; only the columns with a processor (amounts,
+        # dates, JSON) are converted afterwards.
+        columns, converted = self.columns, self.results
+        rows = [dict(zip(columns, raw, strict=True)) for raw in raw_rows]
+        if converted:
+            for row in rows:
+                for name, proc in converted:
+                    value = row[name]
+                    if value is not None:
+                        row[name] = proc(value)
+        return rows
 
 
 class Statement:

@@ -133,6 +133,19 @@ class UtcDateTime(TypeDecorator[datetime]):
 
         return to_text
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        general = super().result_processor(dialect, coltype)
+        assert general is not None
+
+        def from_text(value: Any) -> Any:
+            if type(value) is str and len(value) == 26:  # the text bind_processor writes
+                return datetime.fromisoformat(value).replace(tzinfo=UTC)
+            return general(value)
+
+        return from_text
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
