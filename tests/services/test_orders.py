@@ -135,6 +135,21 @@ def test_an_invoice_overdue_beyond_the_allowed_days_holds_new_orders(
             f"20.70 EUR overdue for {days} days (more than {allowed})",)
 
 
+def test_the_hold_reason_counts_every_overdue_invoice_from_the_oldest_due_date(
+        app: App, world: World) -> None:
+    customer = world.customers["rossi"]
+    for shipped_on in (date(2026, 3, 2), date(2026, 3, 10), date(2026, 5, 1)):
+        order = app.bus.handle(c.CreateOrder(customer, (line(world.products["BOOK"], 1),)))
+        [shipment_id] = app.bus.handle(c.ConfirmOrder(order, on=shipped_on)).shipment_ids
+        s.ship(app.bus, shipment_id, on=shipped_on)  # NET30: due 04-01, 04-09 and 05-31
+    late = app.bus.handle(c.CreateOrder(customer, (line(world.products["BOOK"], 1),),
+                                        order_date=date(2026, 5, 15)))
+    result = app.bus.handle(c.ConfirmOrder(late, on=date(2026, 5, 15)))
+    assert result.state == "credit_hold"
+    # Two invoices are past due (the third is not yet); days count from the oldest one.
+    assert result.decision.reasons == ("41.40 EUR overdue for 44 days (more than 30)",)
+
+
 def test_releasing_a_held_order_confirms_and_reserves_it(app: App, world: World) -> None:
     order_id = app.bus.handle(c.CreateOrder(world.customers["rossi"], (
         line(world.products["CHAIR"], 40),)))

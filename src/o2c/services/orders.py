@@ -100,7 +100,7 @@ def confirm_order(cmd: c.ConfirmOrder, uow: UnitOfWork) -> ConfirmResult:
     on = cmd.on or uow.today()
     if order.state is not OrderState.DRAFT:
         order.confirm(order.gross_amount, on)  # raises InvalidTransition with the state
-    position = uow.lookups.credit_position(customer)
+    position = uow.lookups.credit_position(customer, on)
     hold_days = (customer.overdue_hold_days if customer.overdue_hold_days is not None
                  else company.overdue_hold_days)
     decision = check_credit(position, order.gross_amount, on, hold_days)

@@ -168,7 +168,7 @@ def credit_position(conn: Connection, customer_id: int, as_of: date) -> Row:
                        ).mappings().first()
     if row is None:
         raise NotFound("customer", customer_id)
-    position = Lookups(conn).credit_position(CUSTOMERS.from_row(row, {}))
+    position = Lookups(conn).credit_position(CUSTOMERS.from_row(row, {}), as_of)
     currency = position.currency
     available = (None if position.credit_limit is None
                  else position.credit_limit - position.exposure)

@@ -506,8 +506,7 @@ _OLDEST_DUE = select(func.min(_oi.c.due_date)).where(*_open_invoice).scalar_subq
 _CREDIT_POSITION = Statement(select(
     _scalar_sum(_oi.c.residual, *_open_invoice).label("receivable"),
     _OLDEST_DUE.label("oldest_due"),
-    _scalar_sum(_oi.c.residual, *_open_invoice, _oi.c.due_date == _OLDEST_DUE)
-    .label("overdue"),
+    _scalar_sum(_oi.c.residual, *_open_invoice, _oi.c.due_date < _bp("on")).label("overdue"),
     _scalar_sum(_oi.c.residual, _oi.c.customer_id == _customer,
                 _oi.c.kind == OpenItemKind.CREDIT_NOTE.value, t.OPEN_ITEM)
     .label("credit_notes"),
@@ -699,10 +698,11 @@ class Lookups:
                  "quantity": m.quantity, "kind": m.kind.value, "reference": m.reference,
                  "moved_on": m.moved_on, "created_at": now} for m in moves])
 
-    def credit_position(self, customer: Customer) -> CreditPosition:
-        """Everything the credit check needs, in one statement."""
+    def credit_position(self, customer: Customer, on: date) -> CreditPosition:
+        """Everything the credit check needs, in one statement; overdue means due before
+        `on`."""
         self.autoflush()
-        row = _CREDIT_POSITION.all(self.conn, {"customer_id": customer.id})[0]
+        row = _CREDIT_POSITION.all(self.conn, {"customer_id": customer.id, "on": on})[0]
         return CreditPosition(
             currency=customer.currency, credit_limit=customer.credit_limit,
             blocked=customer.credit_blocked, open_receivables=row["receivable"],
