@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -28,15 +27,13 @@ from sqlalchemy import Engine, select
 from o2c.adapters.bank import camt
 from o2c.adapters.db import queries
 from o2c.adapters.db import tables as t
-from o2c.adapters.db.engine import make_engine
-from o2c.adapters.db.migrate import upgrade
 from o2c.bootstrap import SettableClock, bootstrap
 from o2c.config import Settings
 from o2c.demo.bank_statement import ACCOUNT, AS_OF, evaluate, generate, seed_receivables, statement
 from o2c.domain import commands as c
 from o2c.domain.ledger import verify
 from o2c.domain.reconciliation import MatchConfig
-from scratch import DEFAULT_PG, rss_mib, scratch_database
+from scratch import add_database_flags, rss_mib, scratch_engine
 
 D = Decimal
 APPLY_CHUNK = 5000
@@ -59,14 +56,10 @@ def outcome(engine: Engine, config: MatchConfig) -> dict[str, dict[str, Any]]:
 
 
 def run(lines: int, open_items: int, db: str, pg_url: str, seed: int) -> dict[str, Any]:
-    url, cleanup = scratch_database(db, pg_url, "o2c-bench-cash")
-
     def progress(message: str) -> None:
         print(f"  setup: {message}", file=sys.stderr, flush=True)
 
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
+    with scratch_engine(db, pg_url, "o2c-bench-cash") as (url, engine):
         clock = SettableClock(datetime(2026, 10, 30, 18, tzinfo=UTC))
         bus = bootstrap(Settings(database_url=url), engine=engine, clock=clock).bus
         started = time.perf_counter()
@@ -124,10 +117,6 @@ def run(lines: int, open_items: int, db: str, pg_url: str, seed: int) -> dict[st
             "rss_after_setup_mib": round(rss_setup, 1), "peak_rss_mib": round(rss_mib(), 1),
             "python": sys.version.split()[0],
         }
-    finally:
-        engine.dispose()
-        if cleanup is not None:
-            cleanup()
 
 
 def main() -> None:
@@ -135,9 +124,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=10_000)
     parser.add_argument("--open-items", type=int, default=100_000)
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--pg-url", default=os.environ.get("O2C_BENCH_PG_URL", DEFAULT_PG),
-                        help="server to create a scratch database on")
+    add_database_flags(parser)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     result = run(args.lines, args.open_items, args.db, args.pg_url, args.seed)

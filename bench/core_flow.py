@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from o2c.adapters.db import queries
-from o2c.adapters.db.engine import make_engine
-from o2c.adapters.db.migrate import upgrade
 from o2c.bootstrap import SettableClock, bootstrap
 from o2c.config import Settings
 from o2c.domain import commands as c
 from o2c.domain.ledger import verify
-from scratch import DEFAULT_PG, machine_reference_ms, rss_mib, scratch_database
+from scratch import add_database_flags, machine_reference_ms, rss_mib, scratch_engine
 
 D = Decimal
 
@@ -57,11 +54,7 @@ def setup_business(bus: object, customers: int, products: int, orders: int) -> t
 
 
 def run(n: int, db: str, lines: int, pg_url: str) -> dict[str, object]:
-    url, cleanup = scratch_database(db, pg_url, "o2c-bench")
-
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
+    with scratch_engine(db, pg_url, "o2c-bench") as (url, engine):
         clock = SettableClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
         bus = bootstrap(Settings(database_url=url), engine=engine, clock=clock).bus
         products, customers = setup_business(bus, 200, 50, n)
@@ -139,10 +132,6 @@ def run(n: int, db: str, lines: int, pg_url: str) -> dict[str, object]:
             # How fast this machine is, to compare figures taken on different machines.
             "machine_reference_ms": machine_reference_ms(),
         }
-    finally:
-        engine.dispose()
-        if cleanup is not None:
-            cleanup()
 
 
 def main() -> None:
@@ -150,9 +139,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--lines", type=int, default=3)
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--pg-url", default=os.environ.get("O2C_BENCH_PG_URL", DEFAULT_PG),
-                        help="an existing PostgreSQL database to create the bench database from")
+    add_database_flags(parser)
     args = parser.parse_args()
     result = run(args.orders, args.db, args.lines, args.pg_url)
     for name, figures in result["stages"].items():  # type: ignore[attr-defined]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -28,22 +27,17 @@ from typing import Any
 
 from core_flow import setup_business
 from o2c.adapters.db import queries
-from o2c.adapters.db.engine import make_engine
-from o2c.adapters.db.migrate import upgrade
 from o2c.bootstrap import SettableClock, bootstrap
 from o2c.config import Settings
 from o2c.domain import commands as c
-from scratch import DEFAULT_PG, machine_reference_ms, scratch_database
+from scratch import add_database_flags, machine_reference_ms, scratch_engine
 
 D = Decimal
 
 
 def run(customers: int, history: int, open_left: int, confirmations: int, db: str,
         pg_url: str) -> dict[str, Any]:
-    url, cleanup = scratch_database(db, pg_url, "o2c-credit")
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
+    with scratch_engine(db, pg_url, "o2c-credit") as (url, engine):
         clock = SettableClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
         bus = bootstrap(Settings(database_url=url), engine=engine, clock=clock).bus
         total_orders = customers * (history + 3 * confirmations)
@@ -103,10 +97,6 @@ def run(customers: int, history: int, open_left: int, confirmations: int, db: st
                 "ratio": round(with_history / fresh, 2),
                 "history_setup_seconds": round(setup_seconds, 1),
                 "machine_reference_ms": machine_reference_ms()}
-    finally:
-        engine.dispose()
-        if cleanup is not None:
-            cleanup()
 
 
 def main() -> None:
@@ -119,8 +109,7 @@ def main() -> None:
                         help="invoices per customer left unpaid")
     parser.add_argument("--confirmations", type=int, default=250,
                         help="orders per customer confirmed in each timed round")
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--pg-url", default=os.environ.get("O2C_BENCH_PG_URL", DEFAULT_PG))
+    add_database_flags(parser)
     args = parser.parse_args()
     print(json.dumps(run(args.customers, args.history, args.open_left, args.confirmations,
                          args.db, args.pg_url)))

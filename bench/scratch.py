@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 import resource
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
+
+from o2c.adapters.db.engine import make_engine
+from o2c.adapters.db.migrate import upgrade
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -38,6 +44,28 @@ def scratch_database(db: str, pg_url: str, prefix: str = "o2c-bench"
         admin.dispose()
 
     return make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+@contextmanager
+def scratch_engine(db: str, pg_url: str, prefix: str) -> Iterator[tuple[str, Engine]]:
+    """A migrated scratch database (see scratch_database) and its engine, disposed of (and
+    on PostgreSQL dropped) afterwards."""
+    url, cleanup = scratch_database(db, pg_url, prefix)
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        yield url, engine
+    finally:
+        engine.dispose()
+        if cleanup is not None:
+            cleanup()
+
+
+def add_database_flags(parser: argparse.ArgumentParser) -> None:
+    """--db and --pg-url, as every bench takes them."""
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--pg-url", default=os.environ.get("O2C_BENCH_PG_URL", DEFAULT_PG),
+                        help="the PostgreSQL server to create a scratch database on")
 
 
 def machine_reference_ms(rounds: int = 3) -> float:
