@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -144,19 +145,23 @@ class WriteConnections:
             connection.close()
 
 
-_WRITE_CONNECTIONS_LOCK = threading.Lock()
+_ATTACHED_LOCK = threading.Lock()
+T = TypeVar("T")
+
+
+def attached(engine: Engine, name: str, make: Callable[[], T]) -> T:
+    """The engine's one `name` object (made on first use), kept on the engine itself so both
+    go away together: its write connections, its master data cache."""
+    with _ATTACHED_LOCK:
+        found = engine.__dict__.get(name)
+        if found is None:
+            found = engine.__dict__[name] = make()
+        return found
 
 
 def write_connections(engine: Engine) -> WriteConnections:
-    """The engine's one source of unit-of-work connections, kept on the engine itself so both
-    go away together."""
-    with _WRITE_CONNECTIONS_LOCK:
-        source = getattr(engine, "_o2c_write_connections", None)
-        if source is None:
-            source = WriteConnections(engine)
-            setattr(engine, "_o2c_write_connections", source)  # noqa: B010
-        assert isinstance(source, WriteConnections)
-        return source
+    """The engine's one source of unit-of-work connections."""
+    return attached(engine, "_o2c_write_connections", lambda: WriteConnections(engine))
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -7,11 +7,12 @@ rarely, so on SQLite the write path keeps them in memory between units of work.
 Correctness rests on generation counters, not on timeouts. Triggers bump a counter in
 `master_data_generations` on every insert, update and delete of a cached table, whoever
 writes (this process, another process, the sqlite3 shell). A unit of work reads the
-counters once, inside its write transaction, and is served only entries recorded at exactly
-the generation it sees; what it reads from the database is published when it commits,
-stamped with that generation. A counter only grows over committed history, so an entry
-whose stamp still matches describes the committed rows. A rolled-back unit of work
-publishes nothing. Missing counter rows (an emptied table) switch the cache off.
+counters inside its write transaction (again after each of its own writes) and is served
+only entries recorded at exactly the generation it sees; what it reads from the database is
+published when it commits, stamped with that generation. A counter only grows over
+committed history, so an entry whose stamp still matches describes the committed rows. A
+rolled-back unit of work publishes nothing. Missing counter rows (an emptied table) switch
+the cache off.
 
 PostgreSQL reads the database every time: its transactions do not hold one write lock, so
 the counters would not pin what a transaction sees.
@@ -26,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from o2c.adapters.db import tables as t
+from o2c.adapters.db.engine import attached
 from o2c.adapters.db.fastpath import Statement
 
 # The tables whose rows are cached; the migration puts a counter and triggers on each.
@@ -66,10 +68,6 @@ class MasterDataCache:
                         or len(current[1]) + len(values) > MAX_ENTRIES_PER_TABLE):
                     current = self._tables[table] = (generation, {})
                 current[1].update(values)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._tables.clear()
 
 
 class CacheView:
@@ -144,18 +142,9 @@ class CacheView:
             self._staged = {}
 
 
-_CACHES_LOCK = threading.Lock()
-
-
 def master_data_cache(engine: Engine) -> MasterDataCache | None:
     """The engine's cache (kept on the engine, so both go away together); None on
     PostgreSQL."""
     if engine.dialect.name != "sqlite":
         return None
-    with _CACHES_LOCK:
-        cache = getattr(engine, "_o2c_master_data_cache", None)
-        if cache is None:
-            cache = MasterDataCache()
-            setattr(engine, "_o2c_master_data_cache", cache)  # noqa: B010
-        assert isinstance(cache, MasterDataCache)
-        return cache
+    return attached(engine, "_o2c_master_data_cache", MasterDataCache)

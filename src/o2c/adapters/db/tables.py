@@ -381,8 +381,9 @@ Index("ix_open_items_customer", open_items.c.customer_id, open_items.c.kind,
       open_items.c.due_date)
 Index("ix_open_items_company_due", open_items.c.company_id, open_items.c.due_date)
 # Still open: written with a literal zero, so that a query saying so can use the partial
-# indexes below (a bound parameter cannot prove their condition). The credit check, aging and
-# matching then read only what is open, however long the paid history grows.
+# indexes below on either database (PostgreSQL's generic plans cannot prove their condition
+# from a bound parameter). The credit check, aging and matching then read only what is open,
+# however long the paid history grows.
 OPEN_ITEM = open_items.c.residual > literal_column("0")
 Index("ix_open_items_customer_open", open_items.c.customer_id, open_items.c.kind,
       open_items.c.due_date, open_items.c.residual,

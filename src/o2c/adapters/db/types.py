@@ -119,10 +119,9 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def bind_processor(self, dialect: Dialect) -> Any:
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
         checked = super().bind_processor(dialect)
-        assert checked is not None
+        if dialect.name != "sqlite" or checked is None:
+            return checked
 
         # Every row written stamps a time: the common case (a UTC datetime) goes straight to
         # the text SQLAlchemy stores on SQLite ("2026-03-02 09:00:00.000000").
@@ -134,10 +133,9 @@ class UtcDateTime(TypeDecorator[datetime]):
         return to_text
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
-        if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
         general = super().result_processor(dialect, coltype)
-        assert general is not None
+        if dialect.name != "sqlite" or general is None:
+            return general
 
         def from_text(value: Any) -> Any:
             if type(value) is str and len(value) == 26:  # the text bind_processor writes
