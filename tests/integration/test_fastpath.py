@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from o2c.adapters.db.fastpath import Statement
+from o2c.adapters.db.fastpath import SerializedJSON, Statement
 from o2c.adapters.db.types import ExactDecimal, UtcDateTime
 
 probe_metadata = MetaData()
@@ -78,3 +78,26 @@ def test_the_fast_path_reads_back_the_values_written(any_engine: Engine, table: 
 def test_driver_errors_come_out_as_sqlalchemy_errors(any_engine: Engine, table: Table) -> None:
     with pytest.raises(IntegrityError), any_engine.begin() as conn:
         Statement(insert(table)).run_many(conn, [ROWS[0], ROWS[0]])
+
+
+def test_json_already_encoded_is_stored_as_it_is_and_reads_back(any_engine: Engine,
+                                                                table: Table) -> None:
+    # The audit trail encodes its changes once, for the hash and the column alike.
+    text = '{"lines":[1,2],"note":"perché"}'
+    with any_engine.begin() as conn:
+        Statement(insert(table)).run_many(conn, [
+            {**ROWS[0], "data": SerializedJSON(text)}, {**ROWS[1], "data": {"a": [1]}}])
+        found = Statement(select(table.c.code, table.c.data).order_by(table.c.code)).all(conn)
+    assert [row["data"] for row in found] == [{"lines": [1, 2], "note": "perché"}, {"a": [1]}]
+    assert _raw(any_engine)[0][4] in (text, {"lines": [1, 2], "note": "perché"})
+
+
+def test_literal_values_in_a_statement_are_bound_through_their_column_type(
+        any_engine: Engine, table: Table) -> None:
+    with any_engine.begin() as conn:
+        Statement(insert(table)).run_many(conn, ROWS)
+        # The literal amount is a bound default (scaled on SQLite); "skip" is a parameter.
+        found = Statement(select(table.c.code).where(
+            table.c.amount > Decimal("0.0000"), table.c.code != bindparam("skip"))
+        ).scalars(conn, {"skip": "Z"})
+    assert found == ["A"]

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from o2c.domain.access import (
     ApprovalKind,
@@ -17,7 +19,15 @@ from o2c.domain.access import (
     check_decision,
     retention_end,
 )
-from o2c.domain.audit import GENESIS, PERSONAL, record_hash, split_personal, verify_chain
+from o2c.domain.audit import (
+    GENESIS,
+    PERSONAL,
+    canonical,
+    canonical_json,
+    record_hash,
+    split_personal,
+    verify_chain,
+)
 from o2c.domain.errors import InvalidTransition
 
 CONTROLLER = Principal("carla", Role.CONTROLLER, 2)
@@ -112,3 +122,25 @@ def test_personal_values_stay_out_of_the_hashed_changes() -> None:
                                                    "credit_limit": ["5000", "6000"]})
     assert masked == {"name": PERSONAL, "credit_limit": ["5000", "6000"]}
     assert personal == {"name": ["Rossi", "Bianchi"]}
+
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(actor=_TEXT, command=_TEXT, reason=st.none() | _TEXT, changes=st.lists(
+    st.dictionaries(_TEXT, _VALUE, max_size=4), max_size=4))
+def test_the_writer_s_spliced_canonical_text_is_the_one_the_verifier_recomputes(
+        actor: str, command: str, reason: str | None, changes: list[Any]) -> None:
+    # The writer encodes the changes once and splices that text into the hashed payload;
+    # verify_chain re-encodes the whole record. Any difference would break every chain.
+    record = {"seq": 7, "occurred_at": datetime(2026, 3, 2, 9, tzinfo=UTC), "actor": actor,
+              "role": "clerk", "request_id": None, "command": command,
+              "object_type": "order", "object_id": 3, "changes": changes, "reason": reason,
+              "prev_hash": GENESIS}
+    assert canonical(record, canonical_json(changes)) == canonical(record)
+    assert record_hash(record, canonical_json(changes)) == record_hash(record)

@@ -9,9 +9,16 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, ClassVar
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
 
 def jsonable(value: Any) -> Any:
     """Event data is stored as JSON: keep Decimals exact as strings, dates as ISO text."""
+    kind = type(value)
+    if kind in _PLAIN:  # most values: checked by exact type first (enums are subclasses)
+        return value
+    if kind is dict:
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):

@@ -33,20 +33,37 @@ HASHED_FIELDS = ("seq", "occurred_at", "actor", "role", "request_id", "command",
                  "object_type", "object_id", "changes", "reason", "prev_hash")
 
 
-def canonical(record: Mapping[str, Any]) -> str:
-    """The hashed text: only HASHED_FIELDS, keys sorted, no whitespace, UTC ISO times."""
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              default=str)
+
+
+def canonical_json(value: Any) -> str:
+    """A value as the hashed text writes it: keys sorted, no whitespace."""
+    return _CANONICAL.encode(value)
+
+
+def canonical(record: Mapping[str, Any], changes_json: str | None = None) -> str:
+    """The hashed text: only HASHED_FIELDS, keys sorted, no whitespace, UTC ISO times.
+
+    `changes_json` is canonical_json(record["changes"]) when the caller already has it (the
+    writer stores that same text): it is spliced in rather than encoded again."""
     payload = {}
     for name in HASHED_FIELDS:
         value = record.get(name)
         if isinstance(value, datetime):
             value = value.isoformat()
         payload[name] = value
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
+    if changes_json is None:
+        return _CANONICAL.encode(payload)
+    # Sorted, "actor" < "changes" < every other field: the text is {"actor":..,"changes":..,
+    # <the rest>}, exactly what encoding the whole payload gives.
+    actor = _CANONICAL.encode(payload.pop("actor"))
+    del payload["changes"]
+    return f'{{"actor":{actor},"changes":{changes_json},{_CANONICAL.encode(payload)[1:]}'
 
 
-def record_hash(record: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical(record).encode()).hexdigest()
+def record_hash(record: Mapping[str, Any], changes_json: str | None = None) -> str:
+    return hashlib.sha256(canonical(record, changes_json).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

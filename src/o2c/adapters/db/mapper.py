@@ -120,11 +120,18 @@ class Repository(Generic[A]):
         self.now = now
         self.mapping = mapping
         self.table = mapping.table
-        self._stamp_creation = "created_at" in mapping.table.c
+        # A unit of work opens a few repositories per command: what depends on the mapping
+        # alone is worked out once per mapping.
+        traits: tuple[bool, bool] | None = mapping.statements.get("traits")
+        if traits is None:
+            traits = mapping.statements["traits"] = (
+                "created_at" in mapping.table.c,
+                # Master data rows may come from the cache (SQLite; rows without children).
+                mapping.table.name in CACHED_TABLES and not mapping.children)
+        self._stamp_creation: bool = traits[0]
+        cacheable = traits[1]
         self._postgres = conn.dialect.name == "postgresql"
-        # Master data rows may come from the cache (SQLite; rows without children only).
-        self._cache = cache if (mapping.table.name in CACHED_TABLES
-                                and not mapping.children) else None
+        self._cache = cache if cacheable else None
         self._identity: dict[int, A] = {}
         self._snapshots: dict[int, tuple[Row, dict[str, dict[int, Row]]]] = {}
         self._claimed: set[int] = set()  # version already bumped in this transaction

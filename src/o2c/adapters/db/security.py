@@ -27,11 +27,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from o2c.adapters.db import tables as t
-from o2c.adapters.db.fastpath import Statement
+from o2c.adapters.db.fastpath import SerializedJSON, Statement
 from o2c.adapters.db.mapper import Change, Created
 from o2c.adapters.db.queries import Page, PageRequest, paginate
 from o2c.domain.aggregate import jsonable
-from o2c.domain.audit import GENESIS, record_hash, split_personal
+from o2c.domain.audit import GENESIS, canonical_json, record_hash, split_personal
 from o2c.domain.money import plain
 
 Row = dict[str, Any]
@@ -261,8 +261,10 @@ def append_audit(conn: Connection, entry: AuditEntry, now: datetime) -> None:
         "object_id": first[1] if first else None, "changes": changes,
         "reason": entry.reason, "prev_hash": head["hash"],
     }
-    record["hash"] = record_hash(record)
-    _INSERT_AUDIT.run(conn, record)
+    # The changes are encoded once: the stored text is the one the hash covers.
+    changes_json = canonical_json(changes)
+    record["hash"] = record_hash(record, changes_json)
+    _INSERT_AUDIT.run(conn, {**record, "changes": SerializedJSON(changes_json)})
     if personal:
         _INSERT_PERSONAL.run_many(conn, [
             {"audit_seq": record["seq"], "object_type": o, "object_id": i, "data": d}
