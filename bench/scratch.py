@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,13 +27,14 @@ def rss_mib() -> float:
 
 
 def scratch_database(db: str, pg_url: str, prefix: str = "o2c-bench"
-                     ) -> tuple[str, Callable[[], None] | None]:
+                     ) -> tuple[str, Callable[[], None]]:
     """A new, empty database: a SQLite file in a temporary folder, or a uniquely named
-    PostgreSQL database created on the server of `pg_url`. Returns its URL and, for
-    PostgreSQL, the function that drops it."""
+    PostgreSQL database created on the server of `pg_url`. Returns its URL and the function
+    that removes it (the folder, or the database)."""
     if db == "sqlite":
         folder = tempfile.mkdtemp(prefix=f"{prefix}-")
-        return f"sqlite:///{Path(folder) / 'bench.db'}", None
+        return (f"sqlite:///{Path(folder) / 'bench.db'}",
+                lambda: shutil.rmtree(folder, ignore_errors=True))
     name = f"o2c_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -48,8 +50,8 @@ def scratch_database(db: str, pg_url: str, prefix: str = "o2c-bench"
 
 @contextmanager
 def scratch_engine(db: str, pg_url: str, prefix: str) -> Iterator[tuple[str, Engine]]:
-    """A migrated scratch database (see scratch_database) and its engine, disposed of (and
-    on PostgreSQL dropped) afterwards."""
+    """A migrated scratch database (see scratch_database) and its engine, disposed of and
+    removed afterwards (the SQLite folder, or the PostgreSQL database)."""
     url, cleanup = scratch_database(db, pg_url, prefix)
     engine = make_engine(url)
     try:
@@ -57,8 +59,7 @@ def scratch_engine(db: str, pg_url: str, prefix: str) -> Iterator[tuple[str, Eng
         yield url, engine
     finally:
         engine.dispose()
-        if cleanup is not None:
-            cleanup()
+        cleanup()
 
 
 def add_database_flags(parser: argparse.ArgumentParser) -> None:

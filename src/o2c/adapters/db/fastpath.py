@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -160,15 +160,20 @@ class Statement:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._is_insert = bool(getattr(statement, "is_insert", False))
-        self._prepared: dict[tuple[str, tuple[str, ...]], _Prepared] = {}
+        self._prepared: dict[Any, _Prepared] = {}
 
     def _prepare(self, dialect: Dialect, values: Mapping[str, Any]) -> _Prepared:
-        # An INSERT names the columns it is given; other statements bind explicit parameters.
-        keys = tuple(sorted(values)) if self._is_insert else ()
-        prepared = self._prepared.get((dialect.name, keys))
-        if prepared is not None:
-            return prepared
-        compiled = self.statement.compile(dialect=dialect, column_keys=list(keys) or None)
+        # An INSERT names the columns it is given (callers build their rows the same way each
+        # time, so the keys in their order find it); other statements bind named parameters.
+        key = (dialect.name, *values) if self._is_insert else dialect.name
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            prepared = self._prepared[key] = self._compile(dialect, sorted(values))
+        return prepared
+
+    def _compile(self, dialect: Dialect, keys: list[str]) -> _Prepared:
+        compiled = self.statement.compile(
+            dialect=dialect, column_keys=keys if self._is_insert and keys else None)
         assert isinstance(compiled, SQLCompiler)
         # bind_names holds each parameter once, under the name the SQL uses (compiled.binds
         # also lists anonymous keys, e.g. for literal IN lists).
@@ -176,20 +181,26 @@ class Statement:
                              None if param.callable else param.value, bool(param.expanding))
                  for param, name in compiled.bind_names.items()}
         result_columns = getattr(compiled, "_result_columns", [])
-        prepared = _Prepared(
+        return _Prepared(
             sql=compiled.string, dialect=dialect, positional=bool(compiled.positional),
             names=tuple(compiled.positiontup or ()) if compiled.positional else (),
             binds=binds, columns=tuple(rc.keyname for rc in result_columns),
             types=tuple(rc.type for rc in result_columns))
-        self._prepared[(dialect.name, keys)] = prepared
-        return prepared
 
     def all(self, conn: Connection, values: Mapping[str, Any] | None = None
             ) -> list[dict[str, Any]]:
-        values = values or {}
+        if values is None:
+            values = _NO_VALUES
         prepared = self._prepare(conn.dialect, values)
         sql, params = prepared.render(values)
-        return _execute(conn, sql, params, lambda cursor: prepared.rows(cursor))
+        cursor = _cursor(conn)
+        try:
+            cursor.execute(sql, params)
+            return prepared.rows(cursor)
+        except conn.dialect.loaded_dbapi.Error as error:
+            raise _sqlalchemy_error(conn, sql, params, error) from error
+        finally:
+            cursor.close()
 
     def first(self, conn: Connection, values: Mapping[str, Any] | None = None
               ) -> dict[str, Any] | None:
@@ -207,7 +218,14 @@ class Statement:
         """Execute once; returns the number of rows affected."""
         prepared = self._prepare(conn.dialect, values)
         sql, params = prepared.render(values)
-        return _execute(conn, sql, params, lambda cursor: int(cursor.rowcount))
+        cursor = _cursor(conn)
+        try:
+            cursor.execute(sql, params)
+            return int(cursor.rowcount)
+        except conn.dialect.loaded_dbapi.Error as error:
+            raise _sqlalchemy_error(conn, sql, params, error) from error
+        finally:
+            cursor.close()
 
     def run_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
         """Execute for each row (no expanding lists); returns the rows affected in all."""
@@ -215,9 +233,21 @@ class Statement:
         if not rows:
             return 0
         prepared = self._prepare(conn.dialect, rows[0])
-        params = [prepared._params(r, prepared.sql) for r in rows]
-        return _execute(conn, prepared.sql, params, lambda cursor: int(cursor.rowcount),
-                        many=True)
+        sql = prepared.sql
+        build = prepared.build_params
+        params = ([build(r) for r in rows] if build is not None
+                  else [prepared._params(r, sql) for r in rows])
+        cursor = _cursor(conn)
+        try:
+            cursor.executemany(sql, params)
+            return int(cursor.rowcount)
+        except conn.dialect.loaded_dbapi.Error as error:
+            raise _sqlalchemy_error(conn, sql, params, error) from error
+        finally:
+            cursor.close()
+
+
+_NO_VALUES: Mapping[str, Any] = {}
 
 
 class SerializedJSON(str):
@@ -248,27 +278,13 @@ def _bind_processor(type_: Any, dialect: Dialect) -> Processor:
     return processor
 
 
-T = TypeVar("T")
-
-
-def _execute(conn: Connection, sql: str, params: Any, result: Callable[[Any], T],
-             many: bool = False) -> T:
-    """Run on the DBAPI cursor; driver errors come out as SQLAlchemy's DBAPIError family
-    (IntegrityError, DataError, OperationalError...), exactly as Connection.execute raises
-    them, so callers (the bus: retries, Conflict/InvalidInput) see one kind of error."""
-    dbapi_error = conn.dialect.loaded_dbapi.Error
-    cursor = _cursor(conn)
-    try:
-        if many:
-            cursor.executemany(sql, params)
-        else:
-            cursor.execute(sql, params)
-        return result(cursor)
-    except dbapi_error as error:
-        raise DBAPIError.instance(sql, params, error, dbapi_error,
-                                  dialect=conn.dialect) from error
-    finally:
-        cursor.close()
+def _sqlalchemy_error(conn: Connection, sql: str, params: Any, error: Exception
+                      ) -> StatementError:
+    """Driver errors come out as SQLAlchemy's DBAPIError family (IntegrityError, DataError,
+    OperationalError...), exactly as Connection.execute raises them, so callers (the bus:
+    retries, Conflict/InvalidInput) see one kind of error."""
+    return DBAPIError.instance(sql, params, error, conn.dialect.loaded_dbapi.Error,
+                               dialect=conn.dialect)
 
 
 def _cursor(conn: Connection) -> Any:

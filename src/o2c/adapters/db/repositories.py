@@ -717,7 +717,7 @@ class Lookups:
         self.autoflush()
         so, ol = t.sales_orders, t.order_lines
         query = (select(so.c.id).join(ol, ol.c.order_id == so.c.id)
-                 .where(so.c.state == OrderState.CONFIRMED.value, ol.c.backorder_qty > 0)
+                 .where(so.c.state == OrderState.CONFIRMED.value, t.BACKORDERED_LINE)
                  .group_by(so.c.id, so.c.order_date).order_by(so.c.order_date, so.c.id))
         if warehouse_id is not None:
             query = query.where(so.c.warehouse_id == warehouse_id)
