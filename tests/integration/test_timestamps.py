@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, insert, select
 from sqlalchemy.exc import StatementError
 
+from o2c.adapters.db.fastpath import Statement
 from o2c.adapters.db.types import UtcDateTime
 
 probe_metadata = MetaData()
@@ -54,3 +55,17 @@ def test_sqlite_stores_utc_timestamps_as_fixed_width_text(engine: Engine) -> Non
 def test_a_naive_timestamp_is_refused(any_engine: Engine, table: Table) -> None:
     with pytest.raises(StatementError, match="timezone-aware"), any_engine.begin() as conn:
         conn.execute(insert(table), {"at": datetime(2026, 3, 2, 9, 0)})
+
+
+def test_repeated_timestamps_and_nulls_are_stored_right(engine: Engine) -> None:
+    # The SQLite bind processor keeps the last conversion (a command's rows share its clock
+    # reading): the same object again, NULL, or another instant must not reuse it wrongly.
+    probe_metadata.create_all(engine)
+    moment, text = MOMENTS[0]
+    later, later_text = MOMENTS[1]
+    with engine.begin() as conn:
+        Statement(insert(probe)).run_many(conn, [{"at": value} for value in (
+            None, moment, moment, None, moment, later, None, later)])
+        stored = [row[0] for row in conn.exec_driver_sql(
+            "SELECT at FROM timestamp_probe ORDER BY id")]
+    assert stored == [None, text, text, None, text, later_text, None, later_text]

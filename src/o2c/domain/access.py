@@ -7,6 +7,7 @@ The permission table mapping each API operation to the roles allowed lives in
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -60,7 +61,10 @@ class Principal:
         return self.username
 
 
+@functools.lru_cache(maxsize=64)
 def system(name: str = "system") -> Principal:
+    """A local system actor (CLI, demo, batch runs); principals are immutable, so the few
+    names in use are built once."""
     return Principal(name, Role.SYSTEM)
 
 

@@ -57,6 +57,9 @@ _REPOSITORIES: dict[str, tuple[type[Repository[Any]], Mapping[Any]]] = {
 }
 
 
+_DEFAULT_CONTROLS = Controls()
+
+
 class UnitOfWork:
     """Repositories are created on first use, so a small command pays only for what it
     touches."""
@@ -91,7 +94,7 @@ class UnitOfWork:
         self.request_id: str | None = None
         self.command_name = ""
         self.reason: str | None = None
-        self.controls = Controls()
+        self.controls = _DEFAULT_CONTROLS  # the bus gives its own
         self.dual_control = False  # thresholds apply to users, not to local system actors
         self.store_personal = True  # False while erasing: old values are not kept anywhere
         self.approval_id: int | None = None  # set while an approved request is carried out

@@ -3,7 +3,7 @@ a transaction (credit position, backorders, rates, numbers)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -633,15 +633,17 @@ class Lookups:
     def vat_rates(self, countries: set[str], on: date) -> list[VatRate]:
         wanted = sorted(countries)
         params = {"countries": wanted, "on": on}
-        rows: Sequence[dict[str, Any]]
+
+        def load() -> tuple[VatRate, ...]:
+            return tuple(VatRate(country=x["country"], category=VatCategory(x["category"]),
+                                 rate=x["rate"], valid_from=x["valid_from"],
+                                 valid_to=x["valid_to"], id=x["id"])
+                         for x in _VAT_RATES.all(self.conn, params))
+
+        # VatRate is immutable, so the cache may hand out the same objects again.
         if self.cache is None:
-            rows = _VAT_RATES.all(self.conn, params)
-        else:
-            rows = self.cache.get("vat_rates", (tuple(wanted), on),
-                                  lambda: tuple(_VAT_RATES.all(self.conn, params)))
-        return [VatRate(country=x["country"], category=VatCategory(x["category"]),
-                        rate=x["rate"], valid_from=x["valid_from"], valid_to=x["valid_to"],
-                        id=x["id"]) for x in rows]
+            return list(load())
+        return list(self.cache.get("vat_rates", (tuple(wanted), on), load))
 
     def exchange_rate(self, currency: str, company_currency: str, on: date) -> Decimal | None:
         if currency == company_currency:

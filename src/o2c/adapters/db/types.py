@@ -124,10 +124,19 @@ class UtcDateTime(TypeDecorator[datetime]):
             return checked
 
         # Every row written stamps a time: the common case (a UTC datetime) goes straight to
-        # the text SQLAlchemy stores on SQLite ("2026-03-02 09:00:00.000000").
+        # the text SQLAlchemy stores on SQLite ("2026-03-02 09:00:00.000000"). The rows of one
+        # command share its clock reading, so the last one converted is kept, as one tuple
+        # (replaced whole, so threads never see a time paired with another's text).
+        last: list[tuple[Any, str]] = [(object(), "")]
+
         def to_text(value: Any) -> Any:
+            seen, text = last[0]
+            if value is seen:
+                return text
             if type(value) is datetime and value.tzinfo is UTC:
-                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+                text = value.replace(tzinfo=None).isoformat(" ", "microseconds")
+                last[0] = (value, text)
+                return text
             return checked(value)
 
         return to_text
