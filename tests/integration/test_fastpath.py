@@ -4,11 +4,14 @@ exact decimals and JSON, and driver errors as SQLAlchemy's error family."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import (
     JSON,
     Column,
@@ -25,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from o2c.adapters.db.fastpath import SerializedJSON, Statement
-from o2c.adapters.db.types import ExactDecimal, UtcDateTime
+from o2c.adapters.db.types import ExactDecimal, UtcDateTime, json_dumps
 
 probe_metadata = MetaData()
 probe = Table("fastpath_probe", probe_metadata,
@@ -101,3 +104,21 @@ def test_literal_values_in_a_statement_are_bound_through_their_column_type(
             table.c.amount > Decimal("0.0000"), table.c.code != bindparam("skip"))
         ).scalars(conn, {"skip": "Z"})
     assert found == ["A"]
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_JSON_VALUES)
+def test_json_columns_are_encoded_exactly_as_json_dumps_does(value: object) -> None:
+    # The engines encode JSON columns with one reused encoder instead of json.dumps.
+    assert json_dumps(value) == json.dumps(value)
+
+
+def test_json_columns_refuse_what_json_dumps_refuses() -> None:
+    with pytest.raises(TypeError, match="Decimal is not JSON serializable"):
+        json_dumps({"amount": Decimal("1.10")})

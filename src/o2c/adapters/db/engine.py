@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from o2c.adapters.db.types import json_dumps
+
 WRITE = "o2c_write"
 
 
@@ -20,7 +22,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         return _sqlite_engine(url, echo)
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         json_serializer=json_dumps)
 
 
 def _sqlite_engine(url: str, echo: bool) -> Engine:
@@ -29,7 +32,8 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # A generous statement cache: the flow runs a few hundred distinct statements and
     # re-preparing one costs more than running it.
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 60, "cached_statements": 1024})
+    engine = create_engine(url, echo=echo, connect_args={"timeout": 60, "cached_statements": 1024},
+                           json_serializer=json_dumps)
     checkpointer = WalCheckpointer(database) if database and database != ":memory:" else None
 
     @event.listens_for(engine, "connect")

@@ -148,6 +148,9 @@ class Repository(Generic[A]):
         return found
 
     def find(self, id_: int, *, for_update: bool = False) -> A | None:
+        held = self._identity.get(id_)
+        if held is not None and not (for_update and self._postgres):
+            return held  # already in this transaction (and, on SQLite, under its write lock)
         loaded = self.get_many([id_], for_update=for_update)
         return loaded[0] if loaded else None
 
@@ -258,18 +261,20 @@ class Repository(Generic[A]):
         self._identity[aggregate.id] = aggregate
         self._snapshots[aggregate.id] = ({k: row[k] for k in header_keys}, kids)
 
+    # The columns an aggregate (or child) maps to, learnt from its first rendering.
     def _row_keys(self, aggregate: A) -> tuple[str, ...]:
-        keys = self.mapping.statements.get("row_keys")
+        keys: tuple[str, ...] | None = self.mapping.statements.get("row_keys")
         if keys is None:
             keys = self.mapping.statements["row_keys"] = tuple(self.mapping.to_row(aggregate))
-        return tuple(keys)
+        return keys
 
     def _child_keys(self, child: Child, item: Any) -> tuple[str, ...]:
-        keys = self.mapping.statements.get(("child_keys", child.attribute))
+        keys: tuple[str, ...] | None = self.mapping.statements.get(
+            ("child_keys", child.attribute))
         if keys is None:
             keys = self.mapping.statements[("child_keys", child.attribute)] = tuple(
                 child.to_row(item))
-        return tuple(keys)
+        return keys
 
     # -- writing ---------------------------------------------------------------------------
 
