@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from operator import itemgetter
 from types import TracebackType
 from typing import Any
 
@@ -58,6 +59,7 @@ _REPOSITORIES: dict[str, tuple[type[Repository[Any]], Mapping[Any]]] = {
 
 
 _DEFAULT_CONTROLS = Controls()
+_by_sequence = itemgetter(0)
 
 
 class UnitOfWork:
@@ -149,13 +151,17 @@ class UnitOfWork:
         pending: list[tuple[int, Event]] = []
         for repository in self._repositories:
             for aggregate in repository.tracked():
-                if aggregate.events:
-                    assert aggregate.id is not None
-                    pending.extend((e.sequence, Event(aggregate.object_type, aggregate.id,
-                                                      e.name, e.data))
-                                   for e in aggregate.events)
-                    aggregate.events.clear()
-        events = [event for _, event in sorted(pending, key=lambda p: p[0])]
+                raised = aggregate.events
+                if raised:
+                    object_type, object_id = aggregate.object_type, aggregate.id
+                    assert object_id is not None
+                    pending.extend((e.sequence, Event(object_type, object_id, e.name, e.data))
+                                   for e in raised)
+                    raised.clear()
+        if not pending:
+            return []
+        pending.sort(key=_by_sequence)  # as raised, across aggregates
+        events = [event for _, event in pending]
         self._events.extend(events)
         return events
 

@@ -192,7 +192,11 @@ class Statement:
         if values is None:
             values = _NO_VALUES
         prepared = self._prepare(conn.dialect, values)
-        sql, params = prepared.render(values)
+        build = prepared.build_params
+        if build is not None:
+            sql, params = prepared.sql, build(values)
+        else:
+            sql, params = prepared.render(values)
         cursor = _cursor(conn)
         try:
             cursor.execute(sql, params)
@@ -217,7 +221,11 @@ class Statement:
     def run(self, conn: Connection, values: Mapping[str, Any]) -> int:
         """Execute once; returns the number of rows affected."""
         prepared = self._prepare(conn.dialect, values)
-        sql, params = prepared.render(values)
+        build = prepared.build_params
+        if build is not None:
+            sql, params = prepared.sql, build(values)
+        else:
+            sql, params = prepared.render(values)
         cursor = _cursor(conn)
         try:
             cursor.execute(sql, params)
