@@ -62,6 +62,10 @@ _DEFAULT_CONTROLS = Controls()
 _by_sequence = itemgetter(0)
 
 
+def _nothing_to_flush() -> None:
+    pass
+
+
 class UnitOfWork:
     """Repositories are created on first use, so a small command pays only for what it
     touches."""
@@ -137,6 +141,11 @@ class UnitOfWork:
         except BaseException:
             self.conn.close()
             raise
+        finally:
+            # Lookups calls back into this unit of work (autoflush): without that link the
+            # finished unit of work and everything it loaded are freed at once, by reference
+            # counting, instead of waiting for the cyclic garbage collector.
+            self.lookups.autoflush = _nothing_to_flush
         self._connections.release(self.conn)
 
     def today(self) -> date:
