@@ -251,3 +251,22 @@ def test_un_applying_a_credit_note_gives_the_credit_back_and_reopens_the_invoice
     app.bus.handle(c.ApplyCreditNote(note_id, other))  # as much as both allow: 20.70
     assert s.open_item(app.engine, note_id)["residual"] == D("125.70")
     assert _status(app, other)[0] == D(0)
+
+
+def test_the_trial_balance_as_of_a_date_leaves_out_later_postings(
+        app: App, world: World) -> None:
+    invoice_id = _invoice(app, world, "rossi", line(world.products["CHAIR"], 1),
+                          on=date(2026, 3, 2))
+    _invoice(app, world, "rossi", line(world.products["CHAIR"], 2), on=date(2026, 3, 9))
+    app.bus.handle(c.RecordPayment(world.customers["rossi"], D("146.40"), "EUR",
+                                   received_on=date(2026, 3, 12),
+                                   allocations=(c.AllocationInput(invoice_id, D("146.40")),)))
+    with app.engine.connect() as conn:
+        early = queries.trial_balance(conn, world.company_id, date(2026, 3, 5))
+        late = queries.trial_balance(conn, world.company_id)
+    by_account = {a["account"]: (a["debit"], a["credit"]) for a in early["accounts"]}
+    # Only the first invoice (120.00 + 22% VAT) had been booked by 5 March.
+    assert by_account[RECEIVABLE] == (D("146.40"), D(0))
+    assert BANK not in by_account and early["balanced"]
+    assert early["total_debit"] == D("146.40")
+    assert late["total_debit"] == D("146.40") + D("292.80") + D("146.40") * 2 and late["balanced"]
