@@ -189,22 +189,7 @@ class Statement:
 
     def all(self, conn: Connection, values: Mapping[str, Any] | None = None
             ) -> list[dict[str, Any]]:
-        if values is None:
-            values = _NO_VALUES
-        prepared = self._prepare(conn.dialect, values)
-        build = prepared.build_params
-        if build is not None:
-            sql, params = prepared.sql, build(values)
-        else:
-            sql, params = prepared.render(values)
-        cursor = _cursor(conn)
-        try:
-            cursor.execute(sql, params)
-            return prepared.rows(cursor)
-        except conn.dialect.loaded_dbapi.Error as error:
-            raise _sqlalchemy_error(conn, sql, params, error) from error
-        finally:
-            cursor.close()
+        return self._execute(conn, _NO_VALUES if values is None else values, True)  # type: ignore[no-any-return]
 
     def first(self, conn: Connection, values: Mapping[str, Any] | None = None
               ) -> dict[str, Any] | None:
@@ -220,6 +205,10 @@ class Statement:
 
     def run(self, conn: Connection, values: Mapping[str, Any]) -> int:
         """Execute once; returns the number of rows affected."""
+        return self._execute(conn, values, False)  # type: ignore[no-any-return]
+
+    def _execute(self, conn: Connection, values: Mapping[str, Any], read: bool) -> Any:
+        """The rows (read) or the number of rows affected."""
         prepared = self._prepare(conn.dialect, values)
         build = prepared.build_params
         if build is not None:
@@ -229,7 +218,7 @@ class Statement:
         cursor = _cursor(conn)
         try:
             cursor.execute(sql, params)
-            return int(cursor.rowcount)
+            return prepared.rows(cursor) if read else int(cursor.rowcount)
         except conn.dialect.loaded_dbapi.Error as error:
             raise _sqlalchemy_error(conn, sql, params, error) from error
         finally:
