@@ -13,12 +13,12 @@ would keep a fingerprint of it forever, which is itself personal data.)
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from json import encoder as json_encoder
 from typing import Any
+
+from o2c.domain.aggregate import json_encoder
 
 GENESIS = "0" * 64
 PERSONAL = "<personal>"
@@ -34,27 +34,10 @@ HASHED_FIELDS = ("seq", "occurred_at", "actor", "role", "request_id", "command",
                  "object_type", "object_id", "changes", "reason", "prev_hash")
 
 
-def _canonical_encoder() -> Callable[[Any], str]:
-    """json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    default=str), with the C encoder built once rather than on every call (a command encodes
-    three small values for its audit record)."""
-    make_encoder = getattr(json_encoder, "c_make_encoder", None)
-    if make_encoder is None:
-        return json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                                default=str).encode
-    # Arguments as JSONEncoder.iterencode passes them: no circular check, non-ASCII kept,
-    # ":" and "," separators, keys sorted, NaN allowed.
-    encode = make_encoder(None, str, json_encoder.encode_basestring, None, ":", ",", True,
-                          False, True)
-    return lambda value: "".join(encode(value, 0))
-
-
-_encode_canonical = _canonical_encoder()
-
-
-def canonical_json(value: Any) -> str:
-    """A value as the hashed text writes it: keys sorted, no whitespace."""
-    return _encode_canonical(value)
+# How the hashed text encodes values: keys sorted, no whitespace, non-ASCII kept, anything
+# else as str().
+canonical_json = json_encoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              default=str)
 
 
 def canonical(record: Mapping[str, Any], changes_json: str | None = None) -> str:
@@ -69,12 +52,12 @@ def canonical(record: Mapping[str, Any], changes_json: str | None = None) -> str
             value = value.isoformat()
         payload[name] = value
     if changes_json is None:
-        return _encode_canonical(payload)
+        return canonical_json(payload)
     # Sorted, "actor" < "changes" < every other field: the text is {"actor":..,"changes":..,
     # <the rest>}, exactly what encoding the whole payload gives.
-    actor = _encode_canonical(payload.pop("actor"))
+    actor = canonical_json(payload.pop("actor"))
     del payload["changes"]
-    return f'{{"actor":{actor},"changes":{changes_json},{_encode_canonical(payload)[1:]}'
+    return f'{{"actor":{actor},"changes":{changes_json},{canonical_json(payload)[1:]}'
 
 
 def record_hash(record: Mapping[str, Any], changes_json: str | None = None) -> str:

@@ -41,7 +41,7 @@ class _Prepared:
     binds: dict[str, _Bind]
     columns: tuple[str, ...]
     types: tuple[Any, ...]
-    variants: dict[tuple[int, ...], tuple[str, Any]] = field(default_factory=dict)
+    variants: dict[tuple[int, ...], str] = field(default_factory=dict)  # SQL per list lengths
     expanding: tuple[str, ...] = ()
     # Positional statements without expanding binds: values -> DBAPI parameters.
     build_params: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
@@ -58,7 +58,7 @@ class _Prepared:
         """SQL and DBAPI parameters for these values."""
         expanding = self.expanding
         if not expanding:
-            return self.sql, self._params(values, self.sql)
+            return self.sql, self._params(values)
         lengths = tuple(len(values.get(name, self.binds[name].default)) for name in expanding)
         variant = self.variants.get(lengths)
         if variant is None:
@@ -69,10 +69,10 @@ class _Prepared:
                 else:
                     marks = ", ".join(f"%({name}__{i})s" for i in range(length))
                 sql = sql.replace(f"__[POSTCOMPILE_{name}]", marks or "NULL")
-            variant = self.variants[lengths] = (sql, None)
-        return variant[0], self._params(values, variant[0])
+            variant = self.variants[lengths] = sql
+        return variant, self._params(values)
 
-    def _params(self, values: Mapping[str, Any], _sql: str) -> Any:
+    def _params(self, values: Mapping[str, Any]) -> Any:
         if self.build_params is not None:
             return self.build_params(values)
         get = values.get
@@ -233,7 +233,7 @@ class Statement:
         sql = prepared.sql
         build = prepared.build_params
         params = ([build(r) for r in rows] if build is not None
-                  else [prepared._params(r, sql) for r in rows])
+                  else [prepared._params(r) for r in rows])
         cursor = _cursor(conn)
         try:
             cursor.executemany(sql, params)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, bindparam, func, insert, literal, select, update
 from sqlalchemy.engine import RowMapping
@@ -601,6 +601,9 @@ class Outbox:
             "created_at": self.now, "available_at": self.now, "attempts": 0, "last_error": ""})
 
 
+T = TypeVar("T")
+
+
 class Lookups:
     """Reads that decisions inside a transaction depend on. Those that sum or filter rows the
     transaction may have changed in memory flush pending changes first (autoflush), so they
@@ -611,6 +614,13 @@ class Lookups:
         self.conn = conn
         self.autoflush = autoflush
         self.cache = cache
+
+    def _cached(self, table: str, key: Any, load: Callable[[], T]) -> T:
+        """Master data through the cache where there is one (SQLite), else read."""
+        if self.cache is None:
+            return load()
+        found: T = self.cache.get(table, key, load)
+        return found
 
     def next_number(self, company_id: int, series: str, year: int) -> int:
         """Gapless: one upsert takes the next value and locks the counter row until the
@@ -641,9 +651,7 @@ class Lookups:
                          for x in _VAT_RATES.all(self.conn, params))
 
         # VatRate is immutable, so the cache may hand out the same objects again.
-        if self.cache is None:
-            return list(load())
-        return list(self.cache.get("vat_rates", (tuple(wanted), on), load))
+        return list(self._cached("vat_rates", (tuple(wanted), on), load))
 
     def exchange_rate(self, currency: str, company_currency: str, on: date) -> Decimal | None:
         if currency == company_currency:
@@ -686,11 +694,8 @@ class Lookups:
             "rate": rate}).scalar_one())
 
     def payment_terms(self, code: str) -> PaymentTerms | None:
-        if self.cache is None:
-            row = _TERMS.first(self.conn, {"code": code})
-        else:
-            row = self.cache.get("payment_terms", code,
-                                 lambda: _TERMS.first(self.conn, {"code": code}))
+        row = self._cached("payment_terms", code,
+                           lambda: _TERMS.first(self.conn, {"code": code}))
         return None if row is None else payment_terms_from_row(row)
 
     def record_moves(self, moves: list[StockMove], now: datetime) -> None:
@@ -747,13 +752,9 @@ class Lookups:
         return {r[0]: (r[1], r[2]) for r in rows}
 
     def default_warehouse(self, company_id: int) -> int | None:
-        def load() -> int | None:
-            return _DEFAULT_WAREHOUSE.scalar(self.conn,  # type: ignore[no-any-return]
-                                             {"company_id": company_id})
-
-        if self.cache is None:
-            return load()
-        found: int | None = self.cache.get("warehouses", ("default", company_id), load)
+        found: int | None = self._cached(
+            "warehouses", ("default", company_id),
+            lambda: _DEFAULT_WAREHOUSE.scalar(self.conn, {"company_id": company_id}))
         return found
 
     def entry_id_for(self, source_type: str, source_id: int) -> int | None:

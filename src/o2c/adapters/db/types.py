@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from json import encoder as json_encoder
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Numeric
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from o2c.domain.aggregate import json_encoder
 from o2c.domain.errors import InvalidInput
 
 
@@ -171,26 +169,5 @@ PERCENT = ExactDecimal(4)
 FX_RATE = ExactDecimal(10, precision=30)
 
 
-def _json_dumps() -> Callable[[Any], str]:
-    """json.dumps with its default settings, for JSON columns. json.dumps builds a new C
-    encoder on every call, which costs more than encoding a typical event or address; this
-    one is built once. (Without the C accelerator, json.dumps itself.)"""
-    make_encoder = getattr(json_encoder, "c_make_encoder", None)
-    if make_encoder is None:
-        return json.dumps
-
-    def refuse(value: Any) -> Any:
-        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-    # Arguments as JSONEncoder.iterencode passes them for json.dumps(value): no circular
-    # check (markers), ASCII output, ": " and ", " separators, keys unsorted, NaN allowed.
-    encode = make_encoder(None, refuse, json_encoder.encode_basestring_ascii, None, ": ", ", ",
-                          False, False, True)
-
-    def dumps(value: Any) -> str:
-        return "".join(encode(value, 0))
-
-    return dumps
-
-
-json_dumps = _json_dumps()
+# JSON columns (both engines' json_serializer): json.dumps' own settings, encoder built once.
+json_dumps = json_encoder()
