@@ -3,10 +3,11 @@ connection goes back to the pool. A kept connection never carries a transaction 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from o2c.adapters.db.engine import make_engine, write_connections
 from o2c.bootstrap import App, SettableClock
@@ -24,7 +25,35 @@ def test_sqlite_units_of_work_reuse_the_returned_connection(app: App) -> None:
     assert not used.closed  # kept, not given back to the pool
     with UnitOfWork(app.engine, app.clock) as second:
         assert second.conn is used  # no checkout from the pool
-        assert second.conn.in_transaction()
+        assert second.conn.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+
+
+def test_a_unit_of_work_holds_the_sqlite_write_lock_from_its_start(app: App) -> None:
+    other = sqlite3.connect(app.engine.url.database or "", timeout=0, isolation_level=None)
+    try:
+        with UnitOfWork(app.engine, app.clock) as uow:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            uow.commit()
+        other.execute("BEGIN IMMEDIATE")  # released at commit
+        other.rollback()
+    finally:
+        other.close()
+
+
+def test_core_statements_inside_a_unit_of_work_commit_and_roll_back_with_it(app: App) -> None:
+    build_world(app.bus)
+    rename = text("UPDATE warehouses SET name = :name")
+    with UnitOfWork(app.engine, app.clock) as uow:
+        uow.conn.execute(rename, {"name": "Renamed"})  # SQLAlchemy Core, inside our BEGIN
+        uow.commit()
+    with UnitOfWork(app.engine, app.clock) as uow:
+        uow.conn.execute(rename, {"name": "Rolled back"})
+        # no commit: leaving the block rolls back
+    with app.engine.connect() as conn:
+        assert set(conn.execute(text("SELECT name FROM warehouses")).scalars()) == {"Renamed"}
+    idle = write_connections(app.engine)._idle
+    assert idle is not None and not idle.in_transaction()
 
 
 def test_a_refused_command_leaves_no_transaction_on_the_kept_connection(app: App) -> None:

@@ -121,7 +121,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._connections = write_connections(self.engine)
         self.conn = self._connections.acquire()
-        self._tx = self.conn.begin()
+        self._tx = self._connections.begin(self.conn)
         self.now = self.clock()
         c = self.conn
         cache = master_data_cache(self.engine)

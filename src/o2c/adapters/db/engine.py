@@ -6,7 +6,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -62,9 +62,12 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
     def _on_begin(connection: Any) -> None:
         # A unit of work takes SQLite's single write lock up front, so the reads it bases its
         # decisions on (credit exposure, stock) cannot go stale before it writes.
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection.in_transaction:  # begun by a SQLiteWriteTransaction already
+            return
         statement = "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE) \
             else "BEGIN"
-        connection.connection.dbapi_connection.execute(statement)
+        dbapi_connection.execute(statement)
 
     return engine
 
@@ -110,6 +113,48 @@ class WalCheckpointer:
             connection.close()
 
 
+class WriteTransaction(Protocol):
+    @property
+    def is_active(self) -> bool: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class SQLiteWriteTransaction:
+    """BEGIN IMMEDIATE and COMMIT sent straight to sqlite3.
+
+    SQLAlchemy's transaction objects and its begin event cost about as much as a small
+    statement, twice per command. Statements that go through SQLAlchemy Core inside still
+    work: SQLAlchemy then opens its own transaction record (the begin listener sees the
+    database transaction is already open and sends nothing), and commit and rollback go
+    through it so both agree."""
+
+    __slots__ = ("_connection", "_dbapi_connection", "is_active")
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        dbapi_connection: Any = connection.connection.dbapi_connection
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+        self._dbapi_connection = dbapi_connection
+        self.is_active = True
+
+    def commit(self) -> None:
+        if self._connection.in_transaction():
+            self._connection.commit()
+        else:
+            self._dbapi_connection.commit()
+        self.is_active = False  # only once committed: a failed commit is rolled back
+
+    def rollback(self) -> None:
+        self.is_active = False
+        if self._connection.in_transaction():
+            self._connection.rollback()
+        else:
+            self._dbapi_connection.rollback()
+
+
 class WriteConnections:
     """The connections units of work run on (with SQLite's write lock taken at BEGIN).
 
@@ -133,9 +178,16 @@ class WriteConnections:
             connection = self._engine.connect()
         return connection
 
+    def begin(self, connection: Connection) -> WriteTransaction:
+        """The unit of work's transaction on `connection`, holding the write lock."""
+        if self._keep:
+            return SQLiteWriteTransaction(connection)
+        return connection.begin()
+
     def release(self, connection: Connection) -> None:
         """Takes back a connection whose transaction has ended (committed or rolled back)."""
-        if self._keep and not connection.invalidated and not connection.in_transaction():
+        if self._keep and not connection.invalidated and not connection.in_transaction() \
+                and not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
             with self._lock:
                 if self._idle is None:
                     self._idle = connection
