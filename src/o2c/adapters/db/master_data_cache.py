@@ -24,11 +24,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.engine import attached
-from o2c.adapters.db.fastpath import Statement
 
 # The tables whose rows are cached; the migration puts a counter and triggers on each.
 CACHED_TABLES = ("companies", "customers", "products", "warehouses", "payment_terms",
@@ -36,8 +35,9 @@ CACHED_TABLES = ("companies", "customers", "products", "warehouses", "payment_te
 # More entries than this in one table and the table starts over (bounded memory).
 MAX_ENTRIES_PER_TABLE = 20_000
 
-_GENERATIONS = Statement(select(t.master_data_generations.c.table_name,
-                                t.master_data_generations.c.generation))
+# Read on the raw sqlite3 connection: a handful of (name, counter) pairs, at least once per
+# unit of work, are cheaper as tuples than as rows.
+_GENERATIONS = f"SELECT table_name, generation FROM {t.master_data_generations.name}"
 
 
 class MasterDataCache:
@@ -87,7 +87,7 @@ class CacheView:
         # of this very transaction to a cached table (by any statement) moves its counter.
         changes = self._dbapi.total_changes
         if self._generations is None or changes != self._changes_seen:
-            fresh = {row["table_name"]: row["generation"] for row in _GENERATIONS.all(self._conn)}
+            fresh = dict(self._dbapi.execute(_GENERATIONS).fetchall())
             for name, (generation, _) in list(self._staged.items()):
                 if fresh.get(name) != generation:
                     del self._staged[name]  # read before a change: stale already
