@@ -8,8 +8,9 @@ import threading
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
-from o2c.adapters.db.engine import make_engine, write_connections
+from o2c.adapters.db.engine import SQLiteWriteTransaction, make_engine, write_connections
 from o2c.bootstrap import App, SettableClock
 from o2c.domain import commands as c
 from o2c.domain.errors import DomainError
@@ -54,6 +55,7 @@ def test_core_statements_inside_a_unit_of_work_commit_and_roll_back_with_it(app:
         assert set(conn.execute(text("SELECT name FROM warehouses")).scalars()) == {"Renamed"}
     idle = write_connections(app.engine)._idle
     assert idle is not None and not idle.in_transaction()
+    assert not idle.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
 
 
 def test_a_refused_command_leaves_no_transaction_on_the_kept_connection(app: App) -> None:
@@ -63,6 +65,7 @@ def test_a_refused_command_leaves_no_transaction_on_the_kept_connection(app: App
         app.bus.handle(c.ConfirmOrder(999_999))
     idle = write_connections(app.engine)._idle
     assert idle is not None and not idle.in_transaction()
+    assert not idle.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
     # The next command takes SQLite's write lock again and goes through.
     order = app.bus.handle(c.CreateOrder(world.customers["rossi"], (
         c.OrderLineInput(world.products["BOOK"], s.D(1)),)))
@@ -111,3 +114,20 @@ def test_postgres_connections_go_back_to_the_pool(pg_url: str, clock: SettableCl
         assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         engine.dispose()
+
+
+def test_a_busy_write_lock_is_reported_as_sqlalchemy_reports_it(app: App) -> None:
+    # The bus retries "database is locked" (a DBAPIError): the direct BEGIN must raise that,
+    # not sqlite3's own exception.
+    other = sqlite3.connect(app.engine.url.database or "", timeout=0, isolation_level=None)
+    connection = app.engine.connect()
+    try:
+        connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+            "PRAGMA busy_timeout=0")
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="database is locked"):
+            SQLiteWriteTransaction(connection)
+    finally:
+        other.rollback()
+        other.close()
+        connection.close()

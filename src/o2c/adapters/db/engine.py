@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from o2c.adapters.db.types import json_dumps
 
@@ -136,15 +137,15 @@ class SQLiteWriteTransaction:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         dbapi_connection: Any = connection.connection.dbapi_connection
-        dbapi_connection.execute("BEGIN IMMEDIATE")
         self._dbapi_connection = dbapi_connection
+        self._run("BEGIN IMMEDIATE", dbapi_connection.execute, "BEGIN IMMEDIATE")
         self.is_active = True
 
     def commit(self) -> None:
         if self._connection.in_transaction():
             self._connection.commit()
         else:
-            self._dbapi_connection.commit()
+            self._run("COMMIT", self._dbapi_connection.commit)
         self.is_active = False  # only once committed: a failed commit is rolled back
 
     def rollback(self) -> None:
@@ -152,7 +153,16 @@ class SQLiteWriteTransaction:
         if self._connection.in_transaction():
             self._connection.rollback()
         else:
-            self._dbapi_connection.rollback()
+            self._run("ROLLBACK", self._dbapi_connection.rollback)
+
+    def _run(self, sql: str, call: Callable[..., Any], *args: Any) -> None:
+        try:
+            call(*args)
+        except sqlite3.Error as error:
+            # As SQLAlchemy would raise it ("database is locked": OperationalError), so the
+            # bus retries or reports it the same way whichever path ran the statement.
+            raise DBAPIError.instance(sql, None, error, sqlite3.Error,
+                                      dialect=self._connection.dialect) from error
 
 
 class WriteConnections:
