@@ -218,9 +218,6 @@ T = TypeVar("T")
 def attached(engine: Engine, name: str, make: Callable[[], T]) -> T:
     """The engine's one `name` object (made on first use), kept on the engine itself so both
     go away together: its write connections, its master data cache."""
-    found = engine.__dict__.get(name)  # every unit of work asks: no lock once it exists
-    if found is not None:
-        return found  # type: ignore[no-any-return]
     with _ATTACHED_LOCK:
         found = engine.__dict__.get(name)
         if found is None:
