@@ -10,7 +10,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from o2c.adapters.db.types import json_dumps
 
@@ -114,6 +114,16 @@ class WalCheckpointer:
             connection.close()
 
 
+def sqlalchemy_error(conn: Connection, sql: str, params: Any, error: Exception
+                     ) -> StatementError:
+    """A driver error as SQLAlchemy's DBAPIError family (IntegrityError, DataError,
+    OperationalError...), exactly as Connection.execute raises it, for statements sent to the
+    driver directly: callers (the bus: retries, Conflict/InvalidInput) see one kind of error
+    whichever path ran the statement."""
+    return DBAPIError.instance(sql, params, error, conn.dialect.loaded_dbapi.Error,
+                               dialect=conn.dialect)
+
+
 class WriteTransaction(Protocol):
     @property
     def is_active(self) -> bool: ...
@@ -158,11 +168,8 @@ class SQLiteWriteTransaction:
     def _run(self, sql: str, call: Callable[..., Any], *args: Any) -> None:
         try:
             call(*args)
-        except sqlite3.Error as error:
-            # As SQLAlchemy would raise it ("database is locked": OperationalError), so the
-            # bus retries or reports it the same way whichever path ran the statement.
-            raise DBAPIError.instance(sql, None, error, sqlite3.Error,
-                                      dialect=self._connection.dialect) from error
+        except sqlite3.Error as error:  # "database is locked": an OperationalError to retry
+            raise sqlalchemy_error(self._connection, sql, None, error) from error
 
 
 class WriteConnections:
@@ -176,7 +183,7 @@ class WriteConnections:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine.execution_options(**{WRITE: True})
-        self._keep = engine.dialect.name == "sqlite"
+        self._sqlite = engine.dialect.name == "sqlite"
         self._idle: Connection | None = None
         self._lock = threading.Lock()
         event.listen(engine, "engine_disposed", lambda _engine: self.close())
@@ -190,13 +197,13 @@ class WriteConnections:
 
     def begin(self, connection: Connection) -> WriteTransaction:
         """The unit of work's transaction on `connection`, holding the write lock."""
-        if self._keep:
+        if self._sqlite:
             return SQLiteWriteTransaction(connection)
         return connection.begin()
 
     def release(self, connection: Connection) -> None:
         """Takes back a connection whose transaction has ended (committed or rolled back)."""
-        if self._keep and not connection.invalidated and not connection.in_transaction() \
+        if self._sqlite and not connection.invalidated and not connection.in_transaction() \
                 and not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
             with self._lock:
                 if self._idle is None:

@@ -17,9 +17,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, Dialect
-from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from o2c.adapters.db.engine import sqlalchemy_error
 
 Processor = Callable[[Any], Any] | None
 
@@ -220,7 +221,7 @@ class Statement:
             cursor.execute(sql, params)
             return prepared.rows(cursor) if read else int(cursor.rowcount)
         except conn.dialect.loaded_dbapi.Error as error:
-            raise _sqlalchemy_error(conn, sql, params, error) from error
+            raise sqlalchemy_error(conn, sql, params, error) from error
         finally:
             cursor.close()
 
@@ -239,7 +240,7 @@ class Statement:
             cursor.executemany(sql, params)
             return int(cursor.rowcount)
         except conn.dialect.loaded_dbapi.Error as error:
-            raise _sqlalchemy_error(conn, sql, params, error) from error
+            raise sqlalchemy_error(conn, sql, params, error) from error
         finally:
             cursor.close()
 
@@ -273,15 +274,6 @@ def _bind_processor(type_: Any, dialect: Dialect) -> Processor:
 
         return date_text
     return processor
-
-
-def _sqlalchemy_error(conn: Connection, sql: str, params: Any, error: Exception
-                      ) -> StatementError:
-    """Driver errors come out as SQLAlchemy's DBAPIError family (IntegrityError, DataError,
-    OperationalError...), exactly as Connection.execute raises them, so callers (the bus:
-    retries, Conflict/InvalidInput) see one kind of error."""
-    return DBAPIError.instance(sql, params, error, conn.dialect.loaded_dbapi.Error,
-                               dialect=conn.dialect)
 
 
 def _cursor(conn: Connection) -> Any:
