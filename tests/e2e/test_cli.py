@@ -58,7 +58,7 @@ def test_upgrade_creates_the_schema_that_other_commands_ask_for(tmp_path: Path) 
 
     upgraded = invoke(url, "db", "upgrade")
     assert upgraded.exit_code == 0, upgraded.output
-    assert invoke(url, "db", "current").stdout.strip() == "0007"
+    assert invoke(url, "db", "current").stdout.strip() == "0008"
     after = invoke(url, "customer", "list")
     assert after.exit_code == 0
     assert "no customers found" in after.stdout
@@ -279,3 +279,22 @@ def test_a_payment_can_be_allocated_later_reversed_and_its_allocation_undone(
     o2c("payment", "reverse", "PAY-000001", "--reason", "wrong customer", "--on", DAY)
     assert as_json(o2c("payment", "show", "PAY-000001", "--json"))["state"] == "reversed"
     assert as_json(o2c("ledger", "verify", "--json"))["ok"] is True
+
+
+def test_a_warehouse_set_to_ship_only_ships_confirmed_orders_without_pick_and_pack(
+        o2c: Cli, world: World) -> None:
+    changed = o2c("warehouse", "set-route", "MIL", "ship_only")
+    assert "new shipments follow the ship_only route" in changed.stdout
+    listed = as_json(o2c("warehouse", "list", "--json"))["items"]
+    assert [(w["code"], w["delivery_route"]) for w in listed] == [("MIL", "ship_only")]
+    o2c("order", "create", "--customer", "C-00001", "--line", "CHAIR:1", "--date", DAY)
+    o2c("order", "confirm", "SO-000001", "--on", DAY)
+    refused = o2c("shipment", "pick", "SHP-000001", code=2)
+    assert "has no pick step" in refused.stderr
+    shipped = o2c("shipment", "ship", "SHP-000001", "--packages", "2", "--on", DAY)
+    assert "SHP-000001 shipped" in shipped.stdout
+    shown = as_json(o2c("shipment", "show", "SHP-000001", "--json"))
+    assert (shown["route"], shown["state"], shown["packages"], shown["next_step"]) == (
+        "ship_only", "shipped", 2, "deliver")
+    bad = o2c("warehouse", "set-route", "MIL", "drone", code=2)
+    assert "delivery_route must be one of" in bad.stderr

@@ -13,9 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from o2c.bootstrap import App
+from o2c.domain import commands as c
 from o2c.server import create_app
 from tests.e2e.conftest import API, row_counts, token_for
 from tests.e2e.web_support import Shop, csrf_of, open_shop, sign_in, text_of
+from tests.fixtures.world import line
 
 
 @pytest.fixture
@@ -229,3 +231,26 @@ def test_the_invoice_page_offers_its_e_invoices_to_the_portal_customer(browser: 
     assert ubl.status_code == 200 and b"<cbc:ID>INV-" in ubl.content
     other = browser.get(f"/api/v1/invoices/{shop.invoices['dupont']}/document?format=ubl")
     assert other.status_code == 404
+
+
+def test_a_ship_only_shipment_offers_shipping_at_once_and_counts_packages(
+        any_app: App, browser: TestClient, shop: Shop) -> None:
+    any_app.bus.handle(c.UpdateWarehouse(shop.world.warehouse_id,
+                                         {"delivery_route": "ship_only"}))
+    order_id = any_app.bus.handle(c.CreateOrder(shop.world.customers["rossi"],
+                                                (line(shop.world.products["DESK"], 1),)))
+    [shipment_id] = any_app.bus.handle(c.ConfirmOrder(order_id)).shipment_ids
+    sign_in(browser, "warehouse")
+    listed = browser.get("/warehouse").text
+    assert f'id="ship-{shipment_id}"' in listed and f'id="pick-{shipment_id}"' not in listed
+    page = browser.get(f"/warehouse/shipments/{shipment_id}").text
+    assert "Ship directly" in page and ">Picked<" not in page and 'name="packages"' in page
+    bad = browser.post(f"/warehouse/shipments/{shipment_id}/ship", data={
+        "csrf_token": csrf_of(page), "packages": "0",
+        "back": f"/warehouse/shipments/{shipment_id}"})
+    assert "Packages must be a whole number, at least 1." in bad.text
+    shipped = browser.post(f"/warehouse/shipments/{shipment_id}/ship", data={
+        "csrf_token": csrf_of(page), "carrier": "BRT", "packages": "3",
+        "back": f"/warehouse/shipments/{shipment_id}"})
+    assert "shipped; the invoice is posted." in shipped.text
+    assert "3 packages" in shipped.text and 'class="badge shipped"' in shipped.text

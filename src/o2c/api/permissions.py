@@ -51,6 +51,7 @@ PERMISSIONS: dict[str, Roles] = {
     "get_product": PORTAL_READ,
     "update_product": roles(ADMIN, SALES),
     "create_warehouse": roles(ADMIN, WAREHOUSE),
+    "update_warehouse": roles(ADMIN, WAREHOUSE),
     "list_warehouses": STAFF_READ,
     "get_warehouse": STAFF_READ,
     "list_stock": STAFF_READ,

@@ -445,16 +445,35 @@ def list_terms(as_json: JsonOption = False, limit: LimitOption = 50,
 warehouses = typer.Typer(cls=O2CGroup, no_args_is_help=True, help="Warehouses.")
 
 
+RouteOption = Annotated[str, typer.Option(
+    "--delivery-route", help="pick_pack_ship (pick, pack, ship), pick_ship or ship_only "
+                             "(shipments leave as soon as they are reserved).")]
+
+
 @warehouses.command("create")
 def create_warehouse(code: Annotated[str, typer.Argument()],
                      name: Annotated[str, typer.Argument()],
                      street: Street = "", city: City = "", postal_code: PostalCode = "",
-                     company: CompanyOption = None) -> None:
+                     company: CompanyOption = None,
+                     delivery_route: RouteOption = "pick_pack_ship") -> None:
     """Create a warehouse."""
     with reading() as conn:
         owner = company_id(conn, company)
-    new_id = run(c.CreateWarehouse(owner, code, name, _address(street, city, postal_code)))
-    say(f"created warehouse {code} (id {new_id})")
+    new_id = run(c.CreateWarehouse(owner, code, name, _address(street, city, postal_code),
+                                   delivery_route=delivery_route))
+    say(f"created warehouse {code} (id {new_id}, delivery route {delivery_route})")
+
+
+@warehouses.command("set-route")
+def set_delivery_route(code: Annotated[str, typer.Argument(help="Warehouse code.")],
+                       delivery_route: Annotated[str, typer.Argument(
+                           help="pick_pack_ship, pick_ship or ship_only.")]) -> None:
+    """Change the steps new shipments of a warehouse go through (shipments already created
+    keep theirs)."""
+    with reading() as conn:
+        where = warehouse_id(conn, code)
+    run(c.UpdateWarehouse(where, {"delivery_route": delivery_route}))
+    say(f"warehouse {code}: new shipments follow the {delivery_route} route")
 
 
 @warehouses.command("list")
@@ -464,4 +483,5 @@ def list_warehouses(as_json: JsonOption = False, limit: LimitOption = 50,
     with reading() as conn:
         result = queries.list_warehouses(conn, page(limit, offset))
     show_page(result, [("id", "id"), ("code", "code"), ("name", "name"),
-                       ("address", "address")], as_json, "warehouses")
+                       ("delivery route", "delivery_route"), ("address", "address")], as_json,
+              "warehouses")

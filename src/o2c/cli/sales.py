@@ -269,13 +269,15 @@ def ship_shipment(
     qty: Annotated[list[str] | None, typer.Option(
         "--qty", help="SKU:QTY or ORDER_LINE_ID:QTY to ship only part (repeatable); lines not "
                       "named ship in full.")] = None,
+    packages: Annotated[int | None, typer.Option(
+        "--packages", min=1, help="Where the warehouse's route has no packing step.")] = None,
     on: OnOption = None,
 ) -> None:
     """The goods leave: stock goes down and the invoice is posted."""
     target = shipment_id(shipment)
     quantities = _partial_quantities(target, qty) if qty else None
     run(c.ShipShipment(target, on=day(on, "on"), carrier=carrier, tracking_number=tracking,
-                       quantities=quantities), actor="cli:warehouse")
+                       quantities=quantities, packages=packages), actor="cli:warehouse")
     with reading() as conn:
         data = queries.shipment(conn, target)
         invoices = queries.shipment_invoices(conn, target, today())
@@ -337,7 +339,8 @@ def show_shipment(shipment: ShipmentArgument, as_json: JsonOption = False) -> No
         print_json(data)
         return
     show_fields(data, [("order", "order_number"), ("customer", "customer_name"),
-                       ("state", "state"), ("created", "created_on"), ("picked", "picked_on"),
+                       ("state", "state"), ("route", "route"), ("next step", "next_step"),
+                       ("created", "created_on"), ("picked", "picked_on"),
                        ("packed", "packed_on"), ("shipped", "shipped_on"),
                        ("delivered", "delivered_on"), ("carrier", "carrier"),
                        ("tracking", "tracking_number"), ("packages", "packages")],

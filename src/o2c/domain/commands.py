@@ -90,6 +90,13 @@ class CreateWarehouse(Command):
     code: str
     name: str
     address: dict[str, str] = field(default_factory=dict)
+    delivery_route: str = "pick_pack_ship"  # or pick_ship, ship_only (shipping.DeliveryRoute)
+
+
+@dataclass(frozen=True)
+class UpdateWarehouse(Command):
+    warehouse_id: int
+    changes: dict[str, Any]  # name, address, delivery_route
 
 
 @dataclass(frozen=True)
@@ -209,6 +216,7 @@ class ShipShipment(Command):
     carrier: str = ""
     tracking_number: str = ""
     quantities: dict[int, Decimal] | None = None  # order line id -> quantity; None = all
+    packages: int | None = None  # counted at shipping where the route has no packing step
 
 
 @dataclass(frozen=True)

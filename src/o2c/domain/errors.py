@@ -60,9 +60,10 @@ class AlreadyExists(Conflict):
 
 
 class InvalidTransition(Conflict):
-    def __init__(self, object_type: str, object_id: object, state: str, action: str) -> None:
+    def __init__(self, object_type: str, object_id: object, state: str, action: str,
+                 why: str = "") -> None:
         super().__init__(
-            f"cannot {action} {object_type} {object_id}: it is {state}",
+            f"cannot {action} {object_type} {object_id}: " + (why or f"it is {state}"),
             object_type=object_type, object_id=object_id, state=state, action=action,
         )
 

@@ -16,6 +16,7 @@ from o2c.domain.catalog import QUANTITY_DECIMALS, check_decimals, check_quantity
 from o2c.domain.errors import InsufficientStock, InvalidInput
 from o2c.domain.money import ZERO, plain
 from o2c.domain.parties import Address
+from o2c.domain.shipping import DeliveryRoute
 
 
 @dataclass(kw_only=True, eq=False)
@@ -26,6 +27,15 @@ class Warehouse(Aggregate):
     code: str
     name: str
     address: Address = field(default_factory=Address)
+    # The steps its shipments go through; new shipments take it, existing ones keep theirs.
+    delivery_route: DeliveryRoute = DeliveryRoute.PICK_PACK_SHIP
+
+    def change_delivery_route(self, route: DeliveryRoute) -> None:
+        if route == self.delivery_route:
+            return
+        self.record("delivery_route_changed", before=self.delivery_route.value,
+                    after=route.value)
+        self.delivery_route = route
 
 
 class MoveKind(StrEnum):

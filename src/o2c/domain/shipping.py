@@ -1,4 +1,8 @@
-"""Shipments: reserved goods go out through pick -> pack -> ship -> deliver."""
+"""Shipments: reserved goods go out through pick -> pack -> ship -> deliver.
+
+A warehouse chooses how many of those steps it records (its delivery route): every step
+(pick, pack, ship), pick and ship, or shipping straight from the shelf, as a small shop
+without a packing station does. A shipment keeps the route it was created with."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from o2c.domain.aggregate import Aggregate
-from o2c.domain.errors import InvalidInput
+from o2c.domain.errors import InvalidInput, InvalidTransition
 from o2c.domain.money import ZERO, plain
 from o2c.domain.statemachine import move
 
@@ -22,6 +26,12 @@ class ShipmentState(StrEnum):
     CANCELLED = "cancelled"
 
 
+class DeliveryRoute(StrEnum):
+    PICK_PACK_SHIP = "pick_pack_ship"  # three steps
+    PICK_SHIP = "pick_ship"  # picked goods go out as they are
+    SHIP_ONLY = "ship_only"  # one step: the shipment leaves as soon as it is reserved
+
+
 _S = ShipmentState
 SHIPMENT_TRANSITIONS: dict[str, tuple[frozenset[ShipmentState], ShipmentState]] = {
     "pick": (frozenset({_S.READY}), _S.PICKED),
@@ -30,6 +40,31 @@ SHIPMENT_TRANSITIONS: dict[str, tuple[frozenset[ShipmentState], ShipmentState]] 
     "deliver": (frozenset({_S.SHIPPED}), _S.DELIVERED),
     "cancel": (frozenset({_S.READY, _S.PICKED, _S.PACKED}), _S.CANCELLED),
 }
+# The legal moves of each route; a step a route does not have is an illegal move.
+ROUTE_TRANSITIONS: dict[DeliveryRoute, dict[str, tuple[frozenset[ShipmentState],
+                                                        ShipmentState]]] = {
+    DeliveryRoute.PICK_PACK_SHIP: SHIPMENT_TRANSITIONS,
+    DeliveryRoute.PICK_SHIP: {
+        "pick": (frozenset({_S.READY}), _S.PICKED),
+        "ship": (frozenset({_S.PICKED}), _S.SHIPPED),
+        "deliver": (frozenset({_S.SHIPPED}), _S.DELIVERED),
+        "cancel": (frozenset({_S.READY, _S.PICKED}), _S.CANCELLED),
+    },
+    DeliveryRoute.SHIP_ONLY: {
+        "ship": (frozenset({_S.READY}), _S.SHIPPED),
+        "deliver": (frozenset({_S.SHIPPED}), _S.DELIVERED),
+        "cancel": (frozenset({_S.READY}), _S.CANCELLED),
+    },
+}
+
+
+def next_step(route: DeliveryRoute | str, state: ShipmentState | str) -> str | None:
+    """The warehouse's next move for a shipment on `route` in `state` (None once it has
+    shipped and been delivered, or was cancelled)."""
+    for action, (sources, _) in ROUTE_TRANSITIONS[DeliveryRoute(route)].items():
+        if action != "cancel" and state in sources:
+            return action
+    return None
 
 
 @dataclass(kw_only=True, eq=False)
@@ -60,22 +95,29 @@ class Shipment(Aggregate):
     carrier: str = ""
     tracking_number: str = ""
     packages: int = 0
+    route: DeliveryRoute = DeliveryRoute.PICK_PACK_SHIP
     lines: list[ShipmentLine] = field(default_factory=list)
 
     @classmethod
     def new(cls, *, company_id: int, order_id: int, customer_id: int, warehouse_id: int,
-            lines: list[ShipmentLine], on: date, split_from: str = "") -> Shipment:
+            lines: list[ShipmentLine], on: date, split_from: str = "",
+            route: DeliveryRoute = DeliveryRoute.PICK_PACK_SHIP) -> Shipment:
         if not lines:
             raise InvalidInput("a shipment needs at least one line")
         shipment = cls(company_id=company_id, order_id=order_id, customer_id=customer_id,
-                       warehouse_id=warehouse_id, created_on=on, lines=lines)
+                       warehouse_id=warehouse_id, created_on=on, lines=lines, route=route)
         shipment.record("created", order_id=order_id, split_from=split_from,
                         lines=[{"sku": line.sku, "quantity": plain(line.quantity)}
                                for line in lines])
         return shipment
 
     def _move(self, action: str) -> None:
-        self.state = move(SHIPMENT_TRANSITIONS, self.state, action, "shipment", self.label)
+        transitions = ROUTE_TRANSITIONS[self.route]
+        if action not in transitions:  # e.g. packing where the warehouse does not pack
+            raise InvalidTransition("shipment", self.label, self.state.value, action,
+                                    f"its warehouse route ({self.route.value}) has no "
+                                    f"{action} step")
+        self.state = move(transitions, self.state, action, "shipment", self.label)
 
     def pick(self, on: date) -> None:
         self._move("pick")
@@ -91,11 +133,17 @@ class Shipment(Aggregate):
         self.record("packed", packages=packages)
 
     def ship(self, on: date, *, carrier: str = "", tracking_number: str = "",
-             quantities: dict[int, Decimal] | None = None) -> list[ShipmentLine]:
-        """Ship everything, or only `quantities` (order line id -> quantity).
+             quantities: dict[int, Decimal] | None = None,
+             packages: int | None = None) -> list[ShipmentLine]:
+        """Ship everything, or only `quantities` (order line id -> quantity). `packages` is
+        counted here where the route has no packing step.
 
         Returns what stays behind (still reserved) for a follow-up shipment."""
+        if packages is not None and packages < 1:
+            raise InvalidInput("a shipment has at least one package", field="packages")
         self._move("ship")
+        if packages is not None:
+            self.packages = packages
         remainder: list[ShipmentLine] = []
         if quantities is not None:
             unknown = set(quantities) - {line.order_line_id for line in self.lines}

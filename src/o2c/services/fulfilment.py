@@ -1,4 +1,5 @@
-"""Pick, pack, ship, deliver: shipments move reserved stock out and trigger invoicing."""
+"""Pick, pack, ship, deliver (the steps of the warehouse's delivery route): shipments move
+reserved stock out and trigger invoicing."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def ship_shipment(cmd: c.ShipShipment, uow: UnitOfWork) -> int:
     order = uow.orders.get(shipment.order_id, for_update=True)
     on = cmd.on or uow.today()
     remainder = shipment.ship(on, carrier=cmd.carrier, tracking_number=cmd.tracking_number,
-                              quantities=cmd.quantities)
+                              quantities=cmd.quantities, packages=cmd.packages)
     per_product: dict[int, Decimal] = defaultdict(Decimal)
     for line in shipment.lines:
         per_product[line.product_id] += line.quantity
@@ -48,7 +49,7 @@ def ship_shipment(cmd: c.ShipShipment, uow: UnitOfWork) -> int:
         uow.shipments.add(Shipment.new(
             company_id=shipment.company_id, order_id=order.id,
             customer_id=shipment.customer_id, warehouse_id=shipment.warehouse_id,
-            lines=remainder, on=on, split_from=shipment.number))
+            lines=remainder, on=on, split_from=shipment.number, route=shipment.route))
     return cmd.shipment_id
 
 

@@ -93,7 +93,8 @@ def _shipment_for(uow: UnitOfWork, order: SalesOrder, quantities: dict[int, Deci
              for line_id, qty in quantities.items()]
     shipment = Shipment.new(company_id=order.company_id, order_id=order.id,
                             customer_id=order.customer_id, warehouse_id=order.warehouse_id,
-                            lines=lines, on=on)
+                            lines=lines, on=on,
+                            route=uow.lookups.delivery_route(order.warehouse_id))
     uow.shipments.add(shipment)
     return shipment
 

@@ -28,6 +28,7 @@ from o2c.domain.parties import (
     check_currency,
 )
 from o2c.domain.payment_terms import PaymentTerms, TermLine
+from o2c.domain.shipping import DeliveryRoute
 from o2c.domain.tax import VatRate
 from o2c.services.uow import UnitOfWork
 
@@ -202,9 +203,39 @@ def create_warehouse(cmd: c.CreateWarehouse, uow: UnitOfWork) -> int:
     if uow.warehouses.find_by(company_id=cmd.company_id, code=cmd.code):
         raise AlreadyExists("warehouse", cmd.code, field="code")
     warehouse = Warehouse(company_id=cmd.company_id, code=cmd.code, name=cmd.name,
-                          address=Address.from_dict(cmd.address))
-    warehouse.record("created", code=cmd.code)
+                          address=Address.from_dict(cmd.address),
+                          delivery_route=_enum(DeliveryRoute, cmd.delivery_route,
+                                               "delivery_route"))
+    warehouse.record("created", code=cmd.code, delivery_route=warehouse.delivery_route.value)
     uow.warehouses.add(warehouse)
+    assert warehouse.id is not None
+    return warehouse.id
+
+
+def update_warehouse(cmd: c.UpdateWarehouse, uow: UnitOfWork) -> int:
+    """Name, address and delivery route. A new route applies to shipments created from now
+    on: those already on their way finish the route they started."""
+    warehouse = uow.warehouses.get(cmd.warehouse_id, for_update=True)
+    unknown = set(cmd.changes) - {"name", "address", "delivery_route"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidInput(f"{name} cannot be changed", field=name)
+    if "delivery_route" in cmd.changes:
+        warehouse.change_delivery_route(
+            _enum(DeliveryRoute, cmd.changes["delivery_route"], "delivery_route"))
+    before = {"name": warehouse.name, "address": warehouse.address.as_dict()}
+    if "name" in cmd.changes:
+        name = str(cmd.changes["name"]).strip()
+        if not name:
+            raise InvalidInput("a warehouse needs a name", field="name")
+        warehouse.name = name
+    if "address" in cmd.changes:
+        warehouse.address = Address.from_dict(cmd.changes["address"])
+    after = {"name": warehouse.name, "address": warehouse.address.as_dict()}
+    changed = {k: {"before": before[k], "after": after[k]} for k in before
+               if before[k] != after[k]}
+    if changed:
+        warehouse.record("updated", changes=changed)
     assert warehouse.id is not None
     return warehouse.id
 

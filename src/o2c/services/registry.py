@@ -14,6 +14,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.CreateProduct: masterdata.create_product,
     c.UpdateProduct: masterdata.update_product,
     c.CreateWarehouse: masterdata.create_warehouse,
+    c.UpdateWarehouse: masterdata.update_warehouse,
     c.SetVatRate: masterdata.set_vat_rate,
     c.SetExchangeRate: masterdata.set_exchange_rate,
     c.ReceiveStock: inventory.receive_stock,

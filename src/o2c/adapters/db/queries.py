@@ -20,6 +20,7 @@ from o2c.domain.errors import InvalidInput, NotFound
 from o2c.domain.ledger import CUSTOMER_CREDIT, RECEIVABLE, LedgerFigures
 from o2c.domain.money import in_minor_units, plain
 from o2c.domain.receivables import OpenItemKind, PaymentStatus
+from o2c.domain.shipping import next_step
 
 MAX_LIMIT = 500
 Row = dict[str, Any]
@@ -220,10 +221,13 @@ def product(conn: Connection, product_id: int) -> Row:
     return result
 
 
+_WAREHOUSE_FIELDS = ("id", "company_id", "code", "name", "address", "delivery_route")
+
+
 def list_warehouses(conn: Connection, page: PageRequest = PageRequest()) -> Page:
     rows, total = _page(conn, select(t.warehouses), page, [t.warehouses.c.code])
-    return Page([{k: r[k] for k in ("id", "company_id", "code", "name", "address")}
-                 for r in rows], total, page.limit, page.offset)
+    return Page([{k: r[k] for k in _WAREHOUSE_FIELDS} for r in rows], total, page.limit,
+                page.offset)
 
 
 def list_stock(conn: Connection, filters: Filters = Filters(),
@@ -367,6 +371,7 @@ def _shipment(row: Row) -> Row:
         "packed_on": row["packed_on"], "shipped_on": row["shipped_on"],
         "delivered_on": row["delivered_on"], "carrier": row["carrier"],
         "tracking_number": row["tracking_number"], "packages": row["packages"],
+        "route": row["route"], "next_step": next_step(row["route"], row["state"]),
     }
 
 
@@ -774,7 +779,7 @@ def warehouse(conn: Connection, warehouse_id: int) -> Row:
                        ).mappings().first()
     if row is None:
         raise NotFound("warehouse", warehouse_id)
-    return {k: row[k] for k in ("id", "company_id", "code", "name", "address")}
+    return {k: row[k] for k in _WAREHOUSE_FIELDS}
 
 
 def payment_terms(conn: Connection, code: str) -> Row:

@@ -18,6 +18,7 @@ from o2c.adapters.db.master_data_cache import CacheView
 from o2c.domain.aggregate import document_number
 from o2c.domain.catalog import Product, VatCategory
 from o2c.domain.credit import CreditPosition
+from o2c.domain.errors import NotFound
 from o2c.domain.events import Event
 from o2c.domain.inventory import StockLevel, StockMove, Warehouse
 from o2c.domain.invoicing import (
@@ -42,7 +43,7 @@ from o2c.domain.parties import (
 from o2c.domain.payment_terms import Installment, PaymentTerms, TermLine
 from o2c.domain.payments import Allocation, Payment, PaymentMethod, PaymentState, SourceKind
 from o2c.domain.receivables import OpenItem, OpenItemKind
-from o2c.domain.shipping import Shipment, ShipmentLine, ShipmentState
+from o2c.domain.shipping import DeliveryRoute, Shipment, ShipmentLine, ShipmentState
 from o2c.domain.tax import VatRate
 
 
@@ -120,12 +121,13 @@ PRODUCTS = Mapping("product", t.products, _product_row, _product)
 
 def _warehouse_row(w: Warehouse) -> dict[str, Any]:
     return {"company_id": w.company_id, "code": w.code, "name": w.name,
-            "address": w.address.as_dict()}
+            "address": w.address.as_dict(), "delivery_route": w.delivery_route.value}
 
 
 def _warehouse(r: RowMapping, _: dict[str, list[Any]]) -> Warehouse:
     return Warehouse(id=r["id"], version=r["version"], company_id=r["company_id"],
-                     code=r["code"], name=r["name"], address=Address.from_dict(r["address"]))
+                     code=r["code"], name=r["name"], address=Address.from_dict(r["address"]),
+                     delivery_route=DeliveryRoute(r["delivery_route"]))
 
 
 WAREHOUSES = Mapping("warehouse", t.warehouses, _warehouse_row, _warehouse)
@@ -235,7 +237,8 @@ def _shipment_row(s: Shipment) -> dict[str, Any]:
             "warehouse_id": s.warehouse_id, "state": s.state.value, "created_on": s.created_on,
             "picked_on": s.picked_on, "packed_on": s.packed_on, "shipped_on": s.shipped_on,
             "delivered_on": s.delivered_on, "carrier": s.carrier,
-            "tracking_number": s.tracking_number, "packages": s.packages}
+            "tracking_number": s.tracking_number, "packages": s.packages,
+            "route": s.route.value}
 
 
 def _shipment(r: RowMapping, kids: dict[str, list[Any]]) -> Shipment:
@@ -246,7 +249,7 @@ def _shipment(r: RowMapping, kids: dict[str, list[Any]]) -> Shipment:
         state=ShipmentState(r["state"]), created_on=r["created_on"], picked_on=r["picked_on"],
         packed_on=r["packed_on"], shipped_on=r["shipped_on"], delivered_on=r["delivered_on"],
         carrier=r["carrier"], tracking_number=r["tracking_number"], packages=r["packages"],
-        lines=kids["lines"])
+        route=DeliveryRoute(r["route"]), lines=kids["lines"])
 
 
 SHIPMENTS = Mapping("shipment", t.shipments, _shipment_row, _shipment,
@@ -523,6 +526,7 @@ _OPEN_SHIPMENTS = Statement(select(_sh.c.id).where(
 _wh = t.warehouses
 _DEFAULT_WAREHOUSE = Statement(select(_wh.c.id).where(_wh.c.company_id == _bp("company_id"))
                       .order_by(_wh.c.id).limit(1))
+_DELIVERY_ROUTE = Statement(select(_wh.c.delivery_route).where(_wh.c.id == _bp("id")))
 _je = t.journal_entries
 _ENTRY_FOR = Statement(select(_je.c.id).where(_je.c.source_type == _bp("source_type"),
                                      _je.c.source_id == _bp("source_id"),
@@ -756,6 +760,15 @@ class Lookups:
             "warehouses", ("default", company_id),
             lambda: _DEFAULT_WAREHOUSE.scalar(self.conn, {"company_id": company_id}))
         return found
+
+    def delivery_route(self, warehouse_id: int) -> DeliveryRoute:
+        """The steps new shipments of the warehouse go through."""
+        found: str | None = self._cached(
+            "warehouses", ("route", warehouse_id),
+            lambda: _DELIVERY_ROUTE.scalar(self.conn, {"id": warehouse_id}))
+        if found is None:
+            raise NotFound("warehouse", warehouse_id)
+        return DeliveryRoute(found)
 
     def entry_id_for(self, source_type: str, source_id: int) -> int | None:
         return _ENTRY_FOR.scalar(self.conn, {  # type: ignore[no-any-return]

@@ -119,14 +119,19 @@ products = Table(
     CheckConstraint("unit_price >= 0", name="unit_price_positive"),
 )
 
+DELIVERY_ROUTES = "{column} IN ('pick_pack_ship', 'pick_ship', 'ship_only')"
+
 warehouses = Table(
     "warehouses", metadata, _id(),
     Column("company_id", ForeignKey("companies.id"), nullable=False),
     Column("code", String(32), nullable=False),
     Column("name", String(200), nullable=False),
     Column("address", JSON, nullable=False),
+    # The steps its shipments go through (domain.shipping.DeliveryRoute).
+    Column("delivery_route", String(16), nullable=False, server_default="pick_pack_ship"),
     _version(), _created(),
     UniqueConstraint("company_id", "code"),
+    CheckConstraint(DELIVERY_ROUTES.format(column="delivery_route"), name="known_delivery_route"),
 )
 
 stock_levels = Table(
@@ -258,7 +263,10 @@ shipments = Table(
     Column("carrier", String(100), nullable=False),
     Column("tracking_number", String(100), nullable=False),
     Column("packages", Integer, nullable=False),
+    # The warehouse's delivery route when the shipment was created; it keeps it.
+    Column("route", String(16), nullable=False, server_default="pick_pack_ship"),
     _version(), _created(),
+    CheckConstraint(DELIVERY_ROUTES.format(column="route"), name="known_route"),
 )
 Index("ix_shipments_order", shipments.c.order_id)
 Index("ix_shipments_state", shipments.c.state, shipments.c.created_on)

@@ -27,6 +27,7 @@ from o2c.api.schemas.masterdata import (
     VatRateOut,
     WarehouseIn,
     WarehouseOut,
+    WarehousePatch,
 )
 from o2c.domain import commands as c
 
@@ -76,6 +77,13 @@ def present_warehouse(conn: Connection, warehouse_id: int) -> WarehouseOut:
 def create_warehouse(body: WarehouseIn, bus: Bus) -> JSONResponse:
     return bus.run(body.command(), present_warehouse, payload=body, status_code=201,
                    location=location("warehouses"))
+
+
+@warehouses.patch("/warehouses/{warehouse_id}", response_model=WarehouseOut)
+def update_warehouse(warehouse_id: int, body: WarehousePatch, bus: Bus) -> JSONResponse:
+    """Rename, move or change the delivery route; shipments already created keep theirs."""
+    return bus.run(c.UpdateWarehouse(warehouse_id, body.changes()), present_warehouse,
+                   payload=body)
 
 
 @warehouses.get("/warehouses", response_model=Page[WarehouseOut])

@@ -21,6 +21,7 @@ from o2c.api.schemas.common import (
 )
 from o2c.domain import commands as c
 from o2c.domain.catalog import VatCategory
+from o2c.domain.shipping import DeliveryRoute
 
 Country = Annotated[str, Field(min_length=2, max_length=2, examples=["IT"],
                                description="ISO 3166-1 alpha-2")]
@@ -252,14 +253,33 @@ class ProductDetailOut(ProductOut):
     stock: list[StockOut]
 
 
+ROUTE_HELP = ("pick_pack_ship: shipments are picked, packed and shipped; pick_ship: "
+              "picked and shipped; ship_only: shipped straight away")
+
+
 class WarehouseIn(Input):
     company_id: int
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
     address: Address = Field(default_factory=dict)
+    delivery_route: DeliveryRoute = Field(DeliveryRoute.PICK_PACK_SHIP, description=ROUTE_HELP)
 
     def command(self) -> c.CreateWarehouse:
-        return c.CreateWarehouse(**self.model_dump())
+        return c.CreateWarehouse(**{**self.model_dump(),
+                                    "delivery_route": self.delivery_route.value})
+
+
+class WarehousePatch(Input):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    address: Address | None = None
+    delivery_route: DeliveryRoute | None = Field(
+        None, description=ROUTE_HELP + ". Shipments already created keep their route.")
+
+    def changes(self) -> dict[str, Any]:
+        changes = self.model_dump(exclude_unset=True, exclude_none=True)
+        if isinstance(changes.get("delivery_route"), DeliveryRoute):
+            changes["delivery_route"] = changes["delivery_route"].value
+        return changes
 
 
 class WarehouseOut(Model):
@@ -268,6 +288,7 @@ class WarehouseOut(Model):
     code: str
     name: str
     address: Address
+    delivery_route: DeliveryRoute
 
 
 class ReceiveStockIn(Input):

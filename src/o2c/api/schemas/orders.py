@@ -13,6 +13,7 @@ from o2c.api.schemas.common import Dec, Input, Model, Percent, Quantity, UnitPri
 from o2c.api.schemas.invoices import InvoiceOut
 from o2c.domain import commands as c
 from o2c.domain.orders import OrderState
+from o2c.domain.shipping import DeliveryRoute
 from o2c.services.orders import ConfirmResult
 
 # -- orders -------------------------------------------------------------------------------------
@@ -139,6 +140,9 @@ class ShipmentOut(Model):
     carrier: str
     tracking_number: str
     packages: int
+    route: DeliveryRoute = Field(description="the warehouse's delivery route when the "
+                                             "shipment was created; it keeps it")
+    next_step: str | None = Field(description="pick, pack, ship or deliver; none when done")
     lines: list[ShipmentLineOut]
 
 
@@ -189,6 +193,7 @@ class ShipIn(Input):
         None, description="per order line quantities; everything on the shipment when omitted")
     carrier: str = Field("", max_length=100)
     tracking_number: str = Field("", max_length=100)
+    packages: int | None = Field(None, ge=1, description="where the route has no packing step")
     on: dt.date | None = None
 
     def command(self, shipment_id: int) -> c.ShipShipment:
@@ -196,7 +201,8 @@ class ShipIn(Input):
         if self.lines is not None:
             quantities = {line.order_line_id: line.quantity for line in self.lines}
         return c.ShipShipment(shipment_id, on=self.on, carrier=self.carrier,
-                              tracking_number=self.tracking_number, quantities=quantities)
+                              tracking_number=self.tracking_number, quantities=quantities,
+                              packages=self.packages)
 
 
 class PickIn(Input):

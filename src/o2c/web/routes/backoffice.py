@@ -37,8 +37,9 @@ from o2c.web.routes import FormData, decimal_field, paging, query_date, web_rout
 backoffice = web_router()
 
 # The warehouse's next step for a shipment in each state it can move from.
-NEXT_STEP = {ShipmentState.READY.value: "pick", ShipmentState.PICKED.value: "pack",
-             ShipmentState.PACKED.value: "ship", ShipmentState.SHIPPED.value: "deliver"}
+# Shipments the warehouse still has a step to take on (its next step depends on the route).
+SHIPMENTS_TO_HANDLE = ",".join(state.value for state in (
+    ShipmentState.READY, ShipmentState.PICKED, ShipmentState.PACKED, ShipmentState.SHIPPED))
 OPERATION_OF_STEP = {"pick": "pick_shipment", "pack": "pack_shipment", "ship": "ship_shipment",
                      "deliver": "deliver_shipment"}
 ORDER_ACTION_OPERATIONS = {"confirm": "confirm_order", "release": "release_order",
@@ -283,12 +284,12 @@ def warehouse(request: Request) -> Response:
     view = "stock" if request.query_params.get("view") == "stock" else "shipments"
     with read(request) as conn:
         if view == "shipments":
-            open_states = ",".join(NEXT_STEP)
-            result = queries.list_shipments(conn, Filters(state=open_states), paging(request))
+            result = queries.list_shipments(conn, Filters(state=SHIPMENTS_TO_HANDLE),
+                                            paging(request))
         else:
             result = queries.list_stock(conn, Filters(q=request.query_params.get("q") or None),
                                         paging(request))
-    return page(request, "warehouse.html", view=view, page=result, next_step=NEXT_STEP,
+    return page(request, "warehouse.html", view=view, page=result,
                 can_move=can(request, "pick_shipment"))
 
 
@@ -299,7 +300,7 @@ def shipment(request: Request, shipment_id: int) -> Response:
         found = queries.shipment(conn, shipment_id)
         invoices = queries.shipment_invoices(conn, shipment_id, today(request))
         events = reports.timeline(conn, [("shipment", shipment_id)])
-    step = NEXT_STEP.get(found["state"])
+    step = found["next_step"]
     return page(request, "shipment.html", s=found, step=step, invoices=invoices, events=events,
                 can_move=step is not None and can(request, OPERATION_OF_STEP[step]))
 
@@ -320,8 +321,13 @@ def shipment_step(request: Request, shipment_id: int, step: str, form: FormData)
     elif step == "pack":
         command = c.PackShipment(shipment_id=shipment_id)
     elif step == "ship":
+        packages = form.get("packages", "").strip()
+        if packages and not (packages.isdigit() and int(packages) >= 1):
+            return redirect(request, form.get("back") or "/warehouse",
+                            fmt.gettext("Packages must be a whole number, at least 1."), "error")
         command = c.ShipShipment(shipment_id=shipment_id, carrier=carrier,
-                                 tracking_number=tracking)
+                                 tracking_number=tracking,
+                                 packages=int(packages) if packages else None)
     else:
         command = c.DeliverShipment(shipment_id=shipment_id)
     back = form.get("back") or "/warehouse"
