@@ -18,7 +18,7 @@ from o2c.domain.statemachine import move
 
 
 class ShipmentState(StrEnum):
-    READY = "ready"  # reserved, waiting to be picked
+    READY = "ready"  # reserved, waiting for the first step of its route
     PICKED = "picked"
     PACKED = "packed"
     SHIPPED = "shipped"
