@@ -288,7 +288,8 @@ def test_a_warehouse_set_to_ship_only_ships_confirmed_orders_without_pick_and_pa
     listed = as_json(o2c("warehouse", "list", "--json"))["items"]
     assert [(w["code"], w["delivery_route"]) for w in listed] == [("MIL", "ship_only")]
     o2c("order", "create", "--customer", "C-00001", "--line", "CHAIR:1", "--date", DAY)
-    o2c("order", "confirm", "SO-000001", "--on", DAY)
+    confirmed = o2c("order", "confirm", "SO-000001", "--on", DAY)
+    assert "reserved on shipment SHP-000001, ready to ship" in confirmed.stdout
     refused = o2c("shipment", "pick", "SHP-000001", code=2)
     assert "has no pick step" in refused.stderr
     shipped = o2c("shipment", "ship", "SHP-000001", "--packages", "2", "--on", DAY)

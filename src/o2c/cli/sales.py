@@ -141,8 +141,11 @@ def _report_decision(result: ConfirmResult, as_json: bool) -> None:
     else:
         say(f"{data['number']} confirmed: credit check passed (exposure after this order "
             f"{money(decision.exposure_after, cur)})", "bold green")
+    # The first step depends on the warehouse's delivery route (pick, or ship at once).
+    next_steps = {s["id"]: s["next_step"] for s in data["shipments"]}
     for shipment in result.shipment_ids:
-        say(f"reserved on shipment {document_number('SHP', shipment)}, ready to pick")
+        say(f"reserved on shipment {document_number('SHP', shipment)}, "
+            f"ready to {next_steps.get(shipment) or 'pick'}")
     if backorder:
         say("backorder (waits for stock):", "yellow")
         console().print(table(backorder,
