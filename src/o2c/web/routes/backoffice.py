@@ -36,7 +36,6 @@ from o2c.web.routes import FormData, decimal_field, paging, query_date, web_rout
 
 backoffice = web_router()
 
-# The warehouse's next step for a shipment in each state it can move from.
 # Shipments the warehouse still has a step to take on (its next step depends on the route).
 SHIPMENTS_TO_HANDLE = ",".join(state.value for state in (
     ShipmentState.READY, ShipmentState.PICKED, ShipmentState.PACKED, ShipmentState.SHIPPED))
