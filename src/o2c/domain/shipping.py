@@ -58,6 +58,12 @@ ROUTE_TRANSITIONS: dict[DeliveryRoute, dict[str, tuple[frozenset[ShipmentState],
 }
 
 
+def route_steps(route: DeliveryRoute | str) -> tuple[str, ...]:
+    """The warehouse steps of a route, in order (e.g. pick, pack, ship, deliver)."""
+    return tuple(action for action in ROUTE_TRANSITIONS[DeliveryRoute(route)]
+                 if action != "cancel")
+
+
 def next_step(route: DeliveryRoute | str, state: ShipmentState | str) -> str | None:
     """The warehouse's next move for a shipment on `route` in `state` (None once it has
     shipped and been delivered, or was cancelled)."""

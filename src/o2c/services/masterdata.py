@@ -41,6 +41,15 @@ def _enum(kind: Any, value: str, field: str) -> Any:
                            field=field) from None
 
 
+def _refuse_other_fields(changes: dict[str, Any], allowed: set[str],
+                         message: str = "{} cannot be changed") -> None:
+    """An update names only fields it may change; the first other one (by name) is refused."""
+    unknown = set(changes) - allowed
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidInput(message.format(name), field=name)
+
+
 def _shown(value: Any) -> Any:
     """A product field as its change is logged: prices in plain decimals, codes as text."""
     if isinstance(value, Decimal):
@@ -136,10 +145,7 @@ _CUSTOMER_FIELDS = {
 
 def update_customer(cmd: c.UpdateCustomer, uow: UnitOfWork) -> int:
     customer = uow.customers.get(cmd.customer_id, for_update=True)
-    unknown = set(cmd.changes) - _CUSTOMER_FIELDS
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InvalidInput(f"{name} cannot be changed here", field=name)
+    _refuse_other_fields(cmd.changes, _CUSTOMER_FIELDS, "{} cannot be changed here")
     changes = dict(cmd.changes)
     if "vat_id" in changes:
         changes["vat_id"] = normalise_vat_id(customer.country, changes["vat_id"] or "")
@@ -180,11 +186,8 @@ def create_product(cmd: c.CreateProduct, uow: UnitOfWork) -> int:
 
 def update_product(cmd: c.UpdateProduct, uow: UnitOfWork) -> int:
     product = uow.products.get(cmd.product_id, for_update=True)
-    allowed = {"name", "unit", "unit_price", "vat_category", "prices", "active"}
-    unknown = set(cmd.changes) - allowed
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InvalidInput(f"{name} cannot be changed", field=name)
+    _refuse_other_fields(cmd.changes, {"name", "unit", "unit_price", "vat_category",
+                                       "prices", "active"})
     before = {k: getattr(product, k) for k in cmd.changes}
     for key, value in cmd.changes.items():
         if key == "vat_category":
@@ -216,10 +219,7 @@ def update_warehouse(cmd: c.UpdateWarehouse, uow: UnitOfWork) -> int:
     """Name, address and delivery route. A new route applies to shipments created from now
     on: those already on their way finish the route they started."""
     warehouse = uow.warehouses.get(cmd.warehouse_id, for_update=True)
-    unknown = set(cmd.changes) - {"name", "address", "delivery_route"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InvalidInput(f"{name} cannot be changed", field=name)
+    _refuse_other_fields(cmd.changes, {"name", "address", "delivery_route"})
     if "delivery_route" in cmd.changes:
         warehouse.change_delivery_route(
             _enum(DeliveryRoute, cmd.changes["delivery_route"], "delivery_route"))

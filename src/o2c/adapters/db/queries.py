@@ -20,7 +20,7 @@ from o2c.domain.errors import InvalidInput, NotFound
 from o2c.domain.ledger import CUSTOMER_CREDIT, RECEIVABLE, LedgerFigures
 from o2c.domain.money import in_minor_units, plain
 from o2c.domain.receivables import OpenItemKind, PaymentStatus
-from o2c.domain.shipping import next_step
+from o2c.domain.shipping import next_step, route_steps
 
 MAX_LIMIT = 500
 Row = dict[str, Any]
@@ -371,7 +371,8 @@ def _shipment(row: Row) -> Row:
         "packed_on": row["packed_on"], "shipped_on": row["shipped_on"],
         "delivered_on": row["delivered_on"], "carrier": row["carrier"],
         "tracking_number": row["tracking_number"], "packages": row["packages"],
-        "route": row["route"], "next_step": next_step(row["route"], row["state"]),
+        "route": row["route"], "steps": route_steps(row["route"]),
+        "next_step": next_step(row["route"], row["state"]),
     }
 
 
