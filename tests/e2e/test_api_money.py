@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from o2c.api.deps import parse_json
-from tests.e2e.conftest import API, ok, problem
+from tests.e2e.conftest import API, ClientAs, ok, problem
 from tests.fixtures.world import World
 
 D = Decimal
@@ -63,12 +63,18 @@ def test_a_unit_price_of_six_decimals_survives_the_round_trip(client: TestClient
         "34.57", "7.61", "42.18")
 
 
-def test_a_credit_limit_beyond_float_precision_is_kept_to_the_cent(client: TestClient,
-                                                                   world: World) -> None:
-    # 98765432109876.54 as a float would be 98765432109876.546875
+def test_a_credit_limit_beyond_float_precision_is_kept_to_the_cent(
+        client: TestClient, client_as: ClientAs, world: World) -> None:
+    # 98765432109876.54 as a float would be 98765432109876.546875. A limit that size needs a
+    # second person: the administrator asks, a controller approves.
     customer = _post(client, f"{API}/customers", {
-        "company_id": world.company_id, "name": "Big Buyer", "country": "DE",
+        "company_id": world.company_id, "name": "Big Buyer", "country": "DE"})
+    request = _post(client, f"{API}/approvals", {
+        "kind": "credit_limit", "object_id": customer["id"], "reason": "group guarantee",
         "credit_limit": D("98765432109876.54")})
+    assert request["payload"] == {"credit_limit": "98765432109876.54"}
+    ok(client_as("controller").post(f"{API}/approvals/{request['id']}/approve"))
+    customer = ok(client.get(f"{API}/customers/{customer['id']}"))
     assert customer["credit_limit"] == "98765432109876.54"
     assert customer["credit"]["available"] == "98765432109876.54"
 

@@ -17,8 +17,17 @@ from o2c.api import create_app
 from o2c.api.permissions import PERMISSIONS
 from o2c.bootstrap import App
 from o2c.domain import commands as c
-from o2c.domain.access import Role
-from tests.e2e.conftest import API, ClientAs, fields, ok, problem, row_counts, token_for
+from o2c.domain.access import CreateToken, Role
+from tests.e2e.conftest import (
+    API,
+    ClientAs,
+    advance,
+    fields,
+    ok,
+    problem,
+    row_counts,
+    token_for,
+)
 from tests.fixtures.security import Invoiced, invoiced
 from tests.fixtures.world import World
 
@@ -329,8 +338,18 @@ def test_gdpr_export_erasure_and_purge_are_for_administrators_over_the_api(
     assert erased["retention_until"] == "2036-12-31"
     assert "Codice civile" in erased["legal_basis"]
     assert ok(client.get(f"{API}/customers/{rossi}"))["name"] == f"erased-customer-{rossi}"
+    problem(client.post(f"{API}/gdpr/purge", json={"as_of": "2037-01-01"}), 422)  # future
+    advance(any_app.clock, 3960)  # 2037-01-03: the admin's token of 2026 has expired
+    client.headers["Authorization"] = \
+        f"Bearer {any_app.bus.handle(CreateToken('admin', 'in 2037')).secret}"
     assert ok(client.post(f"{API}/gdpr/purge", json={"as_of": "2037-01-01"})) == \
         {"customers": [rossi], "invoices": 1}
+    invoice_id = exported["invoices"][0]["id"]
+    pdf = client.get(f"{API}/invoices/{invoice_id}/document", params={"format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    gone = problem(client.get(f"{API}/invoices/{invoice_id}/document",
+                              params={"format": "ubl"}), 410)
+    assert gone["code"] == "buyer_purged"
     assert ok(client.get(f"{API}/ledger/verify"))["ok"] is True
     assert ok(client.get(f"{API}/audit/verify"))["ok"] is True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
 from o2c.api import create_app
-from o2c.bootstrap import App
+from o2c.bootstrap import App, SettableClock
 from o2c.cli import app as cli_app
 from tests.fixtures.security import invoiced
 from tests.fixtures.world import World, build_world
@@ -72,17 +73,25 @@ def world(app: App) -> World:
 
 
 def test_gdpr_commands_export_erase_and_purge_and_the_books_verify(
-        app: App, db_url: str, world: World) -> None:
+        app: App, db_url: str, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CLI runs on the real clock: the invoice is from 2020 and Italian invoices are kept
+    # five years here, so the retention has ended by the time the test runs.
+    monkeypatch.setenv("O2C_RETENTION_YEARS", "IT=5")
+    clock = app.clock
+    assert isinstance(clock, SettableClock)
+    clock.set(datetime(2020, 6, 2, 9, tzinfo=UTC))
     invoiced(app.bus, app.engine, world)
     exported = json.loads(invoke(db_url, "gdpr", "export", "C-00001").stdout)
     assert exported["customer"]["name"] == "Rossi Arredamenti S.p.A."
     erased = invoke(db_url, "gdpr", "erase", "C-00001", "--reason", "letter of 2 March",
                     "--json")
     assert erased.exit_code == 0, erased.output
-    assert json.loads(erased.stdout)["retention_until"] == "2036-12-31"
+    assert json.loads(erased.stdout)["retention_until"] == "2025-12-31"
     assert "Rossi" not in invoke(db_url, "gdpr", "export", "C-00001").stdout.split(
         '"invoices"')[0]
-    purged = json.loads(invoke(db_url, "gdpr", "purge", "--as-of", "2037-01-01",
+    future = invoke(db_url, "gdpr", "purge", "--as-of", "2099-01-01")
+    assert future.exit_code != 0 and "after today" in future.output
+    purged = json.loads(invoke(db_url, "gdpr", "purge", "--as-of", "2026-01-01",
                                "--json").stdout)
     assert purged == {"customers": [world.customers["rossi"]], "invoices": 1}
     assert invoke(db_url, "ledger", "verify").exit_code == 0

@@ -90,7 +90,8 @@ def test_concurrent_confirmations_never_oversell_limited_stock(setup_app: App) -
     app.bus.handle(c.ReceiveStock(world.warehouse_id, desk, D(30)))
     orders = []
     for i in range(THREADS):
-        customer = app.bus.handle(c.CreateCustomer(world.company_id, f"Buyer {i}", "IT"))
+        customer = app.bus.handle(c.CreateCustomer(world.company_id, f"Buyer {i}", "IT",
+                                                   credit_limit=None))
         lines = (line(chair, 3), line(desk, 2)) if i % 2 else (line(desk, 2), line(chair, 3))
         orders.append(app.bus.handle(c.CreateOrder(customer, lines)))
     results = run_together(app, [c.ConfirmOrder(order_id) for order_id in orders])
@@ -143,7 +144,8 @@ def test_concurrent_orders_of_one_customer_never_exceed_the_credit_limit(
 def test_concurrent_allocations_never_over_apply_an_invoice(setup_app: App) -> None:
     app = setup_app
     world = build_world(app.bus)
-    customer = app.bus.handle(c.CreateCustomer(world.company_id, "Many Payments Srl", "IT"))
+    customer = app.bus.handle(c.CreateCustomer(world.company_id, "Many Payments Srl", "IT",
+                                               credit_limit=None))
     order_id = app.bus.handle(c.CreateOrder(customer, (line(world.products["CHAIR"], 10),)))
     [shipment_id] = app.bus.handle(c.ConfirmOrder(order_id)).shipment_ids
     s.ship(app.bus, shipment_id)
@@ -184,7 +186,8 @@ def test_concurrent_shipping_numbers_invoices_without_gaps_or_duplicates(
                                        else (other, other_warehouse, "FR"))
         product = bus.handle(c.CreateProduct(company, f"P{i}", f"Product {i}", D("30.00")))
         bus.handle(c.ReceiveStock(warehouse, product, D(1)))
-        sellers.append((bus.handle(c.CreateCustomer(company, f"Buyer {i}", country)), product))
+        sellers.append((bus.handle(c.CreateCustomer(company, f"Buyer {i}", country,
+                                                    credit_limit=None)), product))
     shipments = []
     for customer, product in sellers:
         order_id = bus.handle(c.CreateOrder(customer, (line(product, 1),)))

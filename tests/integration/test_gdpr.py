@@ -6,7 +6,7 @@ audit chain still verify afterwards."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
@@ -14,11 +14,13 @@ from sqlalchemy import select
 
 from o2c.adapters.db import security as db
 from o2c.adapters.db import tables as t
-from o2c.bootstrap import App
+from o2c.bootstrap import App, SettableClock
 from o2c.domain import commands as c
 from o2c.domain.access import EraseCustomer, PurgeExpired, Role
 from o2c.domain.aggregate import jsonable
+from o2c.domain.einvoice import DocumentFormat
 from o2c.domain.errors import AlreadyExists, InvalidInput
+from o2c.services import documents
 from o2c.services.audit import verify_audit
 from tests.fixtures.security import invoiced, user
 from tests.fixtures.world import World, build_world
@@ -107,6 +109,7 @@ def test_purge_after_expiry_removes_the_buyer_from_invoices_and_the_books_still_
         rossi, D(10), "EUR", payer_name="Mario Rossi", payer_iban="IT60X0542811101000000123456",
         reference="fattura 1 Mario Rossi"))
     any_app.bus.handle(EraseCustomer(rossi, "request"))
+    _live_on(any_app, date(2037, 1, 2))
     early = any_app.bus.handle(PurgeExpired(date(2036, 12, 31)))
     assert (early.customers, early.invoices) == ([], 0)
     purged = any_app.bus.handle(PurgeExpired(date(2037, 1, 1)))
@@ -135,3 +138,47 @@ def test_erasure_needs_a_reason_and_happens_once(any_app: App, world: World) -> 
     any_app.bus.handle(EraseCustomer(rossi, "request"))
     with pytest.raises(AlreadyExists):
         any_app.bus.handle(EraseCustomer(rossi, "request"))
+
+
+def _live_on(app: App, day: date) -> None:
+    clock = app.clock
+    assert isinstance(clock, SettableClock)
+    clock.set(datetime.combine(day, time(9), tzinfo=UTC))
+
+
+def test_a_purge_as_of_a_day_still_to_come_is_refused_and_purges_nothing(
+        any_app: App, world: World) -> None:
+    """Retention of an Italian buyer ends 2036-12-31: a purge dated 2099 must not run today."""
+    rossi = world.customers["rossi"]
+    done = invoiced(any_app.bus, any_app.engine, world)
+    any_app.bus.handle(EraseCustomer(rossi, "request"))
+    with pytest.raises(InvalidInput) as refused:
+        any_app.bus.handle(PurgeExpired(date(2099, 1, 1)))
+    assert refused.value.field == "as_of" and "after today" in refused.value.message
+    with any_app.engine.connect() as conn:
+        buyer = conn.execute(select(t.invoices.c.buyer).where(
+            t.invoices.c.id == done.invoice_id)).scalar_one()
+    assert buyer["vat_id"] == "IT00743110157"  # still the buyer it was invoiced to
+
+
+def test_a_purged_buyers_invoice_still_renders_as_pdf_and_refuses_e_invoices_clearly(
+        any_app: App, world: World) -> None:
+    rossi = world.customers["rossi"]
+    done = invoiced(any_app.bus, any_app.engine, world)
+    any_app.bus.handle(EraseCustomer(rossi, "request"))
+    _live_on(any_app, date(2037, 1, 2))
+    any_app.bus.handle(PurgeExpired(date(2037, 1, 1)))
+    with any_app.engine.connect() as conn:
+        pdf = documents.render(conn, done.invoice_id, DocumentFormat.PDF, any_app.clock())
+        assert pdf.content.startswith(b"%PDF")
+        for fmt in (DocumentFormat.UBL, DocumentFormat.FACTURX, DocumentFormat.FATTURAPA):
+            with pytest.raises(documents.BuyerPurged) as gone:
+                documents.render(conn, done.invoice_id, fmt, any_app.clock())
+            assert gone.value.kind == "gone" and "purged" in gone.value.message
+    # The purged invoice is still an invoice the books can act on: credit it in full.
+    note_id = any_app.bus.handle(c.CreateCreditNote(done.invoice_id, "goodwill"))
+    with any_app.engine.connect() as conn:
+        note = conn.execute(select(t.invoices).where(t.invoices.c.id == note_id)
+                            ).mappings().one()
+    assert note["buyer"]["name"] == f"erased-customer-{rossi}"
+    assert_ledger_ok(any_app.engine)

@@ -103,7 +103,7 @@ def test_confirmed_but_uninvoiced_orders_count_towards_the_exposure(
 
 def test_a_blocked_customer_is_held_whatever_the_amount(app: App, world: World) -> None:
     customer = app.bus.handle(c.CreateCustomer(world.company_id, "Bad Payer Srl", "IT",
-                                               credit_blocked=True))
+                                               credit_blocked=True, credit_limit=None))
     order_id = app.bus.handle(c.CreateOrder(customer, (line(world.products["BOOK"], 1),)))
     result = app.bus.handle(c.ConfirmOrder(order_id))
     assert result.state == "credit_hold"
@@ -218,7 +218,7 @@ def test_a_shipped_order_cannot_be_cancelled_and_nothing_changes(app: App, world
 
 def test_an_order_already_invoiced_cannot_be_cancelled(app: App, world: World) -> None:
     customer = app.bus.handle(c.CreateCustomer(world.company_id, "Prepay Srl", "IT",
-                                               invoice_policy="on_order"))
+                                               invoice_policy="on_order", credit_limit=None))
     order_id = app.bus.handle(c.CreateOrder(customer, (line(world.products["CHAIR"], 1),)))
     app.bus.handle(c.ConfirmOrder(order_id))
     before = s.row_counts(app.engine)

@@ -30,6 +30,7 @@ from o2c.api.routes import (
 )
 from o2c.api.routes import login as login_pages
 from o2c.api.routes import security as security_routes
+from o2c.api.screening import BodyLimit, screen_input
 from o2c.bootstrap import App, bootstrap
 
 DESCRIPTION = """
@@ -69,11 +70,12 @@ def create_app(app: App | None = None) -> FastAPI:
                   generate_unique_id_function=operation_id,
                   # Every route is checked: authenticated and allowed by api/permissions.py
                   # (public ones are named there too).
-                  dependencies=[Depends(authorize)])
+                  dependencies=[Depends(authorize), Depends(screen_input)])
     api.state.o2c = app
     errors.install(api)
     auth_errors.install(api)
     api.add_middleware(RequestContext, hsts=app.settings.secure_cookies)
+    api.add_middleware(BodyLimit)
     for module_router in (masterdata.companies, masterdata.terms, masterdata.customers,
                           catalog.products, catalog.warehouses, catalog.stock, catalog.rates,
                           orders.orders, shipments.shipments, invoices.invoices,

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from o2c.adapters.db.queries import MAX_LIMIT, PageRequest
+from o2c.api.schemas.common import MAX_OFFSET
 from o2c.bootstrap import App
 from o2c.domain.commands import Command
 from o2c.domain.money import plain
@@ -85,7 +86,7 @@ Today = Annotated[date, Depends(today)]
 
 
 def paging(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows per page")] = 50,
-           offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0
+           offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")] = 0
            ) -> PageRequest:
     return PageRequest(limit=limit, offset=offset)
 

@@ -33,6 +33,7 @@ STATUS_OF_KIND: dict[ErrorKind, int] = {
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
     ErrorKind.RULE_VIOLATION: 422,
+    ErrorKind.GONE: 410,
 }
 
 _RESERVED = frozenset({"type", "title", "status", "detail", "instance", "code", "errors"})

@@ -110,7 +110,7 @@ PERMISSIONS: dict[str, Roles] = {
     "create_user": roles(ADMIN),
     "list_users": roles(ADMIN, AUDITOR),
     "disable_user": roles(ADMIN),
-    "create_token": roles(ADMIN),
+    "create_token": roles(STAFF),  # for the caller only (o2c.services.access.create_token)
     "list_tokens": roles(ADMIN, AUDITOR),
     "revoke_token": roles(ADMIN),
     # dual control: requests by one person, decisions by another (kind rules: services)
@@ -208,5 +208,57 @@ PORTAL_UNSCOPED = frozenset({"whoami", "list_products", "get_product", "create_o
                              "portal_statement"})
 
 
+# Fields of a request body that only some of the roles allowed to call the operation may set
+# ("lines[].unit_price": unit_price on any line). A field not named here may be set by every
+# role the operation allows. Sending a field the role may not set is refused (403) whatever
+# its value; the services hold the same rules for the other edges (web, CLI).
+PRICES_AND_DATES = roles(STAFF)  # what a portal customer may not choose on its own order
+CREDIT_TERMS = roles(ADMIN, CREDIT)  # o2c.services.access.CREDIT_ROLES
+
+FIELD_PERMISSIONS: dict[str, dict[str, Roles]] = {
+    "create_order": {
+        "order_date": PRICES_AND_DATES, "warehouse_id": PRICES_AND_DATES,
+        "lines[].unit_price": PRICES_AND_DATES, "lines[].discount_percent": PRICES_AND_DATES,
+        "lines[].description": PRICES_AND_DATES,  # what the invoice says was sold
+    },
+    "create_customer": {"credit_limit": CREDIT_TERMS, "credit_blocked": CREDIT_TERMS,
+                        "overdue_hold_days": CREDIT_TERMS},
+    "update_customer": {"credit_limit": CREDIT_TERMS, "credit_blocked": CREDIT_TERMS,
+                        "overdue_hold_days": CREDIT_TERMS},
+}
+
+
 def allowed(operation: str, role: Role) -> bool:
     return role in PERMISSIONS.get(operation, frozenset())
+
+
+def refused_fields(operation: str, role: Role, body: dict[str, object]) -> list[str]:
+    """The fields of `body` (as field paths) that `role` may not set in `operation`."""
+    refused = []
+    for path, permitted in FIELD_PERMISSIONS.get(operation, {}).items():
+        if role in permitted:
+            continue
+        refused += _present(body, path.split("."))
+    return sorted(refused)
+
+
+def _present(value: object, steps: list[str], where: str = "") -> list[str]:
+    """Where the field at `steps` is present in `value` ("lines[]" walks every line)."""
+    if not steps or not isinstance(value, dict):
+        return []
+    step, rest = steps[0], steps[1:]
+    name = step.removesuffix("[]")
+    if name not in value:
+        return []
+    here = f"{where}.{name}" if where else name
+    if not rest:
+        return [here]
+    if step.endswith("[]"):
+        items = value[name]
+        if not isinstance(items, list):
+            return []
+        found = []
+        for index, item in enumerate(items):
+            found += _present(item, rest, f"{here}[{index}]")
+        return found
+    return _present(value[name], rest, here)

@@ -7,6 +7,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from o2c.domain.credit import LimitDefault
+
+# A new customer without a credit limit given gets the company's default limit.
+DEFAULT_LIMIT = LimitDefault.COMPANY
+
 
 class Command:
     """Marker base class."""
@@ -29,6 +34,7 @@ class CreateCompany(Command):
     tax_rounding: str = "per_breakdown"
     rounding_mode: str = "half_up"
     overdue_hold_days: int = 30
+    default_credit_limit: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,8 @@ class CreateCustomer(Command):
     billing_address: dict[str, str] = field(default_factory=dict)
     shipping_address: dict[str, str] | None = None
     payment_terms_code: str = "NET30"
-    credit_limit: Decimal | None = None
+    # Omitted: the company's default limit; None: no limit (an approver's decision).
+    credit_limit: Decimal | LimitDefault | None = DEFAULT_LIMIT
     credit_blocked: bool = False
     overdue_hold_days: int | None = None
     invoice_policy: str = "on_shipment"

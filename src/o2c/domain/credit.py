@@ -5,8 +5,45 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from o2c.domain.money import ZERO, minor_units
+
+
+class LimitDefault(StrEnum):
+    """A new customer whose credit limit nobody chose gets the company's default limit."""
+
+    COMPANY = "company_default"
+
+
+# -- dual control of credit limits ------------------------------------------------------------
+# A customer keeps the last limit a second person approved (`approved_credit_limit`), lowered
+# by every reduction since. A raise is measured from there, not from the limit of the moment:
+# five raises of 9,000 add up to 45,000 above what was approved, and need approval as one.
+# None is "no limit".
+
+
+def raise_needs_approval(approved: Decimal | None, new: Decimal | None,
+                         threshold: Decimal) -> bool:
+    """Does setting the limit to `new` take it more than `threshold` above the approved
+    limit? Removing a limit always does, unless no limit is what was approved."""
+    if new is None:
+        return approved is not None
+    if approved is None:
+        return False
+    return new - approved > threshold
+
+
+def approved_after(approved: Decimal | None, new: Decimal | None, *,
+                   by_approval: bool) -> Decimal | None:
+    """The approved limit once the limit is `new`: the new limit itself when a second person
+    approved it; otherwise the lower of the two, so that later raises count from the lowest
+    point."""
+    if by_approval or approved is None:
+        return new
+    if new is None:
+        return approved
+    return min(approved, new)
 
 
 @dataclass(frozen=True, slots=True)

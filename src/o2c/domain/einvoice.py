@@ -231,6 +231,9 @@ class Document:
     # FatturaPA specifics (ignored by the other formats)
     stamp_duty: Decimal = ZERO  # DatiBollo/ImportoBollo
     split_payment: bool = False  # EsigibilitaIVA = S (scissione dei pagamenti)
+    # The buyer's identity was purged after the retention period: only the PDF (with a
+    # pseudonym) can still be produced; an e-invoice needs who the buyer was.
+    buyer_erased: bool = False
 
     @property
     def is_credit_note(self) -> bool:
@@ -342,6 +345,7 @@ def from_invoice(invoice: Invoice, *, language: str = "en",
         payment_means_code=invoice.payment_means_code, payee_iban=invoice.payee_iban,
         payee_bic=s.bic, remittance_info=invoice.remittance_reference,
         payment_terms=invoice.payment_terms_text, note=invoice.reason, language=language,
+        buyer_erased=b.erased,
         stamp_duty=stamp_duty(seller, breakdown, totals.tax_inclusive),
         split_payment=bool(preferences and preferences.public_administration
                            and seller.country == "IT" and buyer.country == "IT"))

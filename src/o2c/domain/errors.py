@@ -11,6 +11,7 @@ class ErrorKind(StrEnum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     RULE_VIOLATION = "rule_violation"
+    GONE = "gone"  # existed, and was removed for good (GDPR purge)
 
 
 def _snake(name: str) -> str:
@@ -43,6 +44,10 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     kind = ErrorKind.CONFLICT
+
+
+class Gone(DomainError):
+    kind = ErrorKind.GONE
 
 
 class RuleViolation(DomainError):

@@ -64,19 +64,26 @@ class PartySnapshot:
     code: str = ""  # our customer code or the company code
     iban: str = ""
     bic: str = ""
+    # The buyer's identity was purged after the retention period (GDPR): only a pseudonym and
+    # the country are left, enough for the books, not for an e-invoice.
+    erased: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "country": self.country, "vat_id": self.vat_id,
-                "tax_code": self.tax_code, "address": self.address.as_dict(),
-                "email": self.email, "code": self.code, "iban": self.iban, "bic": self.bic}
+        data: dict[str, Any] = {
+            "name": self.name, "country": self.country, "vat_id": self.vat_id,
+            "tax_code": self.tax_code, "address": self.address.as_dict(), "email": self.email,
+            "code": self.code, "iban": self.iban, "bic": self.bic}
+        if self.erased:
+            data["erased"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PartySnapshot:
-        return cls(name=data["name"], country=data["country"], vat_id=data.get("vat_id", ""),
-                   tax_code=data.get("tax_code", ""),
+        return cls(name=data["name"], country=data.get("country", ""),
+                   vat_id=data.get("vat_id", ""), tax_code=data.get("tax_code", ""),
                    address=Address.from_dict(data.get("address")), email=data.get("email", ""),
                    code=data.get("code", ""), iban=data.get("iban", ""),
-                   bic=data.get("bic", ""))
+                   bic=data.get("bic", ""), erased=bool(data.get("erased", False)))
 
 
 @dataclass(kw_only=True, eq=False)

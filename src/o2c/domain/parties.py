@@ -86,12 +86,18 @@ class Company(Aggregate):
     email: str = ""
     rounding: RoundingPolicy = field(default_factory=RoundingPolicy)
     overdue_hold_days: int = 30  # customers overdue longer than this go on credit hold
+    # What a new customer may owe before a credit manager looks at it (in the customer's
+    # currency); None would be "no limit", which only an approver may give.
+    default_credit_limit: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
         check_country(self.country, "country")
         check_currency(self.currency, "currency")
         if self.overdue_hold_days < 0:
             raise InvalidInput("overdue_hold_days must not be negative", field="overdue_hold_days")
+        if self.default_credit_limit < 0:
+            raise InvalidInput("default_credit_limit must not be negative",
+                               field="default_credit_limit")
 
 
 @dataclass(kw_only=True, eq=False)
@@ -111,6 +117,9 @@ class Customer(Aggregate):
     shipping_address: Address = field(default_factory=Address)
     payment_terms_code: str = "NET30"
     credit_limit: Decimal | None = None  # None: no limit; 0: every order needs approval
+    # The limit last approved by a second person (or set by a local system actor), lowered by
+    # every reduction since: raises without approval are measured from here (o2c.domain.credit).
+    approved_credit_limit: Decimal | None = None
     credit_blocked: bool = False
     overdue_hold_days: int | None = None  # None: the company's rule applies
     invoice_policy: InvoicePolicy = InvoicePolicy.ON_SHIPMENT

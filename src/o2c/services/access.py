@@ -14,6 +14,7 @@ from o2c.adapters import passwords
 from o2c.adapters.db import security as db
 from o2c.domain import commands as c
 from o2c.domain.access import (
+    APPROVERS,
     LEGAL_BASIS,
     LOGIN_ROLES,
     ApprovalKind,
@@ -35,6 +36,7 @@ from o2c.domain.access import (
     pseudonym,
     retention_end,
 )
+from o2c.domain.credit import LimitDefault, raise_needs_approval
 from o2c.domain.errors import (
     AlreadyExists,
     ConcurrentModification,
@@ -128,6 +130,12 @@ class NewToken:
 
 
 def create_token(cmd: CreateToken, uow: UnitOfWork) -> NewToken:
+    # A token is its holder's: minted for somebody else, it would let one person act as two
+    # (and approve their own request). Only the local system actor (o2c token create, run by
+    # whoever operates the server) hands tokens out.
+    if not uow.principal.is_system and cmd.username != uow.principal.username:
+        raise Forbidden("a token is for the user who asks for it: log in as "
+                        f"{cmd.username} to get one", field="username")
     user = _user(uow, cmd.username)
     if user["disabled"]:
         raise RuleViolation(f"user {cmd.username} is disabled", field="username")
@@ -171,15 +179,17 @@ def request_approval(cmd: RequestApproval, uow: UnitOfWork) -> int:
         customer = uow.customers.get(cmd.object_id, for_update=True)
         object_type = "customer"
         if "credit_limit" not in payload:
-            raise InvalidInput("say the new credit_limit", field="payload.credit_limit")
-        try:
-            amount = Decimal(str(payload["credit_limit"]))
-        except ArithmeticError:
-            raise InvalidInput("credit_limit is not a number",
-                               field="payload.credit_limit") from None
-        if amount < 0:
-            raise InvalidInput("a credit limit is not negative", field="payload.credit_limit")
-        payload = {"credit_limit": str(amount)}
+            raise InvalidInput("say the new credit_limit", field="credit_limit")
+        if payload["credit_limit"] is not None:
+            try:
+                amount = Decimal(str(payload["credit_limit"]))
+            except ArithmeticError:
+                raise InvalidInput("credit_limit is not a number",
+                                   field="credit_limit") from None
+            if not amount.is_finite() or amount < 0:
+                raise InvalidInput("a credit limit is a number, not negative",
+                                   field="credit_limit")
+        payload = {"credit_limit": None if amount is None else str(amount)}
         currency = customer.currency
     else:
         object_type = "invoice"
@@ -193,9 +203,16 @@ def request_approval(cmd: RequestApproval, uow: UnitOfWork) -> int:
             amount = item.residual
             payload = {}
         else:
-            amount = invoice.gross_amount
-            lines = payload.get("lines")
-            payload = {"lines": lines} if lines else {}
+            # Checked exactly as the credit note will be when approved, and priced by it.
+            lines = _credit_lines(payload.get("lines"))
+            note = invoicing.draft_credit_note(uow, invoice, c.CreateCreditNote(
+                cmd.object_id, cmd.reason, lines))
+            amount = abs(note.gross_amount)
+            payload = {} if lines is None else {"lines": [
+                {"invoice_line_id": x.invoice_line_id,
+                 "quantity": None if x.quantity is None else str(x.quantity),
+                 "unit_price": None if x.unit_price is None else str(x.unit_price)}
+                for x in lines]}
     request_id = db.insert_approval(uow.conn, {
         "kind": kind.value, "object_type": object_type, "object_id": cmd.object_id,
         "payload": payload, "amount": amount, "currency": currency, "reason": cmd.reason,
@@ -234,19 +251,52 @@ def decide_approval(cmd: DecideApproval, uow: UnitOfWork) -> int:
 def _carry_out(kind: ApprovalKind, request: dict[str, Any], uow: UnitOfWork) -> int:
     payload = request["payload"] or {}
     if kind is ApprovalKind.CREDIT_LIMIT:
+        limit = payload["credit_limit"]
         return masterdata.update_customer(c.UpdateCustomer(
-            request["object_id"], {"credit_limit": Decimal(payload["credit_limit"])}), uow)
+            request["object_id"], {"credit_limit": None if limit is None else Decimal(limit)}),
+            uow)
     if kind is ApprovalKind.CREDIT_NOTE:
-        lines = None
-        if payload.get("lines"):
-            lines = tuple(c.CreditLineInput(
-                int(x["invoice_line_id"]),
-                None if x.get("quantity") is None else Decimal(str(x["quantity"])),
-                None if x.get("unit_price") is None else Decimal(str(x["unit_price"])))
-                for x in payload["lines"])
         return invoicing.create_credit_note(c.CreateCreditNote(
-            request["object_id"], request["reason"], lines), uow)
+            request["object_id"], request["reason"], _credit_lines(payload.get("lines"))), uow)
     return write_off_invoice(WriteOffInvoice(request["object_id"], request["reason"]), uow)
+
+
+def _credit_lines(raw: Any) -> tuple[c.CreditLineInput, ...] | None:
+    """The lines of a credit note request (None: the whole invoice); anything that is not a
+    line the credit note command takes is refused, naming where it is."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list | tuple) or not raw:
+        raise InvalidInput("lines is a non-empty list of credit note lines", field="lines")
+    lines = []
+    for index, item in enumerate(raw):
+        where = f"lines[{index}]"
+        if not isinstance(item, dict) or set(item) - {"invoice_line_id", "quantity",
+                                                       "unit_price"}:
+            raise InvalidInput("a line has invoice_line_id and optionally quantity and "
+                               "unit_price", field=where)
+        line_id = item.get("invoice_line_id")
+        if not isinstance(line_id, int) or isinstance(line_id, bool) or line_id < 1:
+            raise InvalidInput("invoice_line_id is the id of a line of the invoice",
+                               field=f"{where}.invoice_line_id")
+        lines.append(c.CreditLineInput(line_id, _decimal(item.get("quantity"),
+                                                         f"{where}.quantity"),
+                                       _decimal(item.get("unit_price"), f"{where}.unit_price")))
+    return tuple(lines)
+
+
+def _decimal(value: Any, field: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, float | bool):
+        raise InvalidInput("an exact decimal (a string such as \"1.5\")", field=field)
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise InvalidInput("not a number", field=field) from None
+    if not number.is_finite():
+        raise InvalidInput("not a number", field=field)
+    return number
 
 
 def write_off_invoice(cmd: WriteOffInvoice, uow: UnitOfWork) -> int:
@@ -290,43 +340,70 @@ def guard_update_customer(cmd: c.UpdateCustomer, uow: UnitOfWork,
     if "credit_limit" in cmd.changes and uow.dual_control and uow.approval_id is None:
         customer = uow.customers.get(cmd.customer_id, for_update=True)
         new = cmd.changes["credit_limit"]
-        old = customer.credit_limit
-        if new is None and old is not None:
-            raise ApprovalRequired("removing a credit limit needs approval: ask for it "
-                                   "with an approval request", field="credit_limit")
-        if new is not None and old is not None:
-            increase = Decimal(str(new)) - old
-            if increase > uow.controls.credit_limit_increase:
-                raise ApprovalRequired(
-                    f"raising the credit limit by {increase} {customer.currency} (more than "
-                    f"{uow.controls.credit_limit_increase}) needs a second person's approval: "
-                    "POST /api/v1/approvals", field="credit_limit")
+        _check_limit(uow, customer.approved_credit_limit, None if new is None else Decimal(new),
+                     customer.currency)
     return run()
+
+
+def _check_limit(uow: UnitOfWork, approved: Decimal | None, new: Decimal | None,
+                 currency: str) -> None:
+    """A limit more than the threshold above the last approved one (however many steps it
+    took to get there), or no limit at all, needs a second person."""
+    threshold = uow.controls.credit_limit_increase
+    if not raise_needs_approval(approved, new, threshold):
+        return
+    if new is None:
+        raise ApprovalRequired("no credit limit at all needs a second person's approval: "
+                               "POST /api/v1/approvals", field="credit_limit")
+    base = "no limit" if approved is None else f"{in_minor_units(approved, currency)} {currency}"
+    raise ApprovalRequired(
+        f"a credit limit of {in_minor_units(new, currency)} {currency} is more than "
+        f"{threshold} above the last approved limit ({base}): it needs a second person's "
+        "approval: POST /api/v1/approvals", field="credit_limit")
+
+
+APPROVER_ROLES = APPROVERS[ApprovalKind.CREDIT_LIMIT] | {Role.SYSTEM}
 
 
 def guard_create_customer(cmd: c.CreateCustomer, uow: UnitOfWork,
                           run: Callable[[], Any]) -> Any:
-    """Credit terms of a new customer are the credit manager's too."""
-    touched = sorted(name for name, default in (("credit_limit", None),
+    """Credit terms of a new customer are the credit manager's too; a limit above the
+    company's default by more than the threshold needs approval, and no limit at all only an
+    approver may ask for."""
+    touched = sorted(name for name, default in (("credit_limit", c.DEFAULT_LIMIT),
                                                 ("credit_blocked", False),
                                                 ("overdue_hold_days", None))
                      if getattr(cmd, name) != default)
     if touched and uow.principal.role not in CREDIT_ROLES:
         raise Forbidden(f"{', '.join(touched)} are set by a credit manager", field=touched[0])
+    if cmd.credit_limit is None and uow.principal.role not in APPROVER_ROLES:
+        raise Forbidden("only a credit manager or a controller may give a customer no credit "
+                        "limit", field="credit_limit")
+    if uow.dual_control and cmd.credit_limit is not c.DEFAULT_LIMIT:
+        company = uow.companies.find(cmd.company_id)
+        if company is not None:
+            new = cmd.credit_limit
+            assert not isinstance(new, LimitDefault)
+            _check_limit(uow, company.default_credit_limit, new,
+                         cmd.currency or company.currency)
     return run()
 
 
 def guard_credit_note(cmd: c.CreateCreditNote, uow: UnitOfWork,
                       run: Callable[[], Any]) -> Any:
+    """Credit notes on one invoice add up: above the threshold in total (not counting those
+    a second person approved), the next one needs approval, however small."""
     note_id = run()
     if uow.dual_control and uow.approval_id is None:
         note = uow.invoices.get(note_id)
-        amount = abs(note.gross_amount)
-        if amount > uow.controls.credit_note:
+        credited = db.credited_without_approval(uow.conn, cmd.invoice_id)
+        if credited > uow.controls.credit_note:
+            amount = in_minor_units(abs(note.gross_amount), note.currency)
+            total = in_minor_units(credited, note.currency)
             raise ApprovalRequired(
-                f"a credit note of {in_minor_units(amount, note.currency)} {note.currency} "
-                "(more than "
-                f"{uow.controls.credit_note}) needs a second person's approval: POST "
+                f"a credit note of {amount} {note.currency} brings what is credited on this "
+                f"invoice without approval to {total} {note.currency} (more than "
+                f"{uow.controls.credit_note}): it needs a second person's approval: POST "
                 "/api/v1/approvals", field="lines")
     return note_id
 
@@ -385,12 +462,17 @@ class PurgeResult:
 
 def purge_expired(cmd: PurgeExpired, uow: UnitOfWork) -> PurgeResult:
     """After the retention period the buyer data on invoices goes too. Idempotent."""
+    if cmd.as_of > uow.today():
+        # Retention ends on a day that has come: a future date would purge today what the law
+        # still requires to be kept.
+        raise InvalidInput(f"as_of {cmd.as_of.isoformat()} is after today "
+                           f"({uow.today().isoformat()})", field="as_of")
     purged: list[int] = []
     invoices = 0
     for erasure in db.expired_erasures(uow.conn, cmd.as_of):
         invoices += db.purge_invoice_party_data(uow.conn, erasure["customer_id"],
                                                 pseudonym("customer", erasure["customer_id"]),
-                                                uow.now)
+                                                erasure["country"], uow.now)
         purged.append(erasure["customer_id"])
         uow.extra_changes.append(("gdpr_erasure", erasure["id"],
                                   {"purged_at": [None, uow.now.isoformat()]}))

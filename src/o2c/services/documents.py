@@ -22,7 +22,7 @@ from o2c.domain.einvoice import (
     from_invoice,
     with_credit_reference,
 )
-from o2c.domain.errors import InvalidInput, NotFound
+from o2c.domain.errors import Gone, InvalidInput, NotFound
 from o2c.domain.events import Event
 from o2c.services.uow import Clock, UnitOfWork
 
@@ -82,7 +82,20 @@ def render(conn: Connection, invoice_id: int, fmt: DocumentFormat | None, now: d
     """The document of a posted invoice in `fmt` (the customer's preferred format if None)."""
     doc, prefs = document_of(conn, invoice_id, now)
     chosen = fmt or (prefs.format if prefs else DocumentFormat.PDF)
+    if doc.buyer_erased and chosen is not DocumentFormat.PDF:
+        raise BuyerPurged(doc.number, chosen)
     return render_model(doc, chosen, prefs, invoice_id)
+
+
+class BuyerPurged(Gone):
+    """The buyer's data was purged after its retention period (GDPR): the e-invoice can no
+    longer be produced; the PDF still can, with a pseudonym."""
+
+    def __init__(self, number: str, fmt: DocumentFormat) -> None:
+        super().__init__(f"the buyer of {number} was erased and its data purged after the "
+                         f"retention period: a {fmt.value} document can no longer be "
+                         "produced (the PDF still can, with a pseudonym)", field="format",
+                         number=number)
 
 
 def set_document_preferences(command: SetDocumentPreferences, uow: UnitOfWork) -> None:

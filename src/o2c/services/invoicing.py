@@ -127,6 +127,15 @@ def create_credit_note(cmd: c.CreateCreditNote, uow: UnitOfWork) -> int:
     # Locking the invoice serialises credit notes against it, so two of them cannot both
     # credit the same quantity.
     invoice = uow.invoices.get(cmd.invoice_id, for_update=True)
+    note = draft_credit_note(uow, invoice, cmd)
+    post_invoice(uow, note, uow.companies.get(invoice.company_id), None)
+    assert note.id is not None
+    return note.id
+
+
+def draft_credit_note(uow: UnitOfWork, invoice: Invoice, cmd: c.CreateCreditNote) -> Invoice:
+    """The credit note `cmd` asks for, checked and priced but not posted (an approval request
+    checks its lines with it before anyone decides)."""
     if not cmd.reason.strip():
         raise RuleViolation("a credit note needs a reason", field="reason")
     requested = None if cmd.lines is None else [
@@ -141,7 +150,7 @@ def create_credit_note(cmd: c.CreateCreditNote, uow: UnitOfWork) -> int:
                             f"({invoice.issue_date})", field="on")
     # The credit note mirrors the invoice's exchange rate, so crediting it in full clears it
     # in the company currency too.
-    note = Invoice.draft(
+    return Invoice.draft(
         kind=InvoiceKind.CREDIT_NOTE, company_id=invoice.company_id,
         customer_id=invoice.customer_id, currency=invoice.currency,
         company_currency=invoice.company_currency, fx_rate=invoice.fx_rate, issue_date=on,
@@ -150,9 +159,6 @@ def create_credit_note(cmd: c.CreateCreditNote, uow: UnitOfWork) -> int:
         order_number=invoice.order_number, order_reference=invoice.order_reference,
         buyer_reference=invoice.buyer_reference, corrects_invoice_id=invoice.id,
         corrects_number=invoice.number, reason=cmd.reason)
-    post_invoice(uow, note, company, None)
-    assert note.id is not None
-    return note.id
 
 
 def on_credit_note_posted(event: Event, uow: UnitOfWork) -> None:

@@ -14,6 +14,7 @@ from o2c.adapters.identifiers import (
 )
 from o2c.domain import commands as c
 from o2c.domain.catalog import Product, VatCategory, check_decimals
+from o2c.domain.credit import LimitDefault, approved_after
 from o2c.domain.errors import AlreadyExists, InvalidInput, NotFound
 from o2c.domain.inventory import Warehouse
 from o2c.domain.ledger import DEFAULT_CHART
@@ -70,7 +71,7 @@ def create_company(cmd: c.CreateCompany, uow: UnitOfWork) -> int:
         bic=normalise_bic(cmd.bic), address=Address.from_dict(cmd.address), email=cmd.email,
         rounding=RoundingPolicy(_enum(TaxRounding, cmd.tax_rounding, "tax_rounding"),
                                 _enum(RoundingMode, cmd.rounding_mode, "rounding_mode")),
-        overdue_hold_days=cmd.overdue_hold_days)
+        overdue_hold_days=cmd.overdue_hold_days, default_credit_limit=cmd.default_credit_limit)
     company.record("created", code=cmd.code, currency=cmd.currency)
     uow.companies.add(company)
     assert company.id is not None
@@ -107,6 +108,11 @@ def create_customer(cmd: c.CreateCustomer, uow: UnitOfWork) -> int:
         raise AlreadyExists("customer", code, field="code")
     _check_terms(uow, cmd.payment_terms_code)
     currency = check_currency(cmd.currency or company.currency, "currency")
+    limit = (company.default_credit_limit if cmd.credit_limit is LimitDefault.COMPANY
+             else cmd.credit_limit)
+    # A local system actor's limit stands approved; a user's counts from the company default.
+    approved = (limit if not uow.dual_control
+                else approved_after(company.default_credit_limit, limit, by_approval=False))
     billing = Address.from_dict({"country": cmd.country, **cmd.billing_address})
     customer = Customer(
         company_id=company.id, code=code, name=cmd.name, country=cmd.country,
@@ -116,15 +122,16 @@ def create_customer(cmd: c.CreateCustomer, uow: UnitOfWork) -> int:
         billing_address=billing,
         shipping_address=Address.from_dict({"country": cmd.country, **cmd.shipping_address})
         if cmd.shipping_address is not None else billing,
-        payment_terms_code=cmd.payment_terms_code, credit_limit=cmd.credit_limit,
-        credit_blocked=cmd.credit_blocked, overdue_hold_days=cmd.overdue_hold_days,
+        payment_terms_code=cmd.payment_terms_code, credit_limit=limit,
+        approved_credit_limit=approved, credit_blocked=cmd.credit_blocked,
+        overdue_hold_days=cmd.overdue_hold_days,
         invoice_policy=_enum(InvoicePolicy, cmd.invoice_policy, "invoice_policy"),
         buyer_reference=cmd.buyer_reference)
     if currency != company.currency and not _has_any_rate(uow, currency, company.currency):
         raise InvalidInput(f"no exchange rate {currency}->{company.currency} is known; add one "
                            f"before billing in {currency}", field="currency")
     customer.record("created", code=code, currency=currency, credit_limit=None
-                    if cmd.credit_limit is None else in_minor_units(cmd.credit_limit, currency))
+                    if limit is None else in_minor_units(limit, currency))
     uow.customers.add(customer)
     assert customer.id is not None
     return customer.id
@@ -159,8 +166,13 @@ def update_customer(cmd: c.UpdateCustomer, uow: UnitOfWork) -> int:
     if "invoice_policy" in changes:
         changes["invoice_policy"] = _enum(InvoicePolicy, changes["invoice_policy"],
                                           "invoice_policy")
-    if "credit_limit" in changes and changes["credit_limit"] is not None:
-        changes["credit_limit"] = Decimal(changes["credit_limit"])
+    if "credit_limit" in changes:
+        new = changes["credit_limit"]
+        changes["credit_limit"] = new = None if new is None else Decimal(new)
+        # An approved request, or a local system actor, sets what is approved from now on.
+        by_approval = uow.approval_id is not None or not uow.dual_control
+        changes["approved_credit_limit"] = approved_after(customer.approved_credit_limit, new,
+                                                          by_approval=by_approval)
     customer.change(**changes)
     assert customer.id is not None
     return customer.id

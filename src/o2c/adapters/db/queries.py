@@ -107,9 +107,11 @@ def _like(text: str) -> str:
 
 
 def _company(row: Row) -> Row:
-    return {**{k: row[k] for k in ("id", "code", "name", "country", "currency", "vat_id",
-                                   "iban", "bic", "address", "email", "tax_rounding",
-                                   "rounding_mode", "overdue_hold_days")}}
+    result = {k: row[k] for k in ("id", "code", "name", "country", "currency", "vat_id",
+                                  "iban", "bic", "address", "email", "tax_rounding",
+                                  "rounding_mode", "overdue_hold_days")}
+    result["default_credit_limit"] = amount(row["default_credit_limit"], row["currency"])
+    return result
 
 
 def list_companies(conn: Connection, page: PageRequest = PageRequest()) -> Page:
@@ -134,6 +136,7 @@ def _customer(row: Row) -> Row:
             "credit_blocked", "overdue_hold_days", "invoice_policy", "buyer_reference")
     result = {k: row[k] for k in keys}
     result["credit_limit"] = amount(row["credit_limit"], row["currency"])
+    result["approved_credit_limit"] = amount(row["approved_credit_limit"], row["currency"])
     return result
 
 

@@ -59,7 +59,8 @@ def _company_row(c: Company) -> dict[str, Any]:
     return {"code": c.code, "name": c.name, "country": c.country, "currency": c.currency,
             "vat_id": c.vat_id, "iban": c.iban, "bic": c.bic, "address": c.address.as_dict(),
             "email": c.email, "tax_rounding": c.rounding.tax_rounding.value,
-            "rounding_mode": c.rounding.mode.value, "overdue_hold_days": c.overdue_hold_days}
+            "rounding_mode": c.rounding.mode.value, "overdue_hold_days": c.overdue_hold_days,
+            "default_credit_limit": c.default_credit_limit}
 
 
 def _company(r: RowMapping, _: dict[str, list[Any]]) -> Company:
@@ -69,7 +70,8 @@ def _company(r: RowMapping, _: dict[str, list[Any]]) -> Company:
                    email=r["email"],
                    rounding=RoundingPolicy(TaxRounding(r["tax_rounding"]),
                                            RoundingMode(r["rounding_mode"])),
-                   overdue_hold_days=r["overdue_hold_days"])
+                   overdue_hold_days=r["overdue_hold_days"],
+                   default_credit_limit=r["default_credit_limit"])
 
 
 COMPANIES = Mapping("company", t.companies, _company_row, _company)
@@ -82,6 +84,7 @@ def _customer_row(c: Customer) -> dict[str, Any]:
             "billing_address": c.billing_address.as_dict(),
             "shipping_address": c.shipping_address.as_dict(),
             "payment_terms_code": c.payment_terms_code, "credit_limit": c.credit_limit,
+            "approved_credit_limit": c.approved_credit_limit,
             "credit_blocked": c.credit_blocked, "overdue_hold_days": c.overdue_hold_days,
             "invoice_policy": c.invoice_policy.value, "buyer_reference": c.buyer_reference}
 
@@ -94,7 +97,8 @@ def _customer(r: RowMapping, _: dict[str, list[Any]]) -> Customer:
         billing_address=Address.from_dict(r["billing_address"]),
         shipping_address=Address.from_dict(r["shipping_address"]),
         payment_terms_code=r["payment_terms_code"], credit_limit=r["credit_limit"],
-        credit_blocked=r["credit_blocked"], overdue_hold_days=r["overdue_hold_days"],
+        approved_credit_limit=r["approved_credit_limit"], credit_blocked=r["credit_blocked"],
+        overdue_hold_days=r["overdue_hold_days"],
         invoice_policy=InvoicePolicy(r["invoice_policy"]), buyer_reference=r["buyer_reference"])
 
 

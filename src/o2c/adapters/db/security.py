@@ -339,6 +339,19 @@ def list_approvals(conn: Connection, state: str | None, limit: int, offset: int
     return [dict(r) for r in rows], int(total)
 
 
+def credited_without_approval(conn: Connection, invoice_id: int) -> Decimal:
+    """What the credit notes of an invoice credit in all (its currency), leaving out those an
+    approved request created: dual control counts the rest together."""
+    notes, requests = t.invoices, t.approval_requests
+    approved = select(requests.c.result_id).where(
+        requests.c.kind == "credit_note", requests.c.state == "approved",
+        requests.c.result_id.is_not(None))
+    amounts = conn.execute(select(notes.c.gross_amount).where(
+        notes.c.corrects_invoice_id == invoice_id, notes.c.kind == "credit_note",
+        notes.c.id.not_in(approved))).scalars().all()
+    return sum((abs(a) for a in amounts), Decimal(0))
+
+
 def ensure_account(conn: Connection, company_id: int, code: str, name: str, kind: str) -> None:
     exists = conn.execute(select(t.accounts.c.code).where(
         t.accounts.c.company_id == company_id, t.accounts.c.code == code)).first()
@@ -443,13 +456,14 @@ def expired_erasures(conn: Connection, as_of: date) -> list[Row]:
 
 
 def purge_invoice_party_data(conn: Connection, customer_id: int, marker: str,
-                             now: datetime) -> int:
+                             country: str, now: datetime) -> int:
     """After the retention period: the buyer's identity on invoices and orders, and the payer
-    on payments, are replaced too (amounts, numbers and the ledger stay, so the books still
-    add up)."""
+    on payments, are replaced too (amounts, numbers, the buyer's country and the ledger stay,
+    so the books still add up and each document still shows what it was)."""
+    buyer = {"name": marker, "country": country, "address": {"country": country},
+             "erased": True}
     count = conn.execute(update(t.invoices).where(t.invoices.c.customer_id == customer_id)
-                         .values(buyer={"name": marker, "erased": True}, buyer_reference="")
-                         ).rowcount
+                         .values(buyer=buyer, buyer_reference="")).rowcount
     conn.execute(update(t.sales_orders).where(t.sales_orders.c.customer_id == customer_id)
                  .values(customer_reference="", notes=""))
     # Who paid, from which account: bank records, kept as long as the invoices they settle.

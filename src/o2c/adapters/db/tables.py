@@ -59,6 +59,8 @@ companies = Table(
     Column("rounding_mode", String(20), nullable=False),
     Column("overdue_hold_days", Integer, nullable=False),
     _version(), _created(),
+    Column("default_credit_limit", AMOUNT, nullable=False, server_default="0"),
+    CheckConstraint("default_credit_limit >= 0", name="default_credit_limit_positive"),
 )
 
 accounts = Table(
@@ -99,8 +101,11 @@ customers = Table(
     Column("invoice_policy", String(20), nullable=False),
     Column("buyer_reference", String(100), nullable=False, server_default=""),
     _version(), _created(),
+    Column("approved_credit_limit", AMOUNT, nullable=True),
     UniqueConstraint("company_id", "code"),
     CheckConstraint("credit_limit IS NULL OR credit_limit >= 0", name="credit_limit_positive"),
+    CheckConstraint("approved_credit_limit IS NULL OR approved_credit_limit >= 0",
+                    name="approved_credit_limit_positive"),
 )
 Index("ix_customers_name", customers.c.name)
 

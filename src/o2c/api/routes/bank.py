@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import File, Form, UploadFile
+from fastapi import File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
@@ -26,7 +26,7 @@ from o2c.api.schemas.bank import (
     UnmatchIn,
     UploadIn,
 )
-from o2c.api.schemas.common import Page
+from o2c.api.schemas.common import Id, IdFilter, Page
 from o2c.domain import commands as c
 from o2c.domain.errors import InvalidInput, NotFound, RuleViolation
 
@@ -62,9 +62,12 @@ def list_accounts(conn: Conn) -> list[dict[str, Any]]:
 def import_statement(
     bus: Bus,
     file: Annotated[UploadFile, File(description="camt.053/054, MT940, OFX or CSV")],
-    account: Annotated[str | None, Form(description="IBAN the file must be for")] = None,
-    format: Annotated[str | None, Form(description="camt, mt940, ofx or csv")] = None,
-    profile: Annotated[str | None, Form(description="CSV column-mapping profile")] = None,
+    account: Annotated[str | None, Form(max_length=40,
+                                        description="IBAN the file must be for")] = None,
+    format: Annotated[str | None, Form(max_length=10,
+                                       description="camt, mt940, ofx or csv")] = None,
+    profile: Annotated[str | None, Form(max_length=40,
+                                        description="CSV column-mapping profile")] = None,
 ) -> JSONResponse:
     """Upload a statement file. It is checked whole (schema, balances, account, currency)
     before anything is written; a line already imported is never imported again."""
@@ -84,15 +87,16 @@ def import_statement(
 
 
 @bank.get("/bank-lines", response_model=Page[BankLineOut])
-def list_lines(conn: Conn, page: Paging, status: str | None = None,
-               file_id: int | None = None) -> dict[str, Any]:
+def list_lines(conn: Conn, page: Paging,
+               status: Annotated[str | None, Query(max_length=20)] = None,
+               file_id: IdFilter = None) -> dict[str, Any]:
     rows, total = BankStore(conn).list_lines(
         status=status, file_id=file_id, limit=page.limit, offset=page.offset)
     return {"items": rows, "total": total, "limit": page.limit, "offset": page.offset}
 
 
 @bank.get("/bank-lines/{line_id}", response_model=BankLineOut)
-def get_line(line_id: int, conn: Conn) -> BankLineOut:
+def get_line(line_id: Id, conn: Conn) -> BankLineOut:
     return _line(conn, line_id)
 
 
@@ -117,7 +121,7 @@ def match(body: MatchIn, app: AppDep) -> MatchOut:
 
 
 @bank.post("/bank-lines/{line_id}/accept", response_model=BankLineOut)
-def accept(line_id: int, bus: Bus) -> JSONResponse:
+def accept(line_id: Id, bus: Bus) -> JSONResponse:
     """Apply the proposal: payment, allocations and journal entries, as by hand."""
     def present(conn: Connection, result: Any) -> BankLineOut:
         if line_id in result.errors:
@@ -128,18 +132,18 @@ def accept(line_id: int, bus: Bus) -> JSONResponse:
 
 
 @bank.post("/bank-lines/{line_id}/reject", response_model=BankLineOut)
-def reject(line_id: int, body: RejectIn, bus: Bus) -> JSONResponse:
+def reject(line_id: Id, body: RejectIn, bus: Bus) -> JSONResponse:
     return bus.run(c.RejectBankProposal(line_id, body.reason), _line, payload=body)
 
 
 @bank.post("/bank-lines/{line_id}/split", response_model=BankLineOut)
-def split(line_id: int, body: SplitIn, bus: Bus) -> JSONResponse:
+def split(line_id: Id, body: SplitIn, bus: Bus) -> JSONResponse:
     """Say by hand which invoices the line pays; the rest stays unapplied customer credit."""
     return bus.run(body.command(line_id), lambda conn, _: _line(conn, line_id), payload=body)
 
 
 @bank.post("/bank-lines/{line_id}/unmatch", response_model=BankLineOut)
-def unmatch(line_id: int, body: UnmatchIn, bus: Bus) -> JSONResponse:
+def unmatch(line_id: Id, body: UnmatchIn, bus: Bus) -> JSONResponse:
     """Undo a wrongly applied line: allocations, write-off and payment are reversed."""
     return bus.run(c.UnmatchBankLine(line_id, body.reason, body.on), _line, payload=body)
 

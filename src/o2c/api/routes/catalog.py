@@ -12,7 +12,7 @@ from o2c.adapters.db import queries
 from o2c.adapters.db.queries import Filters
 from o2c.api.deps import Bus, Conn, Paging
 from o2c.api.routes import location, router
-from o2c.api.schemas.common import Page
+from o2c.api.schemas.common import Id, IdFilter, Page
 from o2c.api.schemas.masterdata import (
     AdjustStockIn,
     ExchangeRateIn,
@@ -46,8 +46,8 @@ def create_product(body: ProductIn, bus: Bus) -> JSONResponse:
 
 @products.get("/products", response_model=Page[ProductOut])
 def list_products(
-    conn: Conn, page: Paging, company_id: int | None = None,
-    q: Annotated[str | None, Query(description="SKU or name contains")] = None,
+    conn: Conn, page: Paging, company_id: IdFilter = None,
+    q: Annotated[str | None, Query(max_length=200, description="SKU or name contains")] = None,
     active: bool | None = None,
 ) -> dict[str, Any]:
     extra = {} if active is None else {"active": active}
@@ -56,13 +56,13 @@ def list_products(
 
 
 @products.get("/products/{product_id}", response_model=ProductDetailOut)
-def get_product(product_id: int, conn: Conn) -> dict[str, Any]:
+def get_product(product_id: Id, conn: Conn) -> dict[str, Any]:
     """The product with its stock in every warehouse."""
     return queries.product(conn, product_id)
 
 
 @products.patch("/products/{product_id}", response_model=ProductDetailOut)
-def update_product(product_id: int, body: ProductPatch, bus: Bus) -> JSONResponse:
+def update_product(product_id: Id, body: ProductPatch, bus: Bus) -> JSONResponse:
     return bus.run(c.UpdateProduct(product_id, body.changes()), present_product, payload=body)
 
 
@@ -80,7 +80,7 @@ def create_warehouse(body: WarehouseIn, bus: Bus) -> JSONResponse:
 
 
 @warehouses.patch("/warehouses/{warehouse_id}", response_model=WarehouseOut)
-def update_warehouse(warehouse_id: int, body: WarehousePatch, bus: Bus) -> JSONResponse:
+def update_warehouse(warehouse_id: Id, body: WarehousePatch, bus: Bus) -> JSONResponse:
     """Rename, move or change the delivery route; shipments already created keep theirs."""
     return bus.run(c.UpdateWarehouse(warehouse_id, body.changes()), present_warehouse,
                    payload=body)
@@ -92,7 +92,7 @@ def list_warehouses(conn: Conn, page: Paging) -> dict[str, Any]:
 
 
 @warehouses.get("/warehouses/{warehouse_id}", response_model=WarehouseOut)
-def get_warehouse(warehouse_id: int, conn: Conn) -> dict[str, Any]:
+def get_warehouse(warehouse_id: Id, conn: Conn) -> dict[str, Any]:
     return queries.warehouse(conn, warehouse_id)
 
 
@@ -105,8 +105,8 @@ def present_stock(conn: Connection, level_id: int) -> StockOut:
 
 @stock.get("/stock", response_model=Page[StockOut])
 def list_stock(
-    conn: Conn, page: Paging, product_id: int | None = None, warehouse_id: int | None = None,
-    q: Annotated[str | None, Query(description="SKU or name contains")] = None,
+    conn: Conn, page: Paging, product_id: IdFilter = None, warehouse_id: IdFilter = None,
+    q: Annotated[str | None, Query(max_length=200, description="SKU or name contains")] = None,
 ) -> dict[str, Any]:
     extra = {"product_id": product_id, "warehouse_id": warehouse_id}
     return queries.list_stock(conn, Filters(q=q, extra=extra), page).as_dict()

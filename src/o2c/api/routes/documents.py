@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from o2c.adapters.db import documents as store
 from o2c.api.deps import AppDep, Bus, Conn
 from o2c.api.routes import router
+from o2c.api.schemas.common import Id
 from o2c.domain.einvoice import DocumentFormat, SetDocumentPreferences
 from o2c.domain.errors import NotFound
 from o2c.services import documents as service
@@ -24,13 +25,17 @@ class DocumentSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: DocumentFormat = Field(DocumentFormat.PDF, description="preferred document format")
-    peppol_id: str = Field("", description="Peppol participant id, scheme:identifier")
-    codice_destinatario: str = Field("", description="SdI recipient code (7 characters; 6 "
-                                                     "for public administration offices)")
-    pec: str = Field("", description="certified e-mail for SdI when there is no code")
+    peppol_id: str = Field("", max_length=100,
+                           description="Peppol participant id, scheme:identifier")
+    codice_destinatario: str = Field("", max_length=7,
+                                     description="SdI recipient code (7 characters; 6 for "
+                                                 "public administration offices)")
+    pec: str = Field("", max_length=200,
+                     description="certified e-mail for SdI when there is no code")
     public_administration: bool = False
-    delivery_email: str = Field("", description="where invoices are e-mailed (the "
-                                                "customer's e-mail when empty)")
+    delivery_email: str = Field("", max_length=200,
+                                description="where invoices are e-mailed (the customer's "
+                                            "e-mail when empty)")
     attach_xml: bool = Field(False, description="also attach the structured XML")
 
 
@@ -57,7 +62,7 @@ class DeliveryOut(BaseModel):
                      "description": "the document"}},
     response_class=Response)
 def get_invoice_document(
-    invoice_id: int, conn: Conn, app: AppDep,
+    invoice_id: Id, conn: Conn, app: AppDep,
     format: Annotated[DocumentFormat | None, Query(
         description="pdf, facturx (PDF/A-3 with CII), ubl (Peppol BIS 3.0) or fatturapa; "
                     "the customer's preferred format when omitted")] = None,
@@ -84,20 +89,20 @@ def _settings(conn: Connection, customer_id: int) -> DocumentSettingsOut:
 
 @documents.get("/customers/{customer_id}/document-settings",
                response_model=DocumentSettingsOut)
-def get_document_settings(customer_id: int, conn: Conn) -> DocumentSettingsOut:
+def get_document_settings(customer_id: Id, conn: Conn) -> DocumentSettingsOut:
     """How the customer receives invoices (defaults when never set)."""
     return _settings(conn, customer_id)
 
 
 @documents.put("/customers/{customer_id}/document-settings",
                response_model=DocumentSettingsOut)
-def put_document_settings(customer_id: int, body: DocumentSettings, bus: Bus) -> JSONResponse:
+def put_document_settings(customer_id: Id, body: DocumentSettings, bus: Bus) -> JSONResponse:
     """Set the preferred format, Peppol id, CodiceDestinatario/PEC and delivery e-mail."""
     command = SetDocumentPreferences(customer_id, **body.model_dump(mode="json"))
     return bus.run(command, lambda conn, _: _settings(conn, customer_id), payload=body)
 
 
 @documents.get("/invoices/{invoice_id}/deliveries", response_model=list[DeliveryOut])
-def list_invoice_deliveries(invoice_id: int, conn: Conn) -> list[dict[str, Any]]:
+def list_invoice_deliveries(invoice_id: Id, conn: Conn) -> list[dict[str, Any]]:
     """Delivery status of the document (sent, retrying, failed, skipped)."""
     return store.deliveries(conn, invoice_id)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from o2c.adapters.db import queries
 from o2c.api.deps import Conn, Paging
 from o2c.api.routes import router
-from o2c.api.schemas.common import Page
+from o2c.api.schemas.common import Id, IdFilter, Page
 from o2c.api.schemas.ledger import EventOut
 from o2c.domain.errors import NotFound
 
@@ -20,11 +20,10 @@ events = router("events")
 @events.get("/events", response_model=Page[EventOut])
 def list_events(
     conn: Conn, page: Paging,
-    object_type: Annotated[str | None, Query(description="order, shipment, invoice, payment, "
-                                                         "allocation, customer, product, "
-                                                         "stock, open_item, company...")
-                           ] = None,
-    object_id: int | None = None,
+    object_type: Annotated[str | None, Query(
+        max_length=40, description="order, shipment, invoice, payment, allocation, customer, "
+                                   "product, stock, open_item, company...")] = None,
+    object_id: IdFilter = None,
 ) -> dict[str, Any]:
     """Events in the order they happened, optionally of one object."""
     return queries.list_events(conn, object_type, object_id, page).as_dict()
@@ -39,7 +38,7 @@ SUBJECTS = {
 
 
 def _object_events(object_type: str) -> Callable[..., dict[str, Any]]:
-    def object_events(object_id: int, conn: Conn, page: Paging) -> dict[str, Any]:
+    def object_events(object_id: Id, conn: Conn, page: Paging) -> dict[str, Any]:
         if not queries.object_exists(conn, object_type, object_id):
             raise NotFound(object_type, object_id)
         return queries.list_events(conn, object_type, object_id, page).as_dict()

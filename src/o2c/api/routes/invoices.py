@@ -15,7 +15,7 @@ from o2c.adapters.db.queries import Filters
 from o2c.api.auth import Scope
 from o2c.api.deps import Bus, Conn, Paging, Today
 from o2c.api.routes import PREFIX, location, router
-from o2c.api.schemas.common import Page
+from o2c.api.schemas.common import Day, Id, IdFilter, Page
 from o2c.api.schemas.invoices import AllocationOut, CreditNoteIn, InvoiceDetailOut, InvoiceOut
 from o2c.api.schemas.payments import ApplyCreditNoteIn
 from o2c.domain.invoicing import InvoiceKind
@@ -30,14 +30,14 @@ AsOf = Annotated[date | None, Query(description="date payment status and days ov
 @invoices.get("/invoices", response_model=Page[InvoiceOut])
 def list_invoices(
     conn: Conn, page: Paging, today: Today, scope: Scope,
-    company_id: int | None = None, customer_id: int | None = None,
-    kind: InvoiceKind | None = None, order_id: int | None = None,
+    company_id: IdFilter = None, customer_id: IdFilter = None,
+    kind: InvoiceKind | None = None, order_id: IdFilter = None,
     payment_status: PaymentStatus | None = None,
     open_only: Annotated[bool, Query(alias="open", description="only documents with "
                                  "something left (owed, or credit to use)")] = False,
-    date_from: Annotated[date | None, Query(description="issued on or after")] = None,
-    date_to: Annotated[date | None, Query(description="issued on or before")] = None,
-    q: Annotated[str | None, Query(description="number, customer name or order "
+    date_from: Annotated[Day | None, Query(description="issued on or after")] = None,
+    date_to: Annotated[Day | None, Query(description="issued on or before")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="number, customer name or order "
                                                "reference contains")] = None,
     as_of: AsOf = None,
 ) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def list_invoices(
 
 
 @invoices.get("/invoices/{invoice_id}", response_model=InvoiceDetailOut)
-def get_invoice(invoice_id: int, conn: Conn, today: Today, as_of: AsOf = None
+def get_invoice(invoice_id: Id, conn: Conn, today: Today, as_of: AsOf = None
                 ) -> dict[str, Any]:
     """The invoice (or credit note) with lines, VAT breakdown, instalments, allocations and
     the credit notes that correct it."""
@@ -59,7 +59,7 @@ def get_invoice(invoice_id: int, conn: Conn, today: Today, as_of: AsOf = None
 
 @invoices.post("/invoices/{invoice_id}/credit-notes", status_code=201,
                response_model=InvoiceDetailOut)
-def create_credit_note(invoice_id: int, body: CreditNoteIn, bus: Bus,
+def create_credit_note(invoice_id: Id, body: CreditNoteIn, bus: Bus,
                        today: Today) -> JSONResponse:
     """Credit the whole invoice (omit `lines`) or some lines, quantities or a lower price.
     The credit note settles the invoice first; what the invoice no longer owes stays as
@@ -73,7 +73,7 @@ def create_credit_note(invoice_id: int, body: CreditNoteIn, bus: Bus,
 
 @invoices.post("/credit-notes/{credit_note_id}/apply", status_code=201,
                response_model=AllocationOut)
-def apply_credit_note(credit_note_id: int, body: ApplyCreditNoteIn, bus: Bus) -> JSONResponse:
+def apply_credit_note(credit_note_id: Id, body: ApplyCreditNoteIn, bus: Bus) -> JSONResponse:
     """Use what is left of a credit note to settle another invoice of the same customer."""
     def present(conn: Connection, allocation_id: int) -> AllocationOut:
         return AllocationOut.model_validate(queries.allocation(conn, allocation_id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -11,7 +10,7 @@ from o2c.adapters.db import queries
 from o2c.adapters.db.queries import Filters
 from o2c.api.deps import Conn, Paging
 from o2c.api.routes import router
-from o2c.api.schemas.common import Page
+from o2c.api.schemas.common import Day, IdFilter, Page
 from o2c.api.schemas.ledger import JournalEntryOut, LedgerVerificationOut, TrialBalanceOut
 from o2c.domain.errors import NotFound
 from o2c.domain.ledger import verify
@@ -31,7 +30,7 @@ def _company_id(conn: Any, company_id: int | None) -> int:
 
 @ledger.get("/ledger/trial-balance", response_model=TrialBalanceOut)
 def trial_balance(conn: Conn, company_id: CompanyId = None,
-                  as_of: Annotated[date | None, Query(description="entries up to this date; "
+                  as_of: Annotated[Day | None, Query(description="entries up to this date; "
                                                                   "all when omitted")] = None,
                   ) -> dict[str, Any]:
     """Debit and credit per account; `balanced` says whether they are equal."""
@@ -54,11 +53,11 @@ def verify_ledger(conn: Conn, company_id: CompanyId = None) -> LedgerVerificatio
 
 @ledger.get("/ledger/entries", response_model=Page[JournalEntryOut])
 def journal_entries(
-    conn: Conn, page: Paging, company_id: int | None = None,
-    source_type: Annotated[str | None, Query(description="invoice, credit_note, payment, "
-                                                         "allocation")] = None,
-    source_id: int | None = None,
-    date_from: date | None = None, date_to: date | None = None,
+    conn: Conn, page: Paging, company_id: IdFilter = None,
+    source_type: Annotated[str | None, Query(
+        max_length=40, description="invoice, credit_note, payment, allocation")] = None,
+    source_id: IdFilter = None,
+    date_from: Day | None = None, date_to: Day | None = None,
 ) -> dict[str, Any]:
     filters = Filters(company_id=company_id, date_from=date_from, date_to=date_to,
                       extra={"source_type": source_type, "source_id": source_id})

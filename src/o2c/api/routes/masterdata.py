@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
@@ -13,7 +12,7 @@ from o2c.adapters.db import queries
 from o2c.adapters.db.queries import Filters
 from o2c.api.deps import Bus, Conn, Paging, Today
 from o2c.api.routes import PREFIX, location, router
-from o2c.api.schemas.common import Page
+from o2c.api.schemas.common import Day, Id, IdFilter, Page
 from o2c.api.schemas.masterdata import (
     CompanyIn,
     CompanyOut,
@@ -46,7 +45,7 @@ def list_companies(conn: Conn, page: Paging) -> dict[str, Any]:
 
 
 @companies.get("/companies/{company_id}", response_model=CompanyOut)
-def get_company(company_id: int, conn: Conn) -> dict[str, Any]:
+def get_company(company_id: Id, conn: Conn) -> dict[str, Any]:
     return queries.company(conn, company_id)
 
 
@@ -68,7 +67,7 @@ def list_payment_terms(conn: Conn, page: Paging) -> dict[str, Any]:
 
 
 @terms.get("/payment-terms/{code}", response_model=PaymentTermsOut)
-def get_payment_terms(code: str, conn: Conn) -> dict[str, Any]:
+def get_payment_terms(code: Annotated[str, Path(max_length=32)], conn: Conn) -> dict[str, Any]:
     return queries.payment_terms(conn, code)
 
 
@@ -87,8 +86,9 @@ def create_customer(body: CustomerIn, bus: Bus, today: Today) -> JSONResponse:
 @customers.get("/customers", response_model=Page[CustomerOut])
 def list_customers(
     conn: Conn, page: Paging,
-    company_id: int | None = None,
-    q: Annotated[str | None, Query(description="name, code or VAT id contains")] = None,
+    company_id: IdFilter = None,
+    q: Annotated[str | None, Query(max_length=200,
+                                   description="name, code or VAT id contains")] = None,
     country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
 ) -> dict[str, Any]:
     filters = Filters(company_id=company_id, q=q, extra={"country": country})
@@ -96,15 +96,15 @@ def list_customers(
 
 
 @customers.get("/customers/{customer_id}", response_model=CustomerDetailOut)
-def get_customer(customer_id: int, conn: Conn, today: Today,
-                 as_of: Annotated[date | None, Query(description="date of the credit "
+def get_customer(customer_id: Id, conn: Conn, today: Today,
+                 as_of: Annotated[Day | None, Query(description="date of the credit "
                                                      "position; today when omitted")] = None,
                  ) -> dict[str, Any]:
     return queries.customer(conn, customer_id, as_of or today)
 
 
 @customers.patch("/customers/{customer_id}", response_model=CustomerDetailOut)
-def update_customer(customer_id: int, body: CustomerPatch, bus: Bus,
+def update_customer(customer_id: Id, body: CustomerPatch, bus: Bus,
                     today: Today) -> JSONResponse:
     """Change master data; only the fields sent change (`credit_limit: null` removes it)."""
     def present(conn: Connection, _id: int) -> CustomerDetailOut:

@@ -15,7 +15,7 @@ from o2c.adapters.db.queries import Filters
 from o2c.api.auth import Scope
 from o2c.api.deps import Bus, Conn, Paging, Today
 from o2c.api.routes import location, router
-from o2c.api.schemas.common import Page
+from o2c.api.schemas.common import Day, Id, IdFilter, Page
 from o2c.api.schemas.orders import (
     CancelIn,
     ConfirmationOut,
@@ -61,11 +61,12 @@ def create_order(body: OrderIn, bus: Bus, today: Today) -> JSONResponse:
 @orders.get("/orders", response_model=Page[OrderOut])
 def list_orders(
     conn: Conn, page: Paging, scope: Scope,
-    company_id: int | None = None, customer_id: int | None = None,
+    company_id: IdFilter = None, customer_id: IdFilter = None,
     state: OrderState | None = None, shipping_status: ShippingStatus | None = None,
-    date_from: Annotated[date | None, Query(description="order date from")] = None,
-    date_to: Annotated[date | None, Query(description="order date to (inclusive)")] = None,
-    q: Annotated[str | None, Query(description="order number, customer name or code, or "
+    date_from: Annotated[Day | None, Query(description="order date from")] = None,
+    date_to: Annotated[Day | None, Query(description="order date to (inclusive)")] = None,
+    q: Annotated[str | None, Query(max_length=200,
+                                   description="order number, customer name or code, or "
                                                "customer reference")] = None,
 ) -> dict[str, Any]:
     filters = Filters(company_id=company_id, customer_id=scope or customer_id,
@@ -77,13 +78,13 @@ def list_orders(
 
 
 @orders.get("/orders/{order_id}", response_model=OrderDetailOut)
-def get_order(order_id: int, conn: Conn, today: Today) -> dict[str, Any]:
+def get_order(order_id: Id, conn: Conn, today: Today) -> dict[str, Any]:
     """The order with its lines, shipments and invoices."""
     return queries.order(conn, order_id, today)
 
 
 @orders.post("/orders/{order_id}/confirm", response_model=ConfirmationOut)
-def confirm_order(order_id: int, bus: Bus, today: Today,
+def confirm_order(order_id: Id, bus: Bus, today: Today,
                   body: ConfirmIn | None = None) -> JSONResponse:
     """Run the credit check. Approved: the order is confirmed and reserves its stock (what
     is missing is a backorder). Not approved: the order goes on credit hold (state
@@ -94,19 +95,19 @@ def confirm_order(order_id: int, bus: Bus, today: Today,
 
 
 @orders.post("/orders/{order_id}/release", response_model=ConfirmationOut)
-def release_order(order_id: int, body: ReleaseIn, bus: Bus, today: Today) -> JSONResponse:
+def release_order(order_id: Id, body: ReleaseIn, bus: Bus, today: Today) -> JSONResponse:
     """A credit manager releases a held order: it is confirmed and reserves its stock."""
     return bus.run(c.ReleaseOrder(order_id, body.reason, body.on),
                    confirmation_presenter(today), payload=body)
 
 
 @orders.post("/orders/{order_id}/reject", response_model=OrderDetailOut)
-def reject_order(order_id: int, body: RejectIn, bus: Bus, today: Today) -> JSONResponse:
+def reject_order(order_id: Id, body: RejectIn, bus: Bus, today: Today) -> JSONResponse:
     return bus.run(c.RejectOrder(order_id, body.reason), order_presenter(today), payload=body)
 
 
 @orders.post("/orders/{order_id}/cancel", response_model=OrderDetailOut)
-def cancel_order(order_id: int, bus: Bus, today: Today,
+def cancel_order(order_id: Id, bus: Bus, today: Today,
                  body: CancelIn | None = None) -> JSONResponse:
     """Cancel an order not yet shipped or invoiced; its reservations go back to stock."""
     body = body or CancelIn()
@@ -114,7 +115,7 @@ def cancel_order(order_id: int, bus: Bus, today: Today,
 
 
 @orders.post("/orders/{order_id}/reserve", response_model=ReservationOut)
-def reserve_backorders(order_id: int, bus: Bus, today: Today,
+def reserve_backorders(order_id: Id, bus: Bus, today: Today,
                        body: ReserveIn | None = None) -> JSONResponse:
     """Try again to reserve what the order is still waiting for."""
     body = body or ReserveIn()

@@ -3,7 +3,6 @@ un-allocated and reversed with reversing journal entries."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -15,7 +14,7 @@ from o2c.adapters.db.queries import Filters
 from o2c.api.auth import Scope
 from o2c.api.deps import Bus, Conn, Paging
 from o2c.api.routes import location, router
-from o2c.api.schemas.common import Page
+from o2c.api.schemas.common import Day, Id, IdFilter, Page
 from o2c.api.schemas.invoices import AllocationOut
 from o2c.api.schemas.payments import (
     AllocateIn,
@@ -50,12 +49,13 @@ def record_payment(body: PaymentIn, bus: Bus) -> JSONResponse:
 @payments.get("/payments", response_model=Page[PaymentOut])
 def list_payments(
     conn: Conn, page: Paging, scope: Scope,
-    company_id: int | None = None, customer_id: int | None = None,
+    company_id: IdFilter = None, customer_id: IdFilter = None,
     state: PaymentState | None = None,
     unapplied: Annotated[bool, Query(description="only payments with credit left")] = False,
-    date_from: Annotated[date | None, Query(description="received on or after")] = None,
-    date_to: Annotated[date | None, Query(description="received on or before")] = None,
-    q: Annotated[str | None, Query(description="payment number, reference or customer "
+    date_from: Annotated[Day | None, Query(description="received on or after")] = None,
+    date_to: Annotated[Day | None, Query(description="received on or before")] = None,
+    q: Annotated[str | None, Query(max_length=200,
+                                   description="payment number, reference or customer "
                                                "name")] = None,
 ) -> dict[str, Any]:
     filters = Filters(company_id=company_id, customer_id=scope or customer_id,
@@ -65,13 +65,13 @@ def list_payments(
 
 
 @payments.get("/payments/{payment_id}", response_model=PaymentDetailOut)
-def get_payment(payment_id: int, conn: Conn) -> dict[str, Any]:
+def get_payment(payment_id: Id, conn: Conn) -> dict[str, Any]:
     return queries.payment(conn, payment_id)
 
 
 @payments.post("/payments/{payment_id}/allocations", status_code=201,
                response_model=AllocationsOut)
-def allocate_payment(payment_id: int, body: AllocateIn, bus: Bus) -> JSONResponse:
+def allocate_payment(payment_id: Id, body: AllocateIn, bus: Bus) -> JSONResponse:
     """Apply unapplied money of the payment to invoices (or the oldest first with `auto`)."""
     def present(conn: Connection, allocation_ids: list[int]) -> AllocationsOut:
         payment = present_payment(conn, payment_id)
@@ -83,7 +83,7 @@ def allocate_payment(payment_id: int, body: AllocateIn, bus: Bus) -> JSONRespons
 
 
 @payments.post("/payments/{payment_id}/reverse", response_model=PaymentDetailOut)
-def reverse_payment(payment_id: int, body: ReverseIn, bus: Bus) -> JSONResponse:
+def reverse_payment(payment_id: Id, body: ReverseIn, bus: Bus) -> JSONResponse:
     """A payment recorded in error or returned by the bank; un-allocate it first."""
     return bus.run(c.ReversePayment(payment_id, body.reason, body.on), present_payment,
                    payload=body)
@@ -94,9 +94,9 @@ allocations = router("allocations")
 
 @allocations.get("/allocations", response_model=Page[AllocationOut])
 def list_allocations(
-    conn: Conn, page: Paging, scope: Scope, customer_id: int | None = None,
-    invoice_id: int | None = None,
-    payment_id: int | None = None, credit_note_id: int | None = None,
+    conn: Conn, page: Paging, scope: Scope, customer_id: IdFilter = None,
+    invoice_id: IdFilter = None,
+    payment_id: IdFilter = None, credit_note_id: IdFilter = None,
     active: Annotated[bool, Query(description="only those not reversed")] = False,
 ) -> dict[str, Any]:
     extra: dict[str, Any] = {"invoice_id": invoice_id, "payment_id": payment_id,
@@ -106,12 +106,12 @@ def list_allocations(
 
 
 @allocations.get("/allocations/{allocation_id}", response_model=AllocationOut)
-def get_allocation(allocation_id: int, conn: Conn) -> dict[str, Any]:
+def get_allocation(allocation_id: Id, conn: Conn) -> dict[str, Any]:
     return queries.allocation(conn, allocation_id)
 
 
 @allocations.post("/allocations/{allocation_id}/reverse", response_model=AllocationOut)
-def unallocate(allocation_id: int, body: ReverseIn, bus: Bus) -> JSONResponse:
+def unallocate(allocation_id: Id, body: ReverseIn, bus: Bus) -> JSONResponse:
     """Undo an allocation: the invoice is open again, the money is credit again, and a
     reversing journal entry mirrors the original one."""
     return bus.run(c.Unallocate(allocation_id, body.reason, body.on), present_allocation,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
@@ -13,7 +13,7 @@ from o2c.adapters.db import security as db
 from o2c.api.auth import SESSION_COOKIE, CurrentUser
 from o2c.api.deps import AppDep, Bus, Conn, Paging
 from o2c.api.routes import router
-from o2c.api.schemas.common import Page
+from o2c.api.schemas.common import Id, IdFilter, Page
 from o2c.api.schemas.security import (
     ApprovalIn,
     ApprovalOut,
@@ -117,7 +117,7 @@ def list_users(conn: Conn, page: Paging) -> dict[str, Any]:
 
 
 @users.post("/users/{username}/disable", response_model=UserOut)
-def disable_user(username: str, bus: Bus) -> JSONResponse:
+def disable_user(username: Annotated[str, Path(max_length=150)], bus: Bus) -> JSONResponse:
     """The user can no longer log in or use tokens; sessions end at once."""
     return bus.run(a.DisableUser(username), present_user)
 
@@ -126,14 +126,15 @@ tokens = router("tokens")
 
 
 @tokens.post("/tokens", status_code=201, response_model=NewTokenOut)
-def create_token(body: TokenIn, bus: Bus) -> JSONResponse:
-    """A new API token for a user. The token is in this response only: store it now."""
+def create_token(body: TokenIn, bus: Bus, principal: CurrentUser) -> JSONResponse:
+    """A new API token for the caller (a token is never minted for somebody else). The token
+    is in this response only: store it now."""
     def present(_conn: Connection, token: NewToken) -> NewTokenOut:
         return NewTokenOut(id=token.id, username=token.username, token=token.secret,
                            expires_at=token.expires_at)
 
-    return bus.run(a.CreateToken(body.username, body.name, body.days), present,
-                   status_code=201)
+    return bus.run(a.CreateToken(body.username or principal.username, body.name, body.days),
+                   present, status_code=201)
 
 
 @tokens.get("/tokens", response_model=Page[TokenOut])
@@ -142,7 +143,7 @@ def list_tokens(conn: Conn, page: Paging) -> dict[str, Any]:
 
 
 @tokens.post("/tokens/{token_id}/revoke", response_model=TokenOut)
-def revoke_token(token_id: int, bus: Bus) -> JSONResponse:
+def revoke_token(token_id: Id, bus: Bus) -> JSONResponse:
     def present(conn: Connection, _id: int) -> TokenOut:
         return TokenOut.model_validate(db.token_listing(conn, token_id))
 
@@ -165,18 +166,14 @@ def present_approval(conn: Connection, request_id: int) -> ApprovalOut:
 def request_approval(body: ApprovalIn, bus: Bus) -> JSONResponse:
     """Ask for a change that needs a second person: a credit limit raise above the
     threshold, a credit note above the threshold, a write-off. Another user approves it."""
-    payload: dict[str, Any] = {}
-    if body.credit_limit is not None:
-        payload["credit_limit"] = str(body.credit_limit)
-    if body.lines is not None:
-        payload["lines"] = body.lines
-    return bus.run(a.RequestApproval(body.kind, body.object_id, body.reason, payload),
+    return bus.run(a.RequestApproval(body.kind.value, body.object_id, body.reason,
+                                     body.payload()),
                    present_approval, payload=body, status_code=201)
 
 
 @approvals.post("/invoices/{invoice_id}/write-off", status_code=201,
                 response_model=ApprovalOut)
-def request_write_off(invoice_id: int, body: WriteOffIn, bus: Bus) -> JSONResponse:
+def request_write_off(invoice_id: Id, body: WriteOffIn, bus: Bus) -> JSONResponse:
     """Ask to write the invoice's residual off as bad debt; a controller (another person)
     approves it, which posts the write-off."""
     return bus.run(a.RequestApproval(a.ApprovalKind.WRITE_OFF.value, invoice_id, body.reason),
@@ -193,12 +190,12 @@ def list_approvals(conn: Conn, page: Paging,
 
 
 @approvals.get("/approvals/{request_id}", response_model=ApprovalOut)
-def get_approval(request_id: int, conn: Conn) -> ApprovalOut:
+def get_approval(request_id: Id, conn: Conn) -> ApprovalOut:
     return present_approval(conn, request_id)
 
 
 @approvals.post("/approvals/{request_id}/approve", response_model=ApprovalOut)
-def approve_request(request_id: int, bus: Bus, body: DecisionIn | None = None
+def approve_request(request_id: Id, bus: Bus, body: DecisionIn | None = None
                     ) -> JSONResponse:
     """Approve and carry out the change, in one transaction. Not by the requester."""
     body = body or DecisionIn()
@@ -207,7 +204,7 @@ def approve_request(request_id: int, bus: Bus, body: DecisionIn | None = None
 
 
 @approvals.post("/approvals/{request_id}/reject", response_model=ApprovalOut)
-def reject_request(request_id: int, bus: Bus, body: DecisionIn | None = None
+def reject_request(request_id: Id, bus: Bus, body: DecisionIn | None = None
                    ) -> JSONResponse:
     body = body or DecisionIn()
     return bus.run(a.DecideApproval(request_id, False, body.reason), present_approval,
@@ -220,8 +217,9 @@ audit = router("audit")
 
 
 @audit.get("/audit", response_model=Page[AuditRecordOut])
-def list_audit(conn: Conn, page: Paging, object_type: str | None = None,
-               object_id: int | None = None) -> dict[str, Any]:
+def list_audit(conn: Conn, page: Paging,
+               object_type: Annotated[str | None, Query(max_length=40)] = None,
+               object_id: IdFilter = None) -> dict[str, Any]:
     """Audit records, newest first: who did what, when, in which request, what changed."""
     rows, total = db.list_audit(conn, object_type, object_id, page.limit, page.offset)
     return {"items": rows, "total": total, "limit": page.limit, "offset": page.offset}
@@ -239,7 +237,7 @@ gdpr = router("gdpr")
 
 
 @gdpr.get("/customers/{customer_id}/personal-data")
-def gdpr_export(customer_id: int, conn: Conn) -> JSONResponse:
+def gdpr_export(customer_id: Id, conn: Conn) -> JSONResponse:
     """Everything held about the customer (art. 15/20 GDPR), as JSON."""
     data = db.customer_export(conn, customer_id)
     if data is None:
@@ -248,7 +246,7 @@ def gdpr_export(customer_id: int, conn: Conn) -> JSONResponse:
 
 
 @gdpr.post("/customers/{customer_id}/erase", response_model=ErasureOut)
-def gdpr_erase(customer_id: int, body: ErasureIn, bus: Bus) -> JSONResponse:
+def gdpr_erase(customer_id: Id, body: ErasureIn, bus: Bus) -> JSONResponse:
     """Erasure (art. 17): personal data not required by law is pseudonymised now; invoice
     data is kept until the end of the retention period of the customer's country."""
     def present(_conn: Connection, erasure: Erasure) -> ErasureOut:

@@ -14,7 +14,7 @@ from o2c.adapters.db.queries import MAX_LIMIT, Filters, PageRequest
 from o2c.api.auth import Scope
 from o2c.api.deps import Bus, Conn, Paging, Today
 from o2c.api.routes import router
-from o2c.api.schemas.common import Page
+from o2c.api.schemas.common import Day, Id, IdFilter, Page
 from o2c.api.schemas.orders import (
     CancelIn,
     DeliverIn,
@@ -50,12 +50,12 @@ def shipment_presenter(today: date) -> Any:
 @shipments.get("/shipments", response_model=Page[ShipmentOut])
 def list_shipments(
     conn: Conn, page: Paging, scope: Scope,
-    company_id: int | None = None, customer_id: int | None = None,
-    order_id: int | None = None, warehouse_id: int | None = None,
+    company_id: IdFilter = None, customer_id: IdFilter = None,
+    order_id: IdFilter = None, warehouse_id: IdFilter = None,
     state: Annotated[list[ShipmentState] | None,
                      Query(description="one or more states (repeat the parameter)")] = None,
-    date_from: Annotated[date | None, Query(description="created on or after")] = None,
-    date_to: Annotated[date | None, Query(description="created on or before")] = None,
+    date_from: Annotated[Day | None, Query(description="created on or after")] = None,
+    date_to: Annotated[Day | None, Query(description="created on or before")] = None,
 ) -> dict[str, Any]:
     filters = Filters(company_id=company_id, customer_id=scope or customer_id,
                       state=",".join(s.value for s in state) if state else None,
@@ -65,12 +65,12 @@ def list_shipments(
 
 
 @shipments.get("/shipments/{shipment_id}", response_model=ShipmentDetailOut)
-def get_shipment(shipment_id: int, conn: Conn, today: Today) -> ShipmentDetailOut:
+def get_shipment(shipment_id: Id, conn: Conn, today: Today) -> ShipmentDetailOut:
     return shipment_detail(conn, shipment_id, today)
 
 
 @shipments.post("/shipments/{shipment_id}/pick", response_model=ShipmentDetailOut)
-def pick_shipment(shipment_id: int, bus: Bus, today: Today,
+def pick_shipment(shipment_id: Id, bus: Bus, today: Today,
                   body: PickIn | None = None) -> JSONResponse:
     body = body or PickIn()
     return bus.run(c.PickShipment(shipment_id, body.on), shipment_presenter(today),
@@ -78,7 +78,7 @@ def pick_shipment(shipment_id: int, bus: Bus, today: Today,
 
 
 @shipments.post("/shipments/{shipment_id}/pack", response_model=ShipmentDetailOut)
-def pack_shipment(shipment_id: int, bus: Bus, today: Today,
+def pack_shipment(shipment_id: Id, bus: Bus, today: Today,
                   body: PackIn | None = None) -> JSONResponse:
     body = body or PackIn()
     return bus.run(c.PackShipment(shipment_id, body.packages, body.on),
@@ -86,7 +86,7 @@ def pack_shipment(shipment_id: int, bus: Bus, today: Today,
 
 
 @shipments.post("/shipments/{shipment_id}/ship", response_model=ShippedOut)
-def ship_shipment(shipment_id: int, bus: Bus, today: Today,
+def ship_shipment(shipment_id: Id, bus: Bus, today: Today,
                   body: ShipIn | None = None) -> JSONResponse:
     """The goods leave: stock goes down and the invoice for what shipped is posted (for
     customers billed on shipment). With `lines`, only those quantities ship; the rest stays
@@ -105,7 +105,7 @@ def ship_shipment(shipment_id: int, bus: Bus, today: Today,
 
 
 @shipments.post("/shipments/{shipment_id}/deliver", response_model=ShipmentDetailOut)
-def deliver_shipment(shipment_id: int, bus: Bus, today: Today,
+def deliver_shipment(shipment_id: Id, bus: Bus, today: Today,
                      body: DeliverIn | None = None) -> JSONResponse:
     body = body or DeliverIn()
     return bus.run(c.DeliverShipment(shipment_id, body.on), shipment_presenter(today),
@@ -113,7 +113,7 @@ def deliver_shipment(shipment_id: int, bus: Bus, today: Today,
 
 
 @shipments.post("/shipments/{shipment_id}/cancel", response_model=ShipmentDetailOut)
-def cancel_shipment(shipment_id: int, bus: Bus, today: Today,
+def cancel_shipment(shipment_id: Id, bus: Bus, today: Today,
                     body: CancelIn | None = None) -> JSONResponse:
     """Cancel a shipment not yet shipped: the goods go back to stock, the order lines back to
     backorder."""

@@ -7,12 +7,12 @@ from typing import Any
 
 from pydantic import Field
 
-from o2c.api.schemas.common import Amount, Dec, Input, Model
+from o2c.api.schemas.common import Amount, Day, Dec, Input, Model, Ref
 from o2c.domain import commands as c
 
 
 class BankAccountIn(Input):
-    company_id: int
+    company_id: Ref
     iban: str = Field(min_length=5, max_length=40, description="IBAN or the bank's account id")
     currency: str | None = Field(None, min_length=3, max_length=3)
     name: str = Field("", max_length=200)
@@ -78,7 +78,7 @@ class BankLineOut(Model):
 
 
 class MatchIn(Input):
-    as_of: dt.date
+    as_of: Day
     auto: bool = Field(False, description="apply proposals scored at or above the threshold")
     auto_threshold: Amount | None = Field(None, description="0.90 by default")
     review_threshold: Amount | None = Field(None, description="0.60 by default")
@@ -106,13 +106,13 @@ class ApplyOut(Model):
 
 
 class SplitAllocationIn(Input):
-    invoice_id: int
+    invoice_id: Ref
     amount: Amount
 
 
 class SplitIn(Input):
-    customer_id: int
-    allocations: list[SplitAllocationIn] = Field(default_factory=list)
+    customer_id: Ref
+    allocations: list[SplitAllocationIn] = Field(default_factory=list, max_length=500)
 
     def command(self, line_id: int) -> c.SplitBankLine:
         return c.SplitBankLine(line_id, self.customer_id, tuple(
@@ -125,4 +125,4 @@ class RejectIn(Input):
 
 class UnmatchIn(Input):
     reason: str = Field(min_length=1, max_length=500)
-    on: dt.date | None = None
+    on: Day | None = None

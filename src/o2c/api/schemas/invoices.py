@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from o2c.api.schemas.common import Dec, Input, Model, Quantity, UnitPrice
+from o2c.api.schemas.common import Day, Dec, Input, Model, Quantity, Ref, UnitPrice
 from o2c.domain import commands as c
 
 
@@ -123,7 +123,7 @@ class InvoiceDetailOut(InvoiceOut):
 
 
 class CreditLineIn(Input):
-    invoice_line_id: int
+    invoice_line_id: Ref
     quantity: Quantity | None = Field(None, description="what is left to credit when omitted")
     unit_price: UnitPrice | None = Field(None, description="the invoiced price when omitted; "
                                                            "lower it for a price reduction")
@@ -131,9 +131,9 @@ class CreditLineIn(Input):
 
 class CreditNoteIn(Input):
     reason: str = Field(min_length=1, max_length=500)
-    lines: list[CreditLineIn] | None = Field(None, description="omit to credit the whole "
-                                                               "invoice")
-    on: dt.date | None = Field(None, description="issue date; today when omitted")
+    lines: list[CreditLineIn] | None = Field(None, min_length=1, max_length=500,
+                                             description="omit to credit the whole invoice")
+    on: Day | None = Field(None, description="issue date; today when omitted")
 
     def command(self, invoice_id: int) -> c.CreateCreditNote:
         lines = None if self.lines is None else tuple(

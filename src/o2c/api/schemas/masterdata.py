@@ -10,13 +10,17 @@ from pydantic import Field
 
 from o2c.api.schemas.common import (
     Address,
+    AddressIn,
     Amount,
+    Day,
     Dec,
     Input,
     Model,
+    Patch,
     Percent,
     Quantity,
     Rate,
+    Ref,
     UnitPrice,
 )
 from o2c.domain import commands as c
@@ -27,6 +31,7 @@ Country = Annotated[str, Field(min_length=2, max_length=2, examples=["IT"],
                                description="ISO 3166-1 alpha-2")]
 Currency = Annotated[str, Field(min_length=3, max_length=3, examples=["EUR"],
                                 description="ISO 4217")]
+CurrencyKey = Annotated[str, Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$")]
 
 # -- companies ----------------------------------------------------------------------------------
 
@@ -39,14 +44,17 @@ class CompanyIn(Input):
     vat_id: str = Field("", max_length=32)
     iban: str = Field("", max_length=42)
     bic: str = Field("", max_length=11)
-    address: Address = Field(default_factory=dict)
+    address: AddressIn = Field(default_factory=AddressIn)
     email: str = Field("", max_length=200)
-    tax_rounding: str = Field("per_breakdown", description="per_breakdown | per_line")
-    rounding_mode: str = Field("half_up", description="half_up | half_even")
-    overdue_hold_days: int = 30
+    tax_rounding: str = Field("per_breakdown", max_length=20,
+                              description="per_breakdown | per_line")
+    rounding_mode: str = Field("half_up", max_length=20, description="half_up | half_even")
+    overdue_hold_days: int = Field(30, ge=0, le=3650)
+    default_credit_limit: Amount = Field(
+        Decimal(0), description="the credit limit of a new customer when none is given")
 
     def command(self) -> c.CreateCompany:
-        return c.CreateCompany(**self.model_dump())
+        return c.CreateCompany(**{**self.model_dump(), "address": self.address.as_dict()})
 
 
 class CompanyOut(Model):
@@ -63,6 +71,7 @@ class CompanyOut(Model):
     tax_rounding: str
     rounding_mode: str
     overdue_hold_days: int
+    default_credit_limit: Dec
 
 
 # -- payment terms ------------------------------------------------------------------------------
@@ -70,16 +79,16 @@ class CompanyOut(Model):
 
 class TermLineIn(Input):
     percent: Percent
-    days: int = Field(ge=0)
+    days: int = Field(ge=0, le=3650)
     end_of_month: bool = False
 
 
 class PaymentTermsIn(Input):
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
-    lines: list[TermLineIn] = Field(min_length=1)
+    lines: list[TermLineIn] = Field(min_length=1, max_length=12)
     discount_percent: Percent = Decimal(0)
-    discount_days: int = Field(0, ge=0)
+    discount_days: int = Field(0, ge=0, le=3650)
 
     def command(self) -> c.CreatePaymentTerms:
         return c.CreatePaymentTerms(
@@ -107,7 +116,7 @@ class PaymentTermsOut(Model):
 
 
 class CustomerIn(Input):
-    company_id: int
+    company_id: Ref
     name: str = Field(min_length=1, max_length=200)
     country: Country
     currency: str | None = Field(None, min_length=3, max_length=3,
@@ -117,39 +126,55 @@ class CustomerIn(Input):
     vat_id: str = Field("", max_length=32)
     tax_code: str = Field("", max_length=32)
     email: str = Field("", max_length=200)
-    billing_address: Address = Field(default_factory=dict)
-    shipping_address: Address | None = None
+    billing_address: AddressIn = Field(default_factory=AddressIn)
+    shipping_address: AddressIn | None = None
     payment_terms_code: str = Field("NET30", max_length=32)
-    credit_limit: Amount | None = Field(None, description="null: no limit; 0: every order "
-                                                          "needs a credit manager")
+    credit_limit: Amount | None = Field(
+        None, description="omitted: the company's default limit for new customers; null: no "
+                          "limit (only a credit manager or controller may give one); 0: "
+                          "every order needs a credit manager")
     credit_blocked: bool = False
-    overdue_hold_days: int | None = None
-    invoice_policy: str = Field("on_shipment", description="on_shipment | on_order")
+    overdue_hold_days: int | None = Field(None, ge=0, le=3650)
+    invoice_policy: str = Field("on_shipment", max_length=20,
+                                description="on_shipment | on_order")
     buyer_reference: str = Field("", max_length=100)
 
     def command(self) -> c.CreateCustomer:
-        return c.CreateCustomer(**self.model_dump())
+        data = self.model_dump()
+        data["billing_address"] = self.billing_address.as_dict()
+        data["shipping_address"] = (None if self.shipping_address is None
+                                    else self.shipping_address.as_dict())
+        if "credit_limit" not in self.model_fields_set:
+            data["credit_limit"] = c.DEFAULT_LIMIT
+        return c.CreateCustomer(**data)
 
 
-class CustomerPatch(Input):
-    """Only the fields sent change; `credit_limit: null` removes the limit."""
+class CustomerPatch(Patch):
+    """Only the fields sent change. `credit_limit: null` removes the limit and
+    `overdue_hold_days: null` falls back to the company's; no other field may be null."""
+
+    nullable = frozenset({"credit_limit", "overdue_hold_days"})
 
     name: str | None = Field(None, min_length=1, max_length=200)
     language: str | None = Field(None, max_length=5)
     vat_id: str | None = Field(None, max_length=32)
     tax_code: str | None = Field(None, max_length=32)
     email: str | None = Field(None, max_length=200)
-    billing_address: Address | None = None
-    shipping_address: Address | None = None
+    billing_address: AddressIn | None = None
+    shipping_address: AddressIn | None = None
     payment_terms_code: str | None = Field(None, max_length=32)
     credit_limit: Amount | None = None
     credit_blocked: bool | None = None
-    overdue_hold_days: int | None = None
-    invoice_policy: str | None = None
+    overdue_hold_days: int | None = Field(None, ge=0, le=3650)
+    invoice_policy: str | None = Field(None, max_length=20)
     buyer_reference: str | None = Field(None, max_length=100)
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
+        changes = self.model_dump(exclude_unset=True)
+        for name in ("billing_address", "shipping_address"):
+            if name in changes:
+                changes[name] = getattr(self, name).as_dict()
+        return changes
 
 
 class CustomerOut(Model):
@@ -167,6 +192,9 @@ class CustomerOut(Model):
     shipping_address: Address
     payment_terms_code: str
     credit_limit: Dec | None
+    approved_credit_limit: Dec | None = Field(
+        description="the limit last approved by a second person, lowered by every reduction "
+                    "since: a raise of more than the threshold above it needs approval")
     credit_blocked: bool
     overdue_hold_days: int | None
     invoice_policy: str
@@ -194,14 +222,14 @@ class CustomerDetailOut(CustomerOut):
 
 
 class ProductIn(Input):
-    company_id: int
+    company_id: Ref
     sku: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     unit_price: UnitPrice = Field(description="in the company's currency")
     unit: str = Field("C62", max_length=8, description="UN/ECE Rec 20 unit code")
     vat_category: VatCategory = VatCategory.STANDARD
-    prices: dict[str, UnitPrice] = Field(default_factory=dict,
-                                         description="prices in other currencies")
+    prices: dict[CurrencyKey, UnitPrice] = Field(
+        default_factory=dict, max_length=50, description="prices in other currencies")
 
     def command(self) -> c.CreateProduct:
         return c.CreateProduct(self.company_id, self.sku, self.name, self.unit_price,
@@ -209,12 +237,14 @@ class ProductIn(Input):
                                prices=dict(self.prices))
 
 
-class ProductPatch(Input):
+class ProductPatch(Patch):
+    """Only the fields sent change; none may be null."""
+
     name: str | None = Field(None, min_length=1, max_length=200)
     unit: str | None = Field(None, max_length=8)
     unit_price: UnitPrice | None = None
     vat_category: VatCategory | None = None
-    prices: dict[str, UnitPrice] | None = None
+    prices: dict[CurrencyKey, UnitPrice] | None = Field(None, max_length=50)
     active: bool | None = None
 
     def changes(self) -> dict[str, Any]:
@@ -258,25 +288,29 @@ ROUTE_HELP = ("pick_pack_ship: shipments are picked, packed and shipped; pick_sh
 
 
 class WarehouseIn(Input):
-    company_id: int
+    company_id: Ref
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
-    address: Address = Field(default_factory=dict)
+    address: AddressIn = Field(default_factory=AddressIn)
     delivery_route: DeliveryRoute = Field(DeliveryRoute.PICK_PACK_SHIP, description=ROUTE_HELP)
 
     def command(self) -> c.CreateWarehouse:
-        return c.CreateWarehouse(**{**self.model_dump(),
+        return c.CreateWarehouse(**{**self.model_dump(), "address": self.address.as_dict(),
                                     "delivery_route": self.delivery_route.value})
 
 
-class WarehousePatch(Input):
+class WarehousePatch(Patch):
+    """Only the fields sent change; none may be null."""
+
     name: str | None = Field(None, min_length=1, max_length=200)
-    address: Address | None = None
+    address: AddressIn | None = None
     delivery_route: DeliveryRoute | None = Field(
         None, description=ROUTE_HELP + ". Shipments already created keep their route.")
 
     def changes(self) -> dict[str, Any]:
         changes = self.model_dump(exclude_unset=True, exclude_none=True)
+        if self.address is not None:
+            changes["address"] = self.address.as_dict()
         if isinstance(changes.get("delivery_route"), DeliveryRoute):
             changes["delivery_route"] = changes["delivery_route"].value
         return changes
@@ -292,11 +326,11 @@ class WarehouseOut(Model):
 
 
 class ReceiveStockIn(Input):
-    warehouse_id: int
-    product_id: int
+    warehouse_id: Ref
+    product_id: Ref
     quantity: Quantity
     reference: str = Field("", max_length=200)
-    on: dt.date | None = Field(None, description="today when omitted")
+    on: Day | None = Field(None, description="today when omitted")
 
     def command(self) -> c.ReceiveStock:
         return c.ReceiveStock(**self.model_dump())
@@ -305,12 +339,12 @@ class ReceiveStockIn(Input):
 class AdjustStockIn(Input):
     """Give `delta` (+/-) or the `counted` quantity after a stock count."""
 
-    warehouse_id: int
-    product_id: int
+    warehouse_id: Ref
+    product_id: Ref
     reason: str = Field(min_length=1, max_length=200)
     delta: Quantity | None = None
     counted: Quantity | None = None
-    on: dt.date | None = None
+    on: Day | None = None
 
     def command(self) -> c.AdjustStock:
         return c.AdjustStock(**self.model_dump())
@@ -323,8 +357,8 @@ class VatRateIn(Input):
     country: Country
     category: VatCategory
     rate: Percent = Field(description="percent, e.g. 22")
-    valid_from: dt.date
-    valid_to: dt.date | None = None
+    valid_from: Day
+    valid_to: Day | None = None
 
     def command(self) -> c.SetVatRate:
         return c.SetVatRate(self.country, self.category.value, self.rate, self.valid_from,
@@ -344,7 +378,7 @@ class ExchangeRateIn(Input):
     currency: Currency
     company_currency: Currency
     rate: Rate = Field(description="company-currency units per unit of `currency`")
-    on: dt.date
+    on: Day
 
     def command(self) -> c.SetExchangeRate:
         return c.SetExchangeRate(**self.model_dump())

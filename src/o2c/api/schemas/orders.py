@@ -9,7 +9,16 @@ from typing import Any
 from pydantic import Field
 
 from o2c.adapters.db.queries import amount, quantity
-from o2c.api.schemas.common import Dec, Input, Model, Percent, Quantity, UnitPrice
+from o2c.api.schemas.common import (
+    Day,
+    Dec,
+    Input,
+    Model,
+    Percent,
+    Quantity,
+    Ref,
+    UnitPrice,
+)
 from o2c.api.schemas.invoices import InvoiceOut
 from o2c.domain import commands as c
 from o2c.domain.orders import OrderState
@@ -20,7 +29,7 @@ from o2c.services.orders import ConfirmResult
 
 
 class OrderLineIn(Input):
-    product_id: int
+    product_id: Ref
     quantity: Quantity
     unit_price: UnitPrice | None = Field(None, description="the price list's when omitted")
     discount_percent: Percent = Decimal(0)
@@ -28,15 +37,15 @@ class OrderLineIn(Input):
 
 
 class OrderIn(Input):
-    customer_id: int
-    lines: list[OrderLineIn]
-    order_date: dt.date | None = Field(None, description="today when omitted")
-    warehouse_id: int | None = Field(None, description="the company's first when omitted")
+    customer_id: Ref
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
+    order_date: Day | None = Field(None, description="today when omitted")
+    warehouse_id: Ref | None = Field(None, description="the company's first when omitted")
     currency: str | None = Field(None, min_length=3, max_length=3,
                                  description="must be the customer's currency when given")
     customer_reference: str = Field("", max_length=100,
                                     description="the buyer's purchase order number")
-    notes: str = ""
+    notes: str = Field("", max_length=2000)
 
     def command(self) -> c.CreateOrder:
         return c.CreateOrder(
@@ -49,13 +58,13 @@ class OrderIn(Input):
 
 
 class ConfirmIn(Input):
-    on: dt.date | None = Field(None, description="today when omitted")
+    on: Day | None = Field(None, description="today when omitted")
 
 
 class ReleaseIn(Input):
     reason: str = Field(min_length=1, max_length=500,
                         description="why the credit manager releases the hold")
-    on: dt.date | None = None
+    on: Day | None = None
 
 
 class RejectIn(Input):
@@ -67,7 +76,7 @@ class CancelIn(Input):
 
 
 class ReserveIn(Input):
-    on: dt.date | None = None
+    on: Day | None = None
 
 
 class OrderLineOut(Model):
@@ -184,17 +193,19 @@ class ReservationOut(Model):
 
 
 class ShipLineIn(Input):
-    order_line_id: int
+    order_line_id: Ref
     quantity: Quantity = Field(description="0 leaves the line for a follow-up shipment")
 
 
 class ShipIn(Input):
     lines: list[ShipLineIn] | None = Field(
-        None, description="per order line quantities; everything on the shipment when omitted")
+        None, max_length=500,
+        description="per order line quantities; everything on the shipment when omitted")
     carrier: str = Field("", max_length=100)
     tracking_number: str = Field("", max_length=100)
-    packages: int | None = Field(None, ge=1, description="where the route has no packing step")
-    on: dt.date | None = None
+    packages: int | None = Field(None, ge=1, le=10000,
+                                 description="where the route has no packing step")
+    on: Day | None = None
 
     def command(self, shipment_id: int) -> c.ShipShipment:
         quantities: dict[int, Decimal] | None = None
@@ -206,16 +217,16 @@ class ShipIn(Input):
 
 
 class PickIn(Input):
-    on: dt.date | None = None
+    on: Day | None = None
 
 
 class PackIn(Input):
-    packages: int = 1
-    on: dt.date | None = None
+    packages: int = Field(1, ge=1, le=10000)
+    on: Day | None = None
 
 
 class DeliverIn(Input):
-    on: dt.date | None = None
+    on: Day | None = None
 
 
 class ShipmentDetailOut(ShipmentOut):

@@ -6,27 +6,27 @@ import datetime as dt
 
 from pydantic import Field
 
-from o2c.api.schemas.common import Amount, Dec, Input, Model
+from o2c.api.schemas.common import Amount, Day, Dec, Input, Model, Ref
 from o2c.api.schemas.invoices import AllocationOut
 from o2c.domain import commands as c
 from o2c.domain.payments import PaymentMethod
 
 
 class AllocationIn(Input):
-    invoice_id: int
+    invoice_id: Ref
     amount: Amount
 
 
 class PaymentIn(Input):
-    customer_id: int
+    customer_id: Ref
     amount: Amount
     currency: str = Field(min_length=3, max_length=3, description="must be the customer's")
-    received_on: dt.date | None = Field(None, description="today when omitted")
+    received_on: Day | None = Field(None, description="today when omitted")
     method: PaymentMethod = PaymentMethod.BANK_TRANSFER
     reference: str = Field("", max_length=300, description="the payer's remittance text")
     payer_name: str = Field("", max_length=200)
     payer_iban: str = Field("", max_length=34)
-    allocations: list[AllocationIn] = Field(default_factory=list)
+    allocations: list[AllocationIn] = Field(default_factory=list, max_length=500)
     auto_allocate: bool = Field(False, description="settle the oldest open invoices first")
 
     def command(self) -> c.RecordPayment:
@@ -40,9 +40,9 @@ class PaymentIn(Input):
 
 
 class AllocateIn(Input):
-    allocations: list[AllocationIn] = Field(default_factory=list)
+    allocations: list[AllocationIn] = Field(default_factory=list, max_length=500)
     auto: bool = Field(False, description="settle the oldest open invoices first")
-    on: dt.date | None = None
+    on: Day | None = None
 
     def command(self, payment_id: int) -> c.AllocatePayment:
         return c.AllocatePayment(
@@ -51,9 +51,9 @@ class AllocateIn(Input):
 
 
 class ApplyCreditNoteIn(Input):
-    invoice_id: int
+    invoice_id: Ref
     amount: Amount | None = Field(None, description="as much as both allow when omitted")
-    on: dt.date | None = None
+    on: Day | None = None
 
     def command(self, credit_note_id: int) -> c.ApplyCreditNote:
         return c.ApplyCreditNote(credit_note_id, self.invoice_id, self.amount, self.on)
@@ -61,7 +61,7 @@ class ApplyCreditNoteIn(Input):
 
 class ReverseIn(Input):
     reason: str = Field(min_length=1, max_length=500)
-    on: dt.date | None = None
+    on: Day | None = None
 
 
 class PaymentOut(Model):

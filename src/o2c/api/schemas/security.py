@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from o2c.api.schemas.common import Amount, Dec, Input, Model
+from o2c.api.schemas.common import Amount, Day, Dec, Input, Model, Ref
+from o2c.api.schemas.invoices import CreditLineIn
+from o2c.domain.access import ApprovalKind
 
 
 class LoginIn(Input):
@@ -26,10 +29,10 @@ class SessionOut(Model):
 
 class UserIn(Input):
     username: str = Field(min_length=3, max_length=150)
-    role: str = Field(examples=["sales"])
+    role: str = Field(max_length=20, examples=["sales"])
     password: str | None = Field(None, min_length=12, max_length=1000,
                                  description="omit for a token-only user")
-    customer_id: int | None = Field(None, description="portal users (role customer) only")
+    customer_id: Ref | None = Field(None, description="portal users (role customer) only")
 
 
 class UserOut(Model):
@@ -42,7 +45,9 @@ class UserOut(Model):
 
 
 class TokenIn(Input):
-    username: str
+    username: str | None = Field(None, max_length=150,
+                                 description="must be the caller: a token is for the person "
+                                             "who asks for it (omit it)")
     name: str = Field("api", max_length=100)
     days: int | None = Field(90, ge=1, le=3650, description="lifetime; null: no expiry")
 
@@ -65,15 +70,41 @@ class NewTokenOut(Model):
 
 
 class ApprovalIn(Input):
-    kind: str = Field(description="credit_limit (object: customer), credit_note (object: "
-                                  "invoice), write_off (object: invoice)")
-    object_id: int
+    kind: ApprovalKind = Field(description="credit_limit (object: customer), credit_note "
+                                           "(object: invoice), write_off (object: invoice)")
+    object_id: Ref
     reason: str = Field(min_length=1, max_length=2000)
-    credit_limit: Amount | None = Field(None, description="credit_limit requests: the new "
-                                                          "limit")
-    lines: list[dict[str, Any]] | None = Field(None, description="credit_note requests: "
-                                               "lines as for POST /invoices/{id}/credit-notes; "
-                                               "omitted: the whole invoice")
+    credit_limit: Amount | None = Field(
+        None, description="credit_limit requests: the new limit; null (sent explicitly) "
+                          "removes the limit")
+    lines: list[CreditLineIn] | None = Field(
+        None, min_length=1, max_length=500,
+        description="credit_note requests: lines as for POST /invoices/{id}/credit-notes; "
+                    "omitted: the whole invoice")
+
+    @model_validator(mode="after")
+    def _fields_of_the_kind(self) -> ApprovalIn:
+        """Each kind carries only what its command takes: a credit limit request names the
+        new limit, a credit note request may name lines, a write-off neither."""
+        sent = self.model_fields_set
+        if self.kind is ApprovalKind.CREDIT_LIMIT and "credit_limit" not in sent:
+            raise PydanticCustomError("missing_for_kind",
+                                      "a credit_limit request says the new credit_limit")
+        if self.kind is not ApprovalKind.CREDIT_LIMIT and "credit_limit" in sent:
+            raise PydanticCustomError("not_for_kind",
+                                      "credit_limit belongs to credit_limit requests only")
+        if self.kind is not ApprovalKind.CREDIT_NOTE and self.lines is not None:
+            raise PydanticCustomError("not_for_kind",
+                                      "lines belong to credit_note requests only")
+        return self
+
+    def payload(self) -> dict[str, Any]:
+        if self.kind is ApprovalKind.CREDIT_LIMIT:
+            limit = self.credit_limit
+            return {"credit_limit": None if limit is None else str(limit)}
+        if self.lines is not None:
+            return {"lines": [line.model_dump(mode="json") for line in self.lines]}
+        return {}
 
 
 class WriteOffIn(Input):
@@ -137,7 +168,7 @@ class ErasureOut(Model):
 
 
 class PurgeIn(Input):
-    as_of: date
+    as_of: Day = Field(description="not after today: retention ends on a day that has come")
 
 
 class PurgeOut(Model):
