@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= var/o2c.db
 export O2C_DATABASE_URL ?= sqlite:///$(DB)
 
-.PHONY: run test install dev lint typecheck imports unit pytest bench demo reset clean system-deps
+.PHONY: run test install dev lint typecheck imports unit pytest fuzz bench demo reset clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,8 +56,16 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# Two workers: the machines this runs on have two cores.
+PYTEST_WORKERS ?= 2
 pytest: dev system-deps
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# A longer seeded Schemathesis run than the one in `make test` (6 cases per operation).
+FUZZ_EXAMPLES ?= 50
+fuzz: dev
+	O2C_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -n $(PYTEST_WORKERS) -rP \
+		tests/e2e/test_api_fuzz.py
 
 test: lint typecheck imports pytest
 

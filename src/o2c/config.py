@@ -23,6 +23,9 @@ class Settings:
     session_hours: int = 12
     login_max_failures: int = 5  # then the user+address is locked for login_lock_minutes
     login_lock_minutes: int = 15
+    # Addresses (or networks) of reverse proxies whose X-Forwarded-For is believed; empty:
+    # nobody's, so no caller can pose as another address (and reset its login lock).
+    trusted_proxies: str = ""
     approval_credit_limit_increase: Decimal = Decimal(10000)
     approval_credit_note: Decimal = Decimal(5000)
     retention_years: dict[str, int] = field(default_factory=lambda: {
@@ -41,6 +44,7 @@ class Settings:
             session_hours=int(env("O2C_SESSION_HOURS", "12")),
             login_max_failures=int(env("O2C_LOGIN_MAX_FAILURES", "5")),
             login_lock_minutes=int(env("O2C_LOGIN_LOCK_MINUTES", "15")),
+            trusted_proxies=env("O2C_TRUSTED_PROXIES", "").strip(),
             approval_credit_limit_increase=Decimal(env("O2C_APPROVAL_CREDIT_LIMIT_INCREASE",
                                                        "10000")),
             approval_credit_note=Decimal(env("O2C_APPROVAL_CREDIT_NOTE", "5000")),

@@ -59,6 +59,21 @@ def test_render_writes_the_document_and_check_validates_it(db_url: str, number: 
     assert failed.exit_code == 2 and "BR-CO-16" in failed.stdout
 
 
+def test_check_of_a_damaged_pdf_or_a_missing_file_is_a_clear_error(
+        db_url: str, number: str, tmp_path: Path) -> None:
+    pdf = tmp_path / "invoice.pdf"
+    assert invoke(db_url, "invoice", "render", number, "-f", "facturx", "-o",
+                  str(pdf)).exit_code == 0
+    truncated = tmp_path / "truncated.pdf"
+    truncated.write_bytes(pdf.read_bytes()[: pdf.stat().st_size // 2])
+    checked = invoke(db_url, "invoice", "check", str(truncated))
+    assert checked.exit_code == 2 and "cannot be read" in checked.stderr
+    assert ("Traceback" not in checked.output and checked.exception is None) or \
+        isinstance(checked.exception, SystemExit)
+    missing = invoke(db_url, "invoice", "check", str(tmp_path / "nowhere.xml"))
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
 def test_render_of_an_unknown_format_or_invoice_is_a_clear_error(db_url: str,
                                                                  number: str) -> None:
     bad = invoke(db_url, "invoice", "render", number, "--format", "docx")

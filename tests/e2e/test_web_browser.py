@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -22,7 +18,7 @@ from o2c.bootstrap import App
 from o2c.domain import commands as c
 from o2c.server import create_app
 from tests.e2e.conftest import API, token_for
-from tests.e2e.web_support import PASSWORD, Shop, open_shop
+from tests.e2e.web_support import PASSWORD, Shop, open_shop, served
 from tests.fixtures.world import line
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -48,12 +44,6 @@ def chromium() -> Iterator[Browser]:
         browser.close()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def shop(app: App) -> Shop:
     return open_shop(app)
@@ -62,19 +52,8 @@ def shop(app: App) -> Shop:
 @pytest.fixture
 def server(app: App, shop: Shop) -> Iterator[str]:
     """The app served by uvicorn in a thread on a free port, until the test ends."""
-    port = free_port()
-    config = uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(app)) as base:
+        yield base
 
 
 @pytest.fixture

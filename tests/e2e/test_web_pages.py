@@ -111,8 +111,27 @@ def test_a_form_without_the_session_token_is_refused_and_writes_nothing(
     response = browser.post("/orders/new", data={
         "customer": shop.codes["rossi"], "sku_0": "CHAIR", "quantity_0": "1",
         "line_count": "5", "csrf_token": "forged"})
-    assert response.status_code == 409 and "form expired" in response.text
+    assert response.status_code == 403 and "form expired" in response.text
     assert row_counts(any_app.engine) == before
+
+
+def test_hostile_form_fields_and_addresses_get_a_clear_refusal_never_a_server_error(
+        any_app: App, browser: TestClient, shop: Shop) -> None:
+    sign_in(browser, "sales")
+    token = csrf_of(browser.get("/orders/new").text)
+    before = row_counts(any_app.engine)
+    control = browser.post("/orders/new", data={
+        "customer": shop.codes["rossi"], "sku_0": "CHAIR", "quantity_0": "1",
+        "customer_reference": "PO\x07", "line_count": "5", "csrf_token": token})
+    assert control.status_code == 422 and "U+0007" in control.text
+    long = browser.post("/orders/new", data={
+        "customer": shop.codes["rossi"], "sku_0": "CHAIR", "quantity_0": "1",
+        "customer_reference": "x" * 6000, "line_count": "5", "csrf_token": token})
+    assert long.status_code == 422
+    assert row_counts(any_app.engine) == before
+    for url in ("/orders/2147483648", "/invoices/99999999999999999999", "/orders/0"):
+        assert browser.get(url).status_code == 422, url
+    assert browser.get("/orders?offset=99999999999999999999999").status_code == 200
 
 
 def test_a_bad_quantity_is_shown_next_to_its_field_and_nothing_is_written(

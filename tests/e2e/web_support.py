@@ -4,8 +4,15 @@ real login form, and reading tokens and figures off the rendered pages."""
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -73,3 +80,31 @@ def text_of(html: str, element_id: str) -> str:
     match = re.search(rf'id="{element_id}"[^>]*>(.*?)</(?:div|td|dd|a|span)>', html, re.S)
     assert match, f"no element #{element_id}"
     return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def served(asgi_app: Any, **options: Any) -> Iterator[str]:
+    """`asgi_app` served by uvicorn in a thread on a free localhost port (with `options` as
+    uvicorn's), until the block ends."""
+    port = free_port()
+    config = uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_level="warning",
+                            **options)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -8,6 +8,10 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from email_validator import EmailNotValidError, validate_email
+
+from o2c.domain.errors import InvalidInput
+
 
 @dataclass(frozen=True, slots=True)
 class MailSettings:
@@ -27,6 +31,18 @@ class MailSettings:
                    user=os.environ.get("O2C_SMTP_USER", ""),
                    password=os.environ.get("O2C_SMTP_PASSWORD", ""),
                    starttls=os.environ.get("O2C_SMTP_STARTTLS", "") == "1")
+
+
+def normalise_email(value: str, field: str = "email") -> str:
+    """An address invoices can be sent to ("" stays empty): checked for syntax and a domain
+    that can exist (no DNS lookup), its domain lower-cased."""
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        return str(validate_email(value, check_deliverability=False).normalized)
+    except EmailNotValidError as error:
+        raise InvalidInput(f"{value!r} is not an e-mail address: {error}", field=field) from None
 
 
 @dataclass(frozen=True, slots=True)

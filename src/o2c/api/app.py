@@ -14,6 +14,7 @@ import o2c
 from o2c.api import auth_errors, errors
 from o2c.api.auth import RequestContext, authorize
 from o2c.api.errors import PROBLEM_JSON
+from o2c.api.permissions import PUBLIC
 from o2c.api.routes import (
     PREFIX,
     bank,
@@ -91,8 +92,9 @@ def create_app(app: App | None = None) -> FastAPI:
 
 
 def _problems_only_as_problem_json(api: FastAPI) -> None:
-    """Error responses are documented as application/problem+json only (FastAPI would add
-    application/json for the Problem model too)."""
+    """Every status an operation can answer is documented, errors as
+    application/problem+json only (FastAPI would add application/json for the Problem model
+    too)."""
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:
@@ -100,7 +102,15 @@ def _problems_only_as_problem_json(api: FastAPI) -> None:
             schema = generate()
             for operations in schema.get("paths", {}).values():
                 for operation in operations.values():
-                    for status, response in operation.get("responses", {}).items():
+                    if operation.get("operationId") in PUBLIC:
+                        operation["security"] = []  # health, login, logout: no credentials
+                    responses = operation.setdefault("responses", {})
+                    for status, description in _problems_of(operation):
+                        responses.setdefault(str(status), {
+                            "description": description,
+                            "content": {PROBLEM_JSON: {"schema": {
+                                "$ref": "#/components/schemas/Problem"}}}})
+                    for status, response in responses.items():
                         content = response.get("content", {})
                         if status.startswith(("4", "5")) and PROBLEM_JSON in content:
                             content.pop("application/json", None)
@@ -108,3 +118,24 @@ def _problems_only_as_problem_json(api: FastAPI) -> None:
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]
+
+
+# Problems every operation of a kind can answer, beyond those its router declares (404, 409,
+# 422): authentication and permissions, the body limit, throttled logins, purged documents.
+_GUARDED = [(401, "No or bad credentials"),
+            (403, "The role may not do this, or may not set one of the fields sent")]
+_WITH_BODY = [(413, "The request body is larger than its kind needs")]
+
+
+def _problems_of(operation: dict[str, Any]) -> list[tuple[int, str]]:
+    name = operation.get("operationId", "")
+    problems = [] if name in PUBLIC else list(_GUARDED)
+    if "requestBody" in operation:
+        problems += _WITH_BODY
+        problems.append((400, "The body could not be read (a broken upload)"))
+    if name == "login":
+        problems += [(401, "Wrong user name or password"),
+                     (429, "Too many failed logins: try again later (Retry-After)")]
+    if name == "get_invoice_document":
+        problems.append((410, "The buyer's data was purged: only the PDF is left"))
+    return problems

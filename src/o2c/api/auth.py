@@ -23,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from o2c.adapters.db import queries
+from o2c.adapters.db.types import MAX_INTEGER
 from o2c.api.errors import unexpected_error
 from o2c.api.permissions import PERMISSIONS, PORTAL_OBJECTS, PORTAL_UNSCOPED, PUBLIC
 from o2c.bootstrap import App
@@ -75,6 +76,8 @@ def _portal_scope(request: Request, app: App, operation: str, customer_id: int,
         object_id = int(request.path_params[parameter])
     except (KeyError, ValueError):
         return  # not an id: the route's own validation answers 422
+    if not 1 <= object_id <= MAX_INTEGER:
+        return  # nothing has it: the route's own validation answers 422
     with app.engine.connect() as conn:
         queries.ensure_visible(conn, object_type, object_id, customer_id)
 

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from o2c.domain.aggregate import jsonable
@@ -115,6 +115,15 @@ def integrity_error(request: Request, error: IntegrityError) -> JSONResponse:
                    "concurrent change); reload and retry", title="Conflicting write")
 
 
+def data_error(request: Request, error: DataError) -> JSONResponse:
+    """The database refused a value the input checks let through (a text longer than its
+    column): a bad request, not a server error; nothing was saved."""
+    log.warning("data error on %s: %s", request.url.path, error.orig)
+    return problem(request, 422, "value_does_not_fit", "a value is too long or too large for "
+                   "what it is stored in; nothing was saved", title="Value does not fit",
+                   errors=[{"field": None, "message": "a value does not fit its field"}])
+
+
 def unexpected_error(request: Request, error: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path,
                   exc_info=error)
@@ -127,4 +136,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(IntegrityError, integrity_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DataError, data_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)

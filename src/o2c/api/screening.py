@@ -1,9 +1,12 @@
-"""Checks every API request passes before its route runs, whatever the route:
+"""Checks every API request passes before its route runs, whatever the route, in this order:
 
-* text anywhere in it (path, query, JSON body, keys included) is text a document can carry
-  (o2c.domain.text): a NUL or a BEL is refused with 422 naming where it is;
 * the caller's role may set each field it sends (o2c.api.permissions.FIELD_PERMISSIONS):
   a portal customer sending `unit_price` gets 403 naming the field, and nothing runs;
+* a JSON body is an object (a bare number must not be read as "every field omitted");
+* every query parameter is one the operation has (a typo in a filter must not silently list
+  everything);
+* text anywhere in it (path, query, JSON body, keys included) is text a document can carry
+  (o2c.domain.text): a NUL or a BEL is refused with 422 naming where it is;
 * the body is not larger than a request of its kind needs (413, `BodyLimit`).
 """
 
@@ -15,28 +18,30 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from o2c.api.deps import parse_json
+from o2c.api.deps import DecimalJSONRoute, parse_json
 from o2c.api.errors import problem
 from o2c.api.permissions import refused_fields
 from o2c.domain.access import Forbidden, Principal
 from o2c.domain.text import describe, unsafe_character
 
 Location = tuple[str | int, ...]
+Problem = dict[str, Any]  # one error, as Pydantic reports them
 
 
 async def screen_input(request: Request) -> None:
     """A global dependency, after `authorize` (which knows the caller)."""
-    problems = [_unsafe(("path", name), value) for name, value in request.path_params.items()]
-    problems += [_unsafe(("query", name), f"{name}{value}")
-                 for name, value in request.query_params.multi_items()]
     body = await _json_body(request)
-    if body is not None:
-        problems += [_unsafe(("body", *where), text) for where, text in _texts(body)]
-    found = [p for p in problems if p is not None]
-    if found:
-        raise RequestValidationError(found)
+    _refuse_fields_of_other_roles(request, body)
+    problems = (_not_an_object(body) or _unknown_parameters(request)
+                or _unsafe_text(request, body))
+    if problems:
+        raise RequestValidationError(problems)
+
+
+def _refuse_fields_of_other_roles(request: Request, body: Any) -> None:
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None or not isinstance(body, dict):
         return
@@ -47,7 +52,50 @@ async def screen_input(request: Request) -> None:
                         field=refused[0], fields=refused)
 
 
-def _unsafe(where: Location, text: str) -> dict[str, Any] | None:
+def _not_an_object(body: Any) -> list[Problem]:
+    if body is None or isinstance(body, dict):
+        return []
+    return [{"type": "model_type", "loc": ("body",), "input": body,
+             "msg": "the body is a JSON object"}]
+
+
+def _unknown_parameters(request: Request) -> list[Problem]:
+    route = request.scope.get("route")
+    if not isinstance(route, DecimalJSONRoute):
+        return []  # a web page reads its own query string (?lang=, ?aging=...)
+    known = _query_parameters(route)
+    return [{"type": "unknown_parameter", "loc": ("query", name), "input": value,
+             "msg": "is not a parameter of this operation"}
+            for name, value in request.query_params.multi_items() if name not in known]
+
+
+def _unsafe_text(request: Request, body: Any) -> list[Problem]:
+    found = [_unsafe(("path", name), value) for name, value in request.path_params.items()]
+    found += [_unsafe(("query", name), f"{name}{value}")
+              for name, value in request.query_params.multi_items()]
+    if body is not None:
+        found += [_unsafe(("body", *where), text) for where, text in _texts(body)]
+    return [problem for problem in found if problem is not None]
+
+
+_DECLARED: dict[int, frozenset[str]] = {}  # by id(route): routes are not hashable
+
+
+def _query_parameters(route: APIRoute) -> frozenset[str]:
+    """The query parameters an operation declares, its dependencies' (paging) included."""
+    found = _DECLARED.get(id(route))
+    if found is None:
+        names: set[str] = set()
+        pending = [route.dependant]
+        while pending:
+            dependant = pending.pop()
+            names |= {param.alias for param in dependant.query_params}
+            pending += dependant.dependencies
+        found = _DECLARED[id(route)] = frozenset(names)
+    return found
+
+
+def _unsafe(where: Location, text: str) -> Problem | None:
     character = unsafe_character(text)
     if character is None:
         return None

@@ -53,7 +53,8 @@ def render(number: Annotated[str, typer.Argument(help="Invoice or credit note nu
 
 
 @invoices.command("check")
-def check(file: Annotated[Path, typer.Argument(help="UBL, CII, Factur-X PDF or FatturaPA.")],
+def check(file: Annotated[Path, typer.Argument(help="UBL, CII, Factur-X PDF or FatturaPA.",
+                                               exists=True, dir_okay=False, readable=True)],
           as_json: JsonOption = False) -> None:
     """Validate an e-invoice (XSD + EN 16931 schematron) and show its totals."""
     data = file.read_bytes()

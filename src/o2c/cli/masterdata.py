@@ -39,6 +39,7 @@ from o2c.cli.core import (
     warehouse_id,
 )
 from o2c.domain import commands as c
+from o2c.domain.credit import LimitDefault
 from o2c.domain.errors import InvalidInput
 
 CompanyOption = Annotated[str | None, typer.Option(
@@ -73,12 +74,18 @@ def create_company(
     street: Street = "", city: City = "", postal_code: PostalCode = "",
     overdue_hold_days: Annotated[int, typer.Option(
         "--overdue-hold-days", help="Hold orders of customers overdue longer than this.")] = 30,
+    default_credit_limit: Annotated[str, typer.Option(
+        "--default-credit-limit",
+        help="Credit limit of a new customer when none is given (0: a credit manager "
+             "decides on its first order).")] = "0",
 ) -> None:
     """Create a selling company (with its chart of accounts)."""
     new_id = run(c.CreateCompany(code, name, country.upper(), currency.upper(), vat_id=vat_id,
                                  iban=iban, bic=bic, email=email,
                                  address=_address(street, city, postal_code, country.upper()),
-                                 overdue_hold_days=overdue_hold_days))
+                                 overdue_hold_days=overdue_hold_days,
+                                 default_credit_limit=decimal(default_credit_limit,
+                                                              "default_credit_limit")))
     say(f"created company {code} (id {new_id})")
 
 
@@ -103,9 +110,11 @@ CUSTOMER_COLUMNS: list[Column] = [
     ("blocked", "credit_blocked"), ("VAT id", "vat_id")]
 
 
-def _limit(text: str | None) -> Decimal | None:
-    """A credit limit: an amount, or `none` for no limit."""
-    if text is None or text.lower() == "none":
+def _limit(text: str | None) -> Decimal | LimitDefault | None:
+    """A credit limit: an amount, `none` for no limit, omitted for the company's default."""
+    if text is None:
+        return c.DEFAULT_LIMIT
+    if text.lower() == "none":
         return None
     return decimal(text, "credit_limit")
 
@@ -123,7 +132,8 @@ def create_customer(
     email: Annotated[str, typer.Option("--email")] = "",
     terms: Annotated[str, typer.Option("--terms", help="Payment terms code.")] = "NET30",
     credit_limit: Annotated[str | None, typer.Option(
-        "--credit-limit", help="Amount in the customer's currency; omit for no limit.")] = None,
+        "--credit-limit", help="Amount in the customer's currency, or `none` for no limit; "
+                               "the company's default limit when omitted.")] = None,
     invoice_policy: Annotated[str, typer.Option(
         "--invoice-policy", help="on_shipment or on_order.")] = "on_shipment",
     buyer_reference: Annotated[str, typer.Option("--buyer-reference")] = "",

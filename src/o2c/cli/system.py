@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from o2c.adapters.db import migrate
 from o2c.cli.core import O2CGroup, console, day, money, print_json, say, state, table
+from o2c.config import Settings
 from o2c.demo import DEFAULT_END_DATE, SeedOptions, SeedReport, seed
 
 db = typer.Typer(cls=O2CGroup, no_args_is_help=True, help="The database schema.")
@@ -110,4 +111,12 @@ def serve(host: Annotated[str | None, typer.Option(
     # environment: hand it the database this command was given.
     os.environ["O2C_DATABASE_URL"] = settings.database_url
     uvicorn.run("o2c.server:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port)
+                port=port or settings.port, **proxy_options(settings))
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn believes X-Forwarded-For from 127.0.0.1 by default, so any local caller could
+    pose as another address: only the proxies named in O2C_TRUSTED_PROXIES are believed."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.trusted_proxies}

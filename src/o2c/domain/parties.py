@@ -58,8 +58,31 @@ class Address:
                       ("line1", "line2", "city", "postal_code", "region", "country")})
 
 
+# ISO 3166-1 alpha-2: the 249 officially assigned codes (no reserved or user-assigned ones
+# such as EU, UN or XK): a country on an invoice must be one a tax authority knows.
+ISO_3166_COUNTRIES = frozenset({
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX",
+    "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ",
+    "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK",
+    "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM",
+    "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR",
+    "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS",
+    "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN",
+    "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN",
+    "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV",
+    "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ",
+    "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI",
+    "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM",
+    "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC",
+    "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV",
+    "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR",
+    "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+})
+
+
 def check_country(country: str, field_name: str) -> str:
-    if len(country) != 2 or not country.isalpha() or not country.isupper():
+    if country not in ISO_3166_COUNTRIES:
         raise InvalidInput(f"country must be an ISO 3166 alpha-2 code like 'IT', got {country!r}",
                            field=field_name)
     return country
@@ -93,6 +116,8 @@ class Company(Aggregate):
     def __post_init__(self) -> None:
         check_country(self.country, "country")
         check_currency(self.currency, "currency")
+        if self.address.country:
+            check_country(self.address.country, "address.country")
         if self.overdue_hold_days < 0:
             raise InvalidInput("overdue_hold_days must not be negative", field="overdue_hold_days")
         if self.default_credit_limit < 0:
@@ -128,6 +153,10 @@ class Customer(Aggregate):
     def __post_init__(self) -> None:
         check_country(self.country, "country")
         check_currency(self.currency, "currency")
+        for name in ("billing_address", "shipping_address"):
+            address = getattr(self, name)
+            if address.country:
+                check_country(address.country, f"{name}.country")
         if self.language not in LANGUAGES:
             raise InvalidInput(f"language must be one of {sorted(LANGUAGES)}, got "
                                f"{self.language!r}", field="language")

@@ -481,10 +481,21 @@ def purge_expired(cmd: PurgeExpired, uow: UnitOfWork) -> PurgeResult:
 
 def guard_portal_order(cmd: c.CreateOrder, uow: UnitOfWork, run: Callable[[], Any]) -> Any:
     """A portal customer orders only for its own account (another account: as if it did not
-    exist)."""
+    exist), at the price list's prices, today, from the company's warehouse: what
+    o2c.api.permissions.FIELD_PERMISSIONS refuses at the API, for every other edge too."""
     own = uow.principal.customer_id
-    if own is not None and cmd.customer_id != own:
+    if own is None:
+        return run()
+    if cmd.customer_id != own:
         raise NotFound("customer", cmd.customer_id, field="customer_id")
+    chosen = [name for name, value in (("order_date", cmd.order_date),
+                                       ("warehouse_id", cmd.warehouse_id)) if value is not None]
+    for index, line in enumerate(cmd.lines):
+        chosen += [f"lines[{index}].{name}" for name, value in (
+            ("unit_price", line.unit_price), ("description", line.description),
+            ("discount_percent", line.discount_percent or None)) if value is not None]
+    if chosen:
+        raise Forbidden(f"a customer may not choose {', '.join(chosen)}", field=chosen[0])
     return run()
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from o2c.adapters.db import documents as store
 from o2c.adapters.einvoice import cii, fatturapa, pdf, ubl, validation
-from o2c.adapters.mail import Attachment, MailSettings, build_message
+from o2c.adapters.mail import Attachment, MailSettings, build_message, normalise_email
 from o2c.domain.einvoice import (
     Document,
     DocumentFormat,
@@ -106,8 +106,10 @@ def set_document_preferences(command: SetDocumentPreferences, uow: UnitOfWork) -
         customer_id=command.customer_id, format=parse_format(command.format),
         peppol_id=command.peppol_id.strip(),
         codice_destinatario=command.codice_destinatario.strip().upper(),
-        pec=command.pec.strip(), public_administration=command.public_administration,
-        delivery_email=command.delivery_email.strip(), attach_xml=command.attach_xml)
+        pec=normalise_email(command.pec, "pec"),
+        public_administration=command.public_administration,
+        delivery_email=normalise_email(command.delivery_email, "delivery_email"),
+        attach_xml=command.attach_xml)
     store.save_preferences(uow.conn, prefs, uow.now)
     uow.event_store.append([Event("customer", command.customer_id, "document_settings_changed", {
         "format": prefs.format.value, "peppol_id": prefs.peppol_id,

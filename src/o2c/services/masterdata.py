@@ -12,6 +12,7 @@ from o2c.adapters.identifiers import (
     normalise_tax_code,
     normalise_vat_id,
 )
+from o2c.adapters.mail import normalise_email
 from o2c.domain import commands as c
 from o2c.domain.catalog import Product, VatCategory, check_decimals
 from o2c.domain.credit import LimitDefault, approved_after
@@ -68,7 +69,8 @@ def create_company(cmd: c.CreateCompany, uow: UnitOfWork) -> int:
     company = Company(
         code=cmd.code, name=cmd.name, country=cmd.country, currency=cmd.currency,
         vat_id=normalise_vat_id(cmd.country, cmd.vat_id), iban=normalise_iban(cmd.iban),
-        bic=normalise_bic(cmd.bic), address=Address.from_dict(cmd.address), email=cmd.email,
+        bic=normalise_bic(cmd.bic), address=Address.from_dict(cmd.address),
+        email=normalise_email(cmd.email),
         rounding=RoundingPolicy(_enum(TaxRounding, cmd.tax_rounding, "tax_rounding"),
                                 _enum(RoundingMode, cmd.rounding_mode, "rounding_mode")),
         overdue_hold_days=cmd.overdue_hold_days, default_credit_limit=cmd.default_credit_limit)
@@ -118,7 +120,8 @@ def create_customer(cmd: c.CreateCustomer, uow: UnitOfWork) -> int:
         company_id=company.id, code=code, name=cmd.name, country=cmd.country,
         currency=currency, language=cmd.language,
         vat_id=normalise_vat_id(cmd.country, cmd.vat_id),
-        tax_code=normalise_tax_code(cmd.country, cmd.tax_code), email=cmd.email,
+        tax_code=normalise_tax_code(cmd.country, cmd.tax_code),
+        email=normalise_email(cmd.email),
         billing_address=billing,
         shipping_address=Address.from_dict({"country": cmd.country, **cmd.shipping_address})
         if cmd.shipping_address is not None else billing,
@@ -158,6 +161,8 @@ def update_customer(cmd: c.UpdateCustomer, uow: UnitOfWork) -> int:
         changes["vat_id"] = normalise_vat_id(customer.country, changes["vat_id"] or "")
     if "tax_code" in changes:
         changes["tax_code"] = normalise_tax_code(customer.country, changes["tax_code"] or "")
+    if "email" in changes:
+        changes["email"] = normalise_email(changes["email"] or "")
     for key in ("billing_address", "shipping_address"):
         if key in changes:
             changes[key] = Address.from_dict({"country": customer.country, **changes[key]})

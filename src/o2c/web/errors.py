@@ -13,12 +13,18 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from o2c.domain.access import Forbidden
-from o2c.domain.errors import DomainError
+from o2c.domain.errors import DomainError, ErrorKind
 from o2c.web.render import page
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 NOT_PAGES = ("/api/", "/docs", "/openapi.json", "/redoc", "/static/", "/login", "/logout",
              "/health")
+
+
+# A page answers with the status the API gives the same error (o2c.api.errors; the web may
+# not import the API).
+PAGE_STATUS = {ErrorKind.NOT_FOUND: 404, ErrorKind.CONFLICT: 409,
+               ErrorKind.RULE_VIOLATION: 422, ErrorKind.GONE: 410}
 
 
 def is_page(request: Request) -> bool:
@@ -41,8 +47,7 @@ def _page_or(api_handler: Handler) -> Handler:
         if type(error).__name__ == "NotAuthenticated":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-        status = 403 if isinstance(error, Forbidden) else (
-            404 if error.kind == "not_found" else 409)
+        status = 403 if isinstance(error, Forbidden) else PAGE_STATUS[error.kind]
         return await run_in_threadpool(page, request, "error.html", status, error=error)
 
     return handle

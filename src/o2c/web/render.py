@@ -18,8 +18,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import Connection
 
 from o2c.bootstrap import App
+from o2c.domain.access import Forbidden
 from o2c.domain.commands import Command
-from o2c.domain.errors import DomainError, InvalidInput
+from o2c.domain.errors import DomainError
 from o2c.web.access import can, navigation, viewer
 from o2c.web.i18n import LANGUAGE_NAMES, LANGUAGES, Formatter, negotiate
 
@@ -65,11 +66,15 @@ def csrf_token(request: Request) -> str:
     return str(getattr(request.state, "session_csrf", "") or "")
 
 
+class CsrfRejected(Forbidden):
+    """A form without the session's token: posted by another site, or from an old page."""
+
+
 def check_csrf(request: Request, form: Mapping[str, Any]) -> None:
     expected = csrf_token(request)
     given = str(form.get(CSRF_FIELD, "") or request.headers.get("X-CSRF-Token", ""))
     if not expected or not secrets.compare_digest(expected.encode(), given.encode()):
-        raise InvalidInput("the form expired or came from another site; reload the page and "
+        raise CsrfRejected("the form expired or came from another site; reload the page and "
                            "try again", field=CSRF_FIELD)
 
 

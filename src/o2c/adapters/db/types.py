@@ -12,6 +12,10 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from o2c.domain.aggregate import json_encoder
 from o2c.domain.errors import InvalidInput
 
+# Ids and counts are PostgreSQL integers: a larger number names nothing, and binding it would
+# overflow the column type (SQLite: OverflowError). The edges refuse it first.
+MAX_INTEGER = 2**31 - 1
+
 
 class ExactDecimal(TypeDecorator[Decimal]):
     """A Decimal with a fixed number of decimals: NUMERIC on PostgreSQL, a scaled integer on

@@ -23,7 +23,11 @@ FATTURAPA_NS = "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2"
 def detect(data: bytes) -> tuple[str, bytes]:
     """(validation kind, XML) of a file: a Factur-X PDF yields its embedded CII."""
     if data.startswith(b"%PDF"):
-        _name, xml = facturx.get_xml_from_pdf(data, check_xsd=False)
+        try:
+            _name, xml = facturx.get_xml_from_pdf(data, check_xsd=False)
+        except Exception as exc:  # pypdf raises many kinds on a damaged file
+            raise InvalidInput(f"the PDF cannot be read (damaged or truncated?): {exc}",
+                               field="file") from None
         if not xml:
             raise InvalidInput("the PDF carries no Factur-X/ZUGFeRD XML", field="file")
         return "cii", bytes(xml)

@@ -10,14 +10,15 @@ from o2c.adapters.db import queries
 from o2c.adapters.db.queries import Filters
 from o2c.api.deps import Conn, Paging
 from o2c.api.routes import router
-from o2c.api.schemas.common import Day, IdFilter, Page
+from o2c.api.schemas.common import MAX_ID, Day, IdFilter, Page
 from o2c.api.schemas.ledger import JournalEntryOut, LedgerVerificationOut, TrialBalanceOut
 from o2c.domain.errors import NotFound
 from o2c.domain.ledger import verify
 
 ledger = router("ledger")
 
-CompanyId = Annotated[int | None, Query(description="the first company when omitted")]
+CompanyId = Annotated[int | None, Query(ge=1, le=MAX_ID, description="the first company when "
+                                                                 "omitted")]
 
 
 def _company_id(conn: Any, company_id: int | None) -> int:

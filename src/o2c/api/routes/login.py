@@ -29,6 +29,7 @@ LOGIN_CSRF_COOKIE = "o2c_login_csrf"
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
                          autoescape=select_autoescape(["html"]))
 
+# /health is part of the API's description; the sign-in pages are web pages, not API.
 pages = APIRouter(tags=["web"], include_in_schema=True)
 
 
@@ -89,7 +90,7 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@pages.get("/login", response_class=HTMLResponse)
+@pages.get("/login", response_class=HTMLResponse, include_in_schema=False)
 def login_form(request: Request, app: AppDep, next: str = "") -> HTMLResponse:
     session = _signed_in(app, request)
     if session is not None:
@@ -97,7 +98,7 @@ def login_form(request: Request, app: AppDep, next: str = "") -> HTMLResponse:
     return _page(app, next_page=next)
 
 
-@pages.post("/login", response_class=HTMLResponse)
+@pages.post("/login", response_class=HTMLResponse, include_in_schema=False)
 def login_submit(request: Request, app: AppDep,
                  username: Annotated[str, Form(max_length=150)],
                  password: Annotated[str, Form(max_length=1000)],
@@ -121,7 +122,7 @@ def login_submit(request: Request, app: AppDep,
     return response
 
 
-@pages.post("/logout")
+@pages.post("/logout", include_in_schema=False)
 def logout_submit(request: Request, app: AppDep,
                   csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
     session = _signed_in(app, request)

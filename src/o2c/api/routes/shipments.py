@@ -53,7 +53,8 @@ def list_shipments(
     company_id: IdFilter = None, customer_id: IdFilter = None,
     order_id: IdFilter = None, warehouse_id: IdFilter = None,
     state: Annotated[list[ShipmentState] | None,
-                     Query(description="one or more states (repeat the parameter)")] = None,
+                     Query(max_length=10,
+                           description="one or more states (repeat the parameter)")] = None,
     date_from: Annotated[Day | None, Query(description="created on or after")] = None,
     date_to: Annotated[Day | None, Query(description="created on or before")] = None,
 ) -> dict[str, Any]:

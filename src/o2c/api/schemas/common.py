@@ -26,9 +26,11 @@ from pydantic import (
     field_validator,
 )
 
+from o2c.adapters.db.types import MAX_INTEGER
+
 # Ids are PostgreSQL integers: a larger number can name nothing, and is refused as input
 # before it reaches a query (where it would overflow the column type).
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_INTEGER
 MAX_OFFSET = MAX_ID
 
 # Dates a business document, filter or report can carry. Outside this window a date is a

@@ -32,7 +32,16 @@ from o2c.web.render import (
     redirect,
     today,
 )
-from o2c.web.routes import FormData, decimal_field, paging, query_date, web_router
+from o2c.web.routes import (
+    FormData,
+    IdParam,
+    PageId,
+    decimal_field,
+    form_id,
+    paging,
+    query_date,
+    web_router,
+)
 
 backoffice = web_router()
 
@@ -44,6 +53,7 @@ OPERATION_OF_STEP = {"pick": "pick_shipment", "pack": "pack_shipment", "ship": "
 ORDER_ACTION_OPERATIONS = {"confirm": "confirm_order", "release": "release_order",
                            "reject": "reject_order", "cancel": "cancel_order"}
 BAR_WIDTH = 300  # pixels of the longest bar in a chart
+MAX_PACKAGES = 10000  # as the API (o2c.api.schemas.orders.ShipIn)
 
 
 def bar_widths(values: list[Decimal | int]) -> list[int]:
@@ -84,7 +94,7 @@ def dashboard(request: Request) -> Response:
 # -- orders --------------------------------------------------------------------------------------
 
 
-def order_filters(request: Request, customer_id: int | None = None) -> Filters:
+def order_filters(request: Request, customer_id: IdParam = None) -> Filters:
     params = request.query_params
     state = params.get("state") or None
     return Filters(customer_id=customer_id, state=state if state in set(OrderState) else None,
@@ -209,13 +219,13 @@ def create_order(request: Request, form: FormData) -> Response:
 
 
 @backoffice.get("/orders/{order_id}", name="web_order", response_class=HTMLResponse)
-def order(request: Request, order_id: int) -> Response:
+def order(request: Request, order_id: PageId) -> Response:
     return order_page(request, order_id)
 
 
 @backoffice.post("/orders/{order_id}/{action}", name="web_order_action",
                  response_class=HTMLResponse)
-def order_action(request: Request, order_id: int, action: str, form: FormData) -> Response:
+def order_action(request: Request, order_id: PageId, action: str, form: FormData) -> Response:
     fmt = formatter(request)
     check_csrf(request, form)
     reason = form.get("reason", "").strip()
@@ -253,7 +263,7 @@ def credit_holds(request: Request) -> Response:
 
 @backoffice.post("/credit-holds/{order_id}/{decision}", name="web_credit_decision",
                  response_class=HTMLResponse)
-def credit_decision(request: Request, order_id: int, decision: str,
+def credit_decision(request: Request, order_id: PageId, decision: str,
                     form: FormData) -> Response:
     fmt = formatter(request)
     check_csrf(request, form)
@@ -294,7 +304,7 @@ def warehouse(request: Request) -> Response:
 
 @backoffice.get("/warehouse/shipments/{shipment_id}", name="web_shipment",
                 response_class=HTMLResponse)
-def shipment(request: Request, shipment_id: int) -> Response:
+def shipment(request: Request, shipment_id: PageId) -> Response:
     with read(request) as conn:
         found = queries.shipment(conn, shipment_id)
         invoices = queries.shipment_invoices(conn, shipment_id, today(request))
@@ -306,7 +316,7 @@ def shipment(request: Request, shipment_id: int) -> Response:
 
 @backoffice.post("/warehouse/shipments/{shipment_id}/{step}", name="web_shipment_step",
                  response_class=HTMLResponse)
-def shipment_step(request: Request, shipment_id: int, step: str, form: FormData) -> Response:
+def shipment_step(request: Request, shipment_id: PageId, step: str, form: FormData) -> Response:
     fmt = formatter(request)
     check_csrf(request, form)
     if step not in OPERATION_OF_STEP:
@@ -321,12 +331,12 @@ def shipment_step(request: Request, shipment_id: int, step: str, form: FormData)
         command = c.PackShipment(shipment_id=shipment_id)
     elif step == "ship":
         packages = form.get("packages", "").strip()
-        if packages and not (packages.isdigit() and int(packages) >= 1):
+        count = form_id(packages) if packages else None
+        if packages and (count is None or count > MAX_PACKAGES):
             return redirect(request, form.get("back") or "/warehouse",
                             fmt.gettext("Packages must be a whole number, at least 1."), "error")
         command = c.ShipShipment(shipment_id=shipment_id, carrier=carrier,
-                                 tracking_number=tracking,
-                                 packages=int(packages) if packages else None)
+                                 tracking_number=tracking, packages=count)
     else:
         command = c.DeliverShipment(shipment_id=shipment_id)
     back = form.get("back") or "/warehouse"
@@ -344,7 +354,7 @@ def shipment_step(request: Request, shipment_id: int, step: str, form: FormData)
 # -- invoices ----------------------------------------------------------------------------------
 
 
-def invoice_filters(request: Request, customer_id: int | None = None) -> Filters:
+def invoice_filters(request: Request, customer_id: IdParam = None) -> Filters:
     params = request.query_params
     status = params.get("payment_status") or None
     kind = params.get("kind") or None
@@ -382,13 +392,13 @@ def invoice_page(request: Request, invoice_id: int, base: str = "", portal: bool
 
 
 @backoffice.get("/invoices/{invoice_id}", name="web_invoice", response_class=HTMLResponse)
-def invoice(request: Request, invoice_id: int) -> Response:
+def invoice(request: Request, invoice_id: PageId) -> Response:
     return invoice_page(request, invoice_id)
 
 
 @backoffice.post("/invoices/{invoice_id}/credit-note", name="web_create_credit_note",
                  response_class=HTMLResponse)
-def create_credit_note(request: Request, invoice_id: int, form: FormData) -> Response:
+def create_credit_note(request: Request, invoice_id: PageId, form: FormData) -> Response:
     fmt = formatter(request)
     check_csrf(request, form)
     require(request, "create_credit_note")
@@ -398,11 +408,12 @@ def create_credit_note(request: Request, invoice_id: int, form: FormData) -> Res
         errors["reason"] = fmt.gettext("Give a reason.")
     lines = []
     for key in form:
-        if key.startswith("line_") and key[5:].isdigit():
+        line_id = form_id(key[5:]) if key.startswith("line_") else None
+        if line_id is not None:
             quantity = decimal_field(form, key, errors, fmt.gettext("not a number"),
                                      fmt.language)
             if quantity is not None:
-                lines.append(c.CreditLineInput(invoice_line_id=int(key[5:]), quantity=quantity))
+                lines.append(c.CreditLineInput(invoice_line_id=line_id, quantity=quantity))
     if errors:
         return invoice_page(request, invoice_id, errors=errors, status_code=422)
     try:
@@ -418,7 +429,7 @@ def create_credit_note(request: Request, invoice_id: int, form: FormData) -> Res
 # -- payments ----------------------------------------------------------------------------------
 
 
-def payment_filters(request: Request, customer_id: int | None = None) -> Filters:
+def payment_filters(request: Request, customer_id: IdParam = None) -> Filters:
     params = request.query_params
     return Filters(customer_id=customer_id, date_from=query_date(request, "date_from"),
                    date_to=query_date(request, "date_to"), q=params.get("q") or None,
@@ -500,10 +511,11 @@ def record_payment(request: Request, form: FormData) -> Response:
         received_on = None
     allocations = []
     for key in sorted(form):
-        if key.startswith("allocate_") and key[9:].isdigit():
+        target = form_id(key[9:]) if key.startswith("allocate_") else None
+        if target is not None:
             value = decimal_field(form, key, errors, fmt.gettext("not a number"), fmt.language)
             if value:
-                allocations.append(c.AllocationInput(invoice_id=int(key[9:]), amount=value))
+                allocations.append(c.AllocationInput(invoice_id=target, amount=value))
     code = form.get("customer", "").strip()
     with read(request) as conn:
         found = [x for x in queries.list_customers(conn, Filters(q=code or None),
@@ -565,7 +577,7 @@ def statement_period(request: Request) -> tuple[date, date]:
 
 
 @backoffice.get("/customers/{customer_id}", name="web_customer", response_class=HTMLResponse)
-def customer(request: Request, customer_id: int) -> Response:
+def customer(request: Request, customer_id: PageId) -> Response:
     date_from, date_to = statement_period(request)
     with read(request) as conn:
         found = queries.customer(conn, customer_id, today(request))
@@ -594,5 +606,5 @@ def invoice_document(request: Request, invoice_id: int, kind: str) -> Response:
 
 
 @backoffice.get("/invoices/{invoice_id}/{kind}", name="web_invoice_document")
-def invoice_file(request: Request, invoice_id: int, kind: str) -> Response:
+def invoice_file(request: Request, invoice_id: PageId, kind: str) -> Response:
     return invoice_document(request, invoice_id, kind)

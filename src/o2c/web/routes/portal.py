@@ -28,7 +28,7 @@ from o2c.web.render import (
     redirect,
     today,
 )
-from o2c.web.routes import FormData, paging, web_router
+from o2c.web.routes import FormData, PageId, paging, web_router
 from o2c.web.routes.backoffice import (
     invoice_document,
     invoice_filters,
@@ -106,7 +106,7 @@ def create_order(request: Request, customer_id: Customer, form: FormData) -> Res
 
 
 @portal.get("/portal/orders/{order_id}", name="portal_order", response_class=HTMLResponse)
-def order(request: Request, order_id: int, _customer_id: Customer) -> Response:
+def order(request: Request, order_id: PageId, _customer_id: Customer) -> Response:
     return order_page(request, order_id, base=BASE, portal=True)
 
 
@@ -121,7 +121,7 @@ def invoices(request: Request, customer_id: Customer) -> Response:
 
 @portal.get("/portal/invoices/{invoice_id}", name="portal_invoice",
             response_class=HTMLResponse)
-def invoice(request: Request, invoice_id: int, _customer_id: Customer) -> Response:
+def invoice(request: Request, invoice_id: PageId, _customer_id: Customer) -> Response:
     return invoice_page(request, invoice_id, base=BASE, portal=True)
 
 
@@ -143,6 +143,6 @@ def statement(request: Request, customer_id: Customer) -> Response:
 
 
 @portal.get("/portal/invoices/{invoice_id}/{kind}", name="portal_invoice_document")
-def invoice_file(request: Request, invoice_id: int, kind: str,
+def invoice_file(request: Request, invoice_id: PageId, kind: str,
                  _customer_id: Customer) -> Response:
     return invoice_document(request, invoice_id, kind)
