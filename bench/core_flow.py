@@ -52,6 +52,7 @@ def setup_business(bus: object, customers: int, products: int, orders: int,
         handle(c.ReceiveStock(warehouse, product, D(orders * 3 + 100), "opening stock"))
         product_ids.append(product)
     customer_ids = [handle(c.CreateCustomer(company, f"Customer {i:04d}", "IT",
+                                            tax_code="RSSMRA80A01H501U",
                                             credit_limit=D(10_000_000)))
                     for i in range(customers)]
     return product_ids, customer_ids

@@ -39,7 +39,8 @@ def run(entries: int, accounts: int, repeats: int, db: str, pg_url: str) -> dict
         bus.handle(c.CreatePaymentTerms("NET30", "Net 30 days", ((Decimal(100), 30, False),)))
         company = bus.handle(c.CreateCompany("BENCH", "Bench S.r.l.", "IT", "EUR",
                                              vat_id="IT00743110157"))
-        customer = bus.handle(c.CreateCustomer(company, "Customer", "IT"))
+        customer = bus.handle(c.CreateCustomer(company, "Customer", "IT",
+                                               tax_code="RSSMRA80A01H501U"))
         revenue = [f"40{i:02d}" for i in range(accounts)]
         with engine.begin() as conn:  # the chart of accounts the trial balance names
             known = set(conn.execute(select(tables.accounts.c.code).where(

@@ -136,3 +136,27 @@ def test_duplicates_are_conflicts(client: TestClient, world: World) -> None:
     unknown = problem(client.post(f"{API}/customers", json={
         "company_id": 404, "name": "Nobody", "country": "IT"}), 404)
     assert fields(unknown) == ["company_id"]
+
+
+def test_the_company_register_data_and_product_kind_travel_through_the_api(
+        client: TestClient, world: World) -> None:
+    """What Italian invoices must show of the seller (REA, capital, sole shareholder) and
+    whether a product is a service (reverse charged to a business abroad) are set here."""
+    company = ok(client.post(f"{API}/companies", json={
+        "code": "REA", "name": "Registro S.r.l.", "country": "IT", "currency": "EUR",
+        "registration": {"tax_code": "00743110157", "register_office": "MO",
+                         "register_number": "123456", "share_capital": "10000.00",
+                         "sole_shareholder": True}}), 201)
+    assert company["registration"]["register_office"] == "MO"
+    assert company["registration"]["sole_shareholder"] is True
+    body = problem(client.post(f"{API}/companies", json={
+        "code": "BAD", "name": "Bad S.r.l.", "country": "IT", "currency": "EUR",
+        "registration": {"register_office": "MO"}}), 422)
+    assert fields(body) == ["registration.register_number"]
+    service = ok(client.post(f"{API}/products", json={
+        "company_id": world.company_id, "sku": "INSTALL", "name": "Installation",
+        "unit_price": "80.00", "unit": "HUR", "kind": "service"}), 201)
+    assert service["kind"] == "service"
+    changed = ok(client.patch(f"{API}/products/{service['id']}", json={"kind": "goods"}))
+    assert changed["kind"] == "goods"
+    problem(client.patch(f"{API}/products/{service['id']}", json={"kind": "rental"}), 422)

@@ -48,7 +48,7 @@ def test_render_writes_the_document_and_check_validates_it(db_url: str, number: 
     checked = invoke(db_url, "invoice", "check", str(pdf), "--json")
     assert checked.exit_code == 0, checked.output
     report = json.loads(checked.stdout)
-    assert (report["kind"], report["valid"], report["number"]) == ("cii", True, number)
+    assert (report["kind"], report["valid"], report["number"]) == ("facturx-en16931", True, number)
     broken = tmp_path / "broken.xml"
     broken.write_bytes(target.read_bytes().replace(b"<cbc:PayableAmount currencyID=\"EUR\">",
                                                    b"<cbc:PayableAmount currencyID=\"EUR\">1"))
@@ -72,6 +72,21 @@ def test_check_of_a_damaged_pdf_or_a_missing_file_is_a_clear_error(
         isinstance(checked.exception, SystemExit)
     missing = invoke(db_url, "invoice", "check", str(tmp_path / "nowhere.xml"))
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_check_all_renders_and_validates_every_posted_document(db_url: str,
+                                                              number: str) -> None:
+    # Dupont has no street on file: its FatturaPA cannot be produced, and check-all says so.
+    checked = invoke(db_url, "invoice", "check-all", "--json")
+    assert checked.exit_code == 2, checked.output
+    report = json.loads(checked.stdout)
+    assert report["documents"] == 1
+    assert report["rendered"] == {"pdf": 1, "facturx": 1, "ubl": 1}
+    [failure] = report["failures"]
+    assert (failure["number"], failure["format"]) == (number, "fatturapa")
+    assert "street and city" in failure["error"]
+    human = invoke(db_url, "invoice", "check-all")
+    assert human.exit_code == 2 and "1 failed" in human.stdout
 
 
 def test_render_of_an_unknown_format_or_invoice_is_a_clear_error(db_url: str,
@@ -104,9 +119,13 @@ def test_customer_documents_then_outbox_deliver_mails_the_invoice_once(
 
 def test_check_reads_official_fatturapa_samples(db_url: str) -> None:
     examples = Path(__file__).resolve().parents[1] / "fixtures" / "fatturapa"
-    good = invoke(db_url, "invoice", "check", str(examples / "IT01234567890_FPA01.xml"),
-                  "--json")
-    assert good.exit_code == 0, good.output
-    assert json.loads(good.stdout)["format"] == "FPA12"
+    # The official sample passes the XSD, but SdI would refuse its fictitious partita IVA.
+    sample = invoke(db_url, "invoice", "check", str(examples / "IT01234567890_FPA01.xml"),
+                    "--json")
+    assert sample.exit_code == 2, sample.output
+    report = json.loads(sample.stdout)
+    assert report["kind"] == "fatturapa" and not report["valid"]
+    assert all(e.startswith(("SdI-00301", "SdI-00302", "SdI-00305", "SdI-00306"))
+               for e in report["errors"]), report["errors"]
     bad = invoke(db_url, "invoice", "check", str(examples / "IT01234567890_FPR02.xml"))
     assert bad.exit_code == 2 and "ContattiTrasmittente" in bad.stdout

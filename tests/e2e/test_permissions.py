@@ -192,7 +192,8 @@ def test_each_role_is_refused_exactly_the_operations_its_rules_do_not_grant(
     permission check where it says yes (objects do not exist here: 404 or 422 then)."""
     any_app.bus.handle(CreatePaymentTerms("NET30", "Net 30", ((Decimal(100), 30, False),)))
     company = any_app.bus.handle(CreateCompany("ACME", "Acme", "IT", "EUR"))
-    customer = any_app.bus.handle(CreateCustomer(company, "Rossi", "IT"))
+    customer = any_app.bus.handle(CreateCustomer(company, "Rossi", "IT",
+                                                 tax_code="RSSMRA80A01H501U"))
     clients = {role: client_as(role.value, customer_id=customer if role is Role.CUSTOMER
                                else None) for role in sorted(LOGIN_ROLES)}
     operations = [(m, re.sub(r"\{[^}]+\}", "999999", p), op)

@@ -91,6 +91,7 @@ def test_concurrent_confirmations_never_oversell_limited_stock(setup_app: App) -
     orders = []
     for i in range(THREADS):
         customer = app.bus.handle(c.CreateCustomer(world.company_id, f"Buyer {i}", "IT",
+                                                   tax_code="RSSMRA80A01H501U",
                                                    credit_limit=None))
         lines = (line(chair, 3), line(desk, 2)) if i % 2 else (line(desk, 2), line(chair, 3))
         orders.append(app.bus.handle(c.CreateOrder(customer, lines)))
@@ -121,6 +122,7 @@ def test_concurrent_orders_of_one_customer_never_exceed_the_credit_limit(
     app = setup_app
     world = build_world(app.bus)
     customer = app.bus.handle(c.CreateCustomer(world.company_id, "Tight Limit Srl", "IT",
+                                               tax_code="RSSMRA80A01H501U",
                                                credit_limit=D("1000.00")))
     # 2 chairs = 292.80 with VAT: each order fits alone, three fit together, four do not.
     orders = [app.bus.handle(c.CreateOrder(customer, (line(world.products["CHAIR"], 2),)))
@@ -145,6 +147,7 @@ def test_concurrent_allocations_never_over_apply_an_invoice(setup_app: App) -> N
     app = setup_app
     world = build_world(app.bus)
     customer = app.bus.handle(c.CreateCustomer(world.company_id, "Many Payments Srl", "IT",
+                                               tax_code="RSSMRA80A01H501U",
                                                credit_limit=None))
     order_id = app.bus.handle(c.CreateOrder(customer, (line(world.products["CHAIR"], 10),)))
     [shipment_id] = app.bus.handle(c.ConfirmOrder(order_id)).shipment_ids

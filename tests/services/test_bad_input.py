@@ -127,15 +127,16 @@ CASES: dict[str, Case] = {
         lambda x: c.CreateCustomer(x.world.company_id, "Tokyo KK", "JP", currency="JPY"),
         InvalidInput, "currency"),
     "unknown payment terms": (
-        lambda x: c.CreateCustomer(x.world.company_id, "Someone", "IT",
+        lambda x: c.CreateCustomer(x.world.company_id, "Someone", "IT", tax_code="RSSMRA80A01H501U",
                                    payment_terms_code="NET999"),
         NotFound, "payment_terms_code"),
     "negative credit limit": (
-        lambda x: c.CreateCustomer(x.world.company_id, "Someone", "IT",
+        lambda x: c.CreateCustomer(x.world.company_id, "Someone", "IT", tax_code="RSSMRA80A01H501U",
                                    credit_limit=D("-1")),
         InvalidInput, "credit_limit"),
     "duplicate customer code": (
-        lambda x: c.CreateCustomer(x.world.company_id, "Copy", "IT", code="C-00001"),
+        lambda x: c.CreateCustomer(x.world.company_id, "Copy", "IT",
+                                   tax_code="RSSMRA80A01H501U", code="C-00001"),
         AlreadyExists, "code"),
     "duplicate SKU": (
         lambda x: c.CreateProduct(x.world.company_id, "CHAIR", "Another chair", D(1)),

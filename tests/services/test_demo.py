@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from o2c.adapters.db import queries
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.engine import make_engine
-from o2c.adapters.identifiers import normalise_vat_id
+from o2c.adapters.identifiers import normalise_tax_code, normalise_vat_id
 from o2c.demo import SeedOptions, SeedReport, seed
 from o2c.domain.ledger import verify
 from o2c.domain.orders import OrderState
@@ -121,7 +121,14 @@ def test_customers_bill_in_their_countrys_currency_with_valid_tax_ids(demo: Engi
         if customer["vat_id"]:
             assert normalise_vat_id(customer["country"], customer["vat_id"]) \
                 == customer["vat_id"]
-    businesses = [c for c in customers if c["vat_id"]]
+        if customer["tax_code"]:  # EIN, RFC, codice fiscale: checked, never a VAT id
+            assert normalise_tax_code(customer["country"], customer["tax_code"]) \
+                == customer["tax_code"]
+        if customer["country"] in ("US", "MX"):
+            assert customer["vat_id"] == "" and customer["tax_code"]
+        if customer["country"] == "IT":  # a partita IVA or, for a consumer, a codice fiscale
+            assert customer["vat_id"] or customer["tax_code"]
+    businesses = [c for c in customers if c["vat_id"] or c["country"] in ("US", "MX")]
     assert len(businesses) >= len(customers) * 3 // 4
 
 

@@ -94,7 +94,7 @@ def test_a_partial_credit_note_renders_as_ubl_credit_note_pointing_at_the_invoic
     invoice = s.row(app.engine, t.invoices, invoice_id)
     assert (doc.type_code, doc.preceding_invoice) == ("381", invoice["number"])
     assert doc.totals.payable == s.row(app.engine, t.invoices, credit_id)["gross_amount"]
-    assert validation.validate("cii", _cii_of(app, credit_id)).ok
+    assert validation.validate("facturx-en16931", _cii_of(app, credit_id)).ok
 
 
 def _cii_of(app: App, invoice_id: int) -> bytes:

@@ -68,7 +68,8 @@ def test_shipping_posts_the_invoice_books_it_opens_the_receivable_and_queues_del
 def test_customers_billed_on_order_are_invoiced_at_confirmation_and_not_again(
         app: App, world: World) -> None:
     customer = app.bus.handle(c.CreateCustomer(
-        world.company_id, "Prepay Srl", "IT", invoice_policy="on_order", credit_limit=None))
+        world.company_id, "Prepay Srl", "IT", tax_code="RSSMRA80A01H501U",
+        invoice_policy="on_order", credit_limit=None))
     order_id = app.bus.handle(c.CreateOrder(customer, (line(world.products["DESK"], 2),)))
     [shipment_id] = app.bus.handle(c.ConfirmOrder(order_id)).shipment_ids
     [invoice] = s.invoices_of_order(app.engine, order_id)

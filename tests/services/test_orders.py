@@ -13,6 +13,7 @@ from o2c.bootstrap import App
 from o2c.domain import commands as c
 from o2c.domain.errors import InvalidInput, InvalidTransition
 from o2c.domain.orders import OrderAlreadyShipped, OrderInvoiced
+from o2c.domain.tax import EXPORT_TEXT, INTRA_EU_TEXT
 from tests.fixtures.world import World, line
 from tests.services import support as s
 
@@ -39,9 +40,9 @@ def test_creating_an_order_prices_and_taxes_it_and_logs_who_captured_it(
 def test_order_lines_carry_the_vat_treatment_of_the_buyer(app: App, world: World) -> None:
     consumer = app.bus.handle(c.CreateCustomer(world.company_id, "Jeanne Martin", "FR"))
     expected = {
-        world.customers["dupont"]: ("K", D(0), "Intra-community supply"),  # EU business
+        world.customers["dupont"]: ("K", D(0), INTRA_EU_TEXT),  # EU business
         consumer: ("S", D(20), ""),  # EU consumer: French VAT
-        world.customers["acme_us"]: ("G", D(0), "Export outside the EU"),
+        world.customers["acme_us"]: ("G", D(0), EXPORT_TEXT),
         world.customers["rossi"]: ("S", D(22), ""),
     }
     for customer_id, treatment in expected.items():
@@ -103,6 +104,7 @@ def test_confirmed_but_uninvoiced_orders_count_towards_the_exposure(
 
 def test_a_blocked_customer_is_held_whatever_the_amount(app: App, world: World) -> None:
     customer = app.bus.handle(c.CreateCustomer(world.company_id, "Bad Payer Srl", "IT",
+                                               tax_code="RSSMRA80A01H501U",
                                                credit_blocked=True, credit_limit=None))
     order_id = app.bus.handle(c.CreateOrder(customer, (line(world.products["BOOK"], 1),)))
     result = app.bus.handle(c.ConfirmOrder(order_id))
@@ -218,6 +220,7 @@ def test_a_shipped_order_cannot_be_cancelled_and_nothing_changes(app: App, world
 
 def test_an_order_already_invoiced_cannot_be_cancelled(app: App, world: World) -> None:
     customer = app.bus.handle(c.CreateCustomer(world.company_id, "Prepay Srl", "IT",
+                                               tax_code="RSSMRA80A01H501U",
                                                invoice_policy="on_order", credit_limit=None))
     order_id = app.bus.handle(c.CreateOrder(customer, (line(world.products["CHAIR"], 1),)))
     app.bus.handle(c.ConfirmOrder(order_id))

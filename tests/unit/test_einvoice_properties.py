@@ -25,7 +25,7 @@ def test_generated_invoices_validate_and_read_back_with_the_same_totals(doc: Doc
     assert t.payable == t.tax_inclusive - t.prepaid + t.rounding  # BR-CO-16
     for b in doc.breakdown:  # BR-CO-17
         assert b.tax == round_amount(b.taxable * b.rate / HUNDRED, doc.currency)
-    for kind, xml in (("cii", cii.write(doc)), (ubl.kind_of(doc), ubl.write(doc))):
+    for kind, xml in (("facturx-en16931", cii.write(doc)), (ubl.kind_of(doc), ubl.write(doc))):
         report = validation.validate(kind, xml)
         assert report.ok, (kind, [str(f) for f in report.errors])
         back = incoming.parse(xml)

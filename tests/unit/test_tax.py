@@ -81,6 +81,30 @@ def test_treatment_of_a_sale_follows_the_eu_vat_rules(
         assert treatment.exemption_reason
 
 
+SERVICES = [
+    # seller, buyer, business, category -> code, rate country, VATEX code
+    pytest.param("IT", "FR", True, S, VatCode.REVERSE_CHARGE, "IT", "VATEX-EU-AE",
+                 id="service-to-eu-business-reverse-charge-not-intra-eu-supply"),
+    pytest.param("IT", "US", True, S, VatCode.REVERSE_CHARGE, "IT", "VATEX-EU-AE",
+                 id="service-to-non-eu-business-reverse-charge-not-export"),
+    pytest.param("IT", "FR", False, S, VatCode.STANDARD, "IT", "",
+                 id="service-to-eu-consumer-at-the-seller-rate-not-oss"),
+    pytest.param("IT", "IT", True, S, VatCode.STANDARD, "IT", "", id="domestic-service"),
+]
+
+
+@pytest.mark.parametrize(("seller", "buyer", "business", "category", "code", "rate_country",
+                          "vatex"), SERVICES)
+def test_services_are_taxed_where_the_business_buyer_is_or_where_the_seller_is(
+        seller: str, buyer: str, business: bool, category: VatCategory, code: VatCode,
+        rate_country: str, vatex: str) -> None:
+    treatment = determine_treatment(seller, buyer, business, category, service=True)
+    assert (treatment.code, treatment.rate_country, treatment.exemption_code) == (
+        code, rate_country, vatex)
+    if code is VatCode.REVERSE_CHARGE:
+        assert "Art. 44 and 196" in treatment.exemption_reason
+
+
 # -- rates -------------------------------------------------------------------------------------
 
 def test_pick_rate_takes_the_rate_in_force_on_the_day() -> None:

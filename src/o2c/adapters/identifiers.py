@@ -8,57 +8,65 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 
 from o2c.domain.errors import InvalidInput
-from o2c.domain.parties import EU_COUNTRIES
+from o2c.domain.parties import (
+    EU_COUNTRIES,
+    NATIONAL_TAX_IDS,
+    VAT_COUNTRIES,
+    check_tax_identifiers,
+)
 
-# Tax identifiers of non-EU countries we sell to: module name in python-stdnum.
-_NATIONAL_TAX_IDS = {"MX": "rfc", "US": "ein", "GB": "vat", "CH": "vat", "NO": "mva"}
+# VAT identifiers outside the EU: python-stdnum module by country (prefix added on output).
+_OTHER_VAT = {"GB": "vat", "CH": "vat", "NO": "mva"}
 
 
 def normalise_vat_id(country: str, value: str, field: str = "vat_id") -> str:
-    """EU VAT ids keep their country prefix (IT00743110157); the prefix may be omitted on input.
-    Outside the EU, the national business tax id (MX RFC, US EIN...) is checked."""
+    """A VAT identifier, compact with its country prefix (IT00743110157; EL for Greece); the
+    prefix may be omitted on input. Only countries with VAT identifiers have them: a US EIN or
+    a Mexican RFC is a national tax number (`normalise_tax_code`), and is refused here."""
     value = value.strip()
     if not value:
         return ""
-    if country in EU_COUNTRIES:
-        prefix = "EL" if country == "GR" else country
-        compact = "".join(ch for ch in value.upper() if ch.isalnum())
-        if not compact[:2].isalpha():
-            compact = prefix + compact
-        try:
-            return str(eu_vat.validate(compact))
-        except ValidationError as error:
-            raise InvalidInput(f"{value!r} is not a valid {country} VAT id: {error}",
-                               field=field) from None
-    module_name = _NATIONAL_TAX_IDS.get(country)
-    if module_name is None:
-        return value.replace(" ", "").upper()
-    module = get_cc_module(country.lower(), module_name)
-    if module is None:
-        return value.replace(" ", "").upper()
+    if country not in VAT_COUNTRIES:
+        check_tax_identifiers(country, value, "")  # raises, naming the field to use
+    prefix = "EL" if country == "GR" else country
+    compact = "".join(ch for ch in value.upper() if ch.isalnum())
+    if not compact.startswith(prefix):
+        compact = prefix + compact
     try:
-        return str(module.validate(value))
+        if country in EU_COUNTRIES:
+            return str(eu_vat.validate(compact))
+        module = get_cc_module(country.lower(), _OTHER_VAT[country])
+        assert module is not None
+        valid = str(module.validate(compact))
+        return valid if valid.startswith(country) else country + valid
     except ValidationError as error:
-        raise InvalidInput(f"{value!r} is not a valid {country} tax id "
-                           f"({module_name.upper()}): {error}", field=field) from None
+        raise InvalidInput(f"{value!r} is not a valid {country} VAT id: {error}",
+                           field=field) from None
 
 
-_FISCAL_CODES = {"IT": "codicefiscale", "ES": "nif", "FR": "siren", "MX": "rfc"}
+# National tax numbers (TaxIdentifiers.scheme): python-stdnum module by country.
+_NATIONAL = {"IT": "codicefiscale", "ES": "nif", "FR": "siren", "MX": "rfc", "US": "ein"}
 
 
 def normalise_tax_code(country: str, value: str, field: str = "tax_code") -> str:
+    """The national tax number of `country` (IT codice fiscale or the company's numeric code,
+    FR SIREN, ES NIF, MX RFC, US EIN), compact and checked; other countries' as given."""
     value = value.strip()
     if not value:
         return ""
-    module_name = _FISCAL_CODES.get(country)
+    module_name = _NATIONAL.get(country)
     module = get_cc_module(country.lower(), module_name) if module_name else None
     if module is None:
         return value.replace(" ", "").upper()
+    if country == "IT" and value.strip().isdigit():
+        module = get_cc_module("it", "iva")  # a company's codice fiscale is numeric
+    assert module is not None
     try:
         return str(module.validate(value))
     except ValidationError as error:
-        raise InvalidInput(f"{value!r} is not a valid {country} fiscal code: {error}",
-                           field=field) from None
+        scheme = NATIONAL_TAX_IDS.get(country, ("", ""))[0]
+        raise InvalidInput(f"{value!r} is not a valid {country} tax number ({scheme}): "
+                           f"{error}", field=field) from None
 
 
 def normalise_iban(value: str, field: str = "iban") -> str:

@@ -86,6 +86,38 @@ def check(file: Annotated[Path, typer.Argument(help="UBL, CII, Factur-X PDF or F
         raise typer.Exit(2)
 
 
+@invoices.command("check-all")
+def check_all(limit: Annotated[int | None, typer.Option(
+                  "--limit", min=1, help="Check only the first N documents.")] = None,
+              as_json: JsonOption = False) -> None:
+    """Render every posted invoice and credit note in every format it can have (PDF,
+    Factur-X, UBL or Peppol BIS, FatturaPA) and validate each: XSD, EN 16931, the Peppol
+    rules for Peppol UBL, SdI's rules for FatturaPA. Exit code 2 when any fails."""
+    o2c = app()
+    total = service.CheckRun()
+    with reading() as conn:
+        ids = store.posted_document_ids(conn, limit)
+        with Progress(disable=as_json or not sys.stdout.isatty()) as progress:
+            task = progress.add_task("checking documents", total=len(ids))
+            for start in range(0, len(ids), CHECK_BATCH):
+                batch = ids[start:start + CHECK_BATCH]
+                total.add(service.check_all(conn, o2c.clock(), ids=batch))
+                progress.advance(task, len(batch))
+    if as_json:
+        print_json(total.as_dict())
+    else:
+        say(f"{total.documents} documents ({total.peppol} for Peppol buyers): "
+            + ", ".join(f"{count} {fmt}" for fmt, count in sorted(total.rendered.items())))
+        for failure in total.failures:
+            say(f"FAILED {failure['number']} {failure['format']}: {failure['error']}")
+        say(f"{len(total.failures)} failed", "bold red" if total.failures else "bold green")
+    if total.failures:
+        raise typer.Exit(2)
+
+
+CHECK_BATCH = 20  # documents between two steps of the progress bar
+
+
 @invoices.command("deliveries")
 def deliveries(number: Annotated[str, typer.Argument(help="Invoice or credit note number.")],
                as_json: JsonOption = False) -> None:

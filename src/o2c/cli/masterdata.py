@@ -78,14 +78,30 @@ def create_company(
         "--default-credit-limit",
         help="Credit limit of a new customer when none is given (0: a credit manager "
              "decides on its first order).")] = "0",
+    tax_code: Annotated[str, typer.Option(
+        "--tax-code", help="National tax number (IT: codice fiscale).")] = "",
+    register_office: Annotated[str, typer.Option(
+        "--register-office", help="IT: province of the REA office, e.g. MO.")] = "",
+    register_number: Annotated[str, typer.Option(
+        "--register-number", help="IT: numero REA.")] = "",
+    share_capital: Annotated[str | None, typer.Option(
+        "--share-capital", help="Capital paid in, in the company currency.")] = None,
+    sole_shareholder: Annotated[bool, typer.Option(
+        "--sole-shareholder", help="IT: socio unico.")] = False,
 ) -> None:
-    """Create a selling company (with its chart of accounts)."""
+    """Create a selling company (with its chart of accounts and its register data, which
+    its invoices show)."""
+    registration = {"tax_code": tax_code, "register_office": register_office.upper(),
+                    "register_number": register_number, "sole_shareholder": sole_shareholder,
+                    "share_capital": None if share_capital is None
+                    else decimal(share_capital, "share_capital")}
     new_id = run(c.CreateCompany(code, name, country.upper(), currency.upper(), vat_id=vat_id,
                                  iban=iban, bic=bic, email=email,
                                  address=_address(street, city, postal_code, country.upper()),
                                  overdue_hold_days=overdue_hold_days,
                                  default_credit_limit=decimal(default_credit_limit,
-                                                              "default_credit_limit")))
+                                                              "default_credit_limit"),
+                                 registration=registration))
     say(f"created company {code} (id {new_id})")
 
 
@@ -232,6 +248,11 @@ def update_customer(
 products = typer.Typer(cls=O2CGroup, no_args_is_help=True, help="Products and prices.")
 
 
+KindOption = Annotated[str, typer.Option(
+    "--kind", help="goods or service (a service sold to a business abroad is reverse "
+                   "charged).")]
+
+
 @products.command("create")
 def create_product(
     sku: Annotated[str, typer.Argument(help="Stock keeping unit, e.g. CHAIR-01.")],
@@ -243,6 +264,7 @@ def create_product(
     ] = "standard",
     price_in: Annotated[list[str] | None, typer.Option(
         "--price-in", help="CURRENCY:PRICE, e.g. USD:13.50 (repeatable).")] = None,
+    kind: KindOption = "goods",
     company: CompanyOption = None,
 ) -> None:
     """Create a product."""
@@ -253,8 +275,35 @@ def create_product(
     with reading() as conn:
         owner = company_id(conn, company)
     new_id = run(c.CreateProduct(owner, sku, name, decimal(price, "unit_price"), unit=unit,
-                                 vat_category=vat_category, prices=prices))
+                                 vat_category=vat_category, prices=prices, kind=kind))
     say(f"created product {sku} (id {new_id})")
+
+
+@products.command("update")
+def update_product(
+    sku: Annotated[str, typer.Argument(help="SKU of the product.")],
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    price: Annotated[str | None, typer.Option(
+        "--price", help="Unit price in the company currency.")] = None,
+    vat_category: Annotated[str | None, typer.Option("--vat-category")] = None,
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help="goods or service (a service sold to a business abroad is reverse "
+                       "charged).")] = None,
+    active: Annotated[bool | None, typer.Option(
+        "--active/--inactive", help="Inactive products cannot be ordered.")] = None,
+) -> None:
+    """Change a product's name, price, VAT category, kind or whether it is sold."""
+    changes: dict[str, Any] = {k: v for k, v in {
+        "name": name, "vat_category": vat_category, "kind": kind, "active": active}.items()
+        if v is not None}
+    if price is not None:
+        changes["unit_price"] = decimal(price, "unit_price")
+    if not changes:
+        raise InvalidInput("nothing to change; give at least one option", field="options")
+    with reading() as conn:
+        target = product_id(conn, sku)
+    run(c.UpdateProduct(target, changes))
+    say(f"updated product {sku}: {', '.join(sorted(changes))}")
 
 
 @products.command("list")

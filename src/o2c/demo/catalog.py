@@ -21,7 +21,10 @@ COMPANY = CreateCompany(
     email="amministrazione@bottega-emiliana.example",
     address={"line1": "Via Emilia Est 1420", "city": "Modena", "postal_code": "41126",
              "region": "MO", "country": "IT"},
-    overdue_hold_days=30)
+    overdue_hold_days=30,
+    registration={"tax_code": "03264120365", "register_office": "MO",
+                  "register_number": "378245", "share_capital": "50000.00",
+                  "sole_shareholder": False, "in_liquidation": False})
 
 WAREHOUSE = ("MOD", "Magazzino di Modena",
              {"line1": "Via dell'Industria 18", "city": "Modena", "postal_code": "41122",
@@ -68,6 +71,7 @@ class ProductSpec:
     qty: tuple[int, int, str]  # quantity = step x randint(lo, hi)
     prices: dict[str, str] = field(default_factory=dict)  # USD / MXN price lists
     retail: bool = False  # private buyers order it too
+    service: bool = False  # a service, not goods (reverse charged to businesses abroad)
     short: bool = False  # its supplier often delivers late or less than ordered
     season: tuple[int, ...] = ()  # months it sells three times as much
 
@@ -162,11 +166,17 @@ PRODUCTS = (
                 6, (1, 10, "1"), {"USD": "37.00"}, retail=True),
     # Services, sold by the hour against the technicians' weekly capacity
     ProductSpec("SRV-INS-ORE", "Installazione e collaudo attrezzature", "HUR", "65.00",
-                "standard", 8, (2, 12, "1")),
+                "standard", 8, (2, 12, "1"), {"USD": "75.00"}, service=True),
     ProductSpec("SRV-COR-BAR", "Corso barista professionale", "HUR", "85.00", "standard", 5,
-                (4, 16, "1")),
+                (4, 16, "1"), service=True),
     ProductSpec("SRV-MAN-ORE", "Manutenzione programmata macchine caffè", "HUR", "58.00",
-                "standard", 6, (1, 6, "1")),
+                "standard", 6, (1, 6, "1"), service=True),
+    # Training by an accredited body: exempt (art. 10 DPR 633/72); order tablets: domestic
+    # reverse charge between Italian businesses (art. 17 c. 6 DPR 633/72)
+    ProductSpec("SRV-COR-HAC", "Corso HACCP per alimentaristi (ente accreditato)", "HUR",
+                "45.00", "exempt", 3, (4, 8, "1"), service=True),
+    ProductSpec("EQP-TAB-10", "Tablet per comande 10 pollici", "C62", "289.00",
+                "reverse_charge", 3, (1, 4, "1")),
     # Returnable pallets: a deposit, zero-rated
     ProductSpec("PAL-EPAL-CAU", "Pallet EPAL a rendere (cauzione)", "C62", "12.00", "zero", 10,
                 (1, 4, "1")),

@@ -8,9 +8,19 @@ import string
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
+from typing import Any
 
 from o2c.demo.catalog import COUNTRIES, FX_START, PAYER_BANKS, TERMS, CountrySpec
-from o2c.demo.identities import business_tax_id, iban, slug
+from o2c.demo.identities import (
+    business_tax_id,
+    codice_fiscale,
+    iban,
+    italian_vat_id,
+    office_code,
+    slug,
+)
+from o2c.domain.einvoice import VAT_EAS
+from o2c.domain.parties import VAT_COUNTRIES
 from o2c.domain.payment_terms import PaymentTerms, TermLine
 
 D = Decimal
@@ -53,6 +63,9 @@ class Profile:
     payer_iban: str
     buyer_reference: str
     credit_limit: Decimal | None = None
+    tax_code: str = ""  # national tax number: IT codice fiscale, US EIN, MX RFC
+    # how it receives e-invoices (SetDocumentPreferences fields), None: PDF by e-mail
+    documents: dict[str, Any] | None = None
     id: int = 0
     code: str = ""
     order_count: int = field(default=0)
@@ -108,7 +121,11 @@ def _invent(rng: random.Random, country: CountrySpec, taken: set[str]) -> Profil
         email = f"{slug(first)}.{slug(last)}@mail.example"
         return Profile(name=name, country=country, consumer=True, size=rng.randint(1, 3),
                        habit=Habit.PUNCTUAL, terms_code="PREPAY", lateness=0, vat_id="",
-                       email=email, address=address, payer_iban="", buyer_reference="")
+                       email=email, address=address, payer_iban="", buyer_reference="",
+                       tax_code=codice_fiscale(rng, first, last)
+                       if country.code == "IT" else "")
+    if country.code == "IT" and rng.randint(1, 100) <= 8:
+        return _public_administration(rng, country, address, taken)
     habit = Habit(str(_weighted(rng, HABIT_WEIGHTS)))
     if habit is Habit.DIRECT_DEBIT and country.code not in PAYER_BANKS:
         habit = Habit.PUNCTUAL  # SEPA direct debit needs a European bank account
@@ -119,14 +136,42 @@ def _invent(rng: random.Random, country: CountrySpec, taken: set[str]) -> Profil
     size = min(int(rng.paretovariate(1.16) * 10), 300)
     if habit is Habit.RARELY:
         size = min(size, 15)  # bad payers are small businesses
+    tax_id = business_tax_id(country.code, rng, name)
+    vat_country = country.code in VAT_COUNTRIES
+    documents: dict[str, Any] | None = None
+    if country.code == "IT":
+        documents = {"format": "fatturapa", "codice_destinatario": office_code(rng, 7)}
+    elif vat_country and rng.randint(1, 100) <= 40:  # reached through Peppol
+        documents = {"format": "ubl", "peppol_id": f"{VAT_EAS[country.code]}:{tax_id}"}
     return Profile(
         name=name, country=country, consumer=False, size=size, habit=habit,
         terms_code=terms, lateness=rng.randint(5, 25),
-        vat_id=business_tax_id(country.code, rng, name),
+        vat_id=tax_id if vat_country else "", tax_code="" if vat_country else tax_id,
         email=f"accounts@{slug(name)}.example", address=address,
         payer_iban=iban(country.code, rng.choice(banks), rng) if banks else "",
         buyer_reference="".join(rng.choice(string.ascii_uppercase + string.digits)
-                                for _ in range(7)) if country.code == "IT" else "")
+                                for _ in range(7)) if country.code == "IT" else "",
+        documents=documents)
+
+
+def _public_administration(rng: random.Random, country: CountrySpec,
+                           address: dict[str, str], taken: set[str]) -> Profile:
+    """A town's school canteen: a public administration, invoiced as FatturaPA FPA12 to its
+    office code, with split payment (the town pays the VAT to the State)."""
+    city = address["city"]
+    name = f"Comune di {city} - Servizio mensa scolastica"
+    suffix = 2
+    while name in taken:
+        name, suffix = f"Comune di {city} - Mensa scolastica {suffix}", suffix + 1
+    taken.add(name)
+    vat_id = italian_vat_id(rng)
+    return Profile(
+        name=name, country=country, consumer=False, size=rng.randint(5, 20),
+        habit=Habit.LATE, terms_code="NET60", lateness=rng.randint(10, 40), vat_id=vat_id,
+        tax_code=vat_id[2:], email=f"protocollo@comune-{slug(city)}.example", address=address,
+        payer_iban="", buyer_reference=office_code(rng, 6),
+        documents={"format": "fatturapa", "codice_destinatario": office_code(rng, 6),
+                   "public_administration": True})
 
 
 def _business_name(rng: random.Random, country: CountrySpec) -> str:

@@ -4,12 +4,14 @@ digits (IT, FR, ES, DE), Mexican RFCs, US EINs and IBANs, built from a seeded `R
 from __future__ import annotations
 
 import random
+import string
 import unicodedata
 
 from schwifty import IBAN
 from stdnum import luhn
 from stdnum.es import cif
 from stdnum.iso7064 import mod_11_10
+from stdnum.it import codicefiscale
 from stdnum.mx import rfc
 
 # Valid EIN prefixes (IRS campus codes).
@@ -53,6 +55,33 @@ def mexican_rfc(rng: random.Random, name: str) -> str:
     homoclave = rng.choice("ABCDEFGHJKLMNPRSTUVW") + rng.choice("123456789ABCDEFGH")
     body = "".join(letters[:3]) + founded + homoclave
     return body + rfc.calc_check_digit(body)
+
+
+_VOWELS = "AEIOU"
+_MONTHS = "ABCDEHLMPRST"
+_TOWNS = ("F257", "A944", "F205", "H501", "L219", "D612")  # Modena, Bologna, Milano ...
+
+
+def _letters(word: str, first_name: bool) -> str:
+    letters = [ch for ch in _ascii(word).upper() if ch.isalpha()]
+    consonants = [ch for ch in letters if ch not in _VOWELS]
+    if first_name and len(consonants) > 3:
+        consonants = [consonants[0], consonants[2], consonants[3]]
+    return "".join(consonants + [ch for ch in letters if ch in _VOWELS] + ["X"] * 3)[:3]
+
+
+def codice_fiscale(rng: random.Random, first: str, last: str) -> str:
+    """An Italian person's codice fiscale: surname and name letters, birth date, town of
+    birth (Belfiore code) and the check letter."""
+    day = rng.randint(1, 28) + (40 if rng.random() < 0.5 else 0)
+    body = (_letters(last, False) + _letters(first, True) + f"{rng.randint(50, 99):02d}"
+            + rng.choice(_MONTHS) + f"{day:02d}" + rng.choice(_TOWNS))
+    return body + codicefiscale.calc_check_digit(body)
+
+
+def office_code(rng: random.Random, length: int) -> str:
+    """An SdI recipient code (7) or public administration office code (6)."""
+    return "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(length))
 
 
 def us_ein(rng: random.Random) -> str:

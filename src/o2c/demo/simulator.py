@@ -40,6 +40,7 @@ from o2c.demo.catalog import (
 )
 from o2c.demo.customers import Habit, Profile, assign_credit_limits, invent_customers
 from o2c.domain import commands as c
+from o2c.domain.einvoice import SetDocumentPreferences
 from o2c.domain.money import ZERO, round_amount
 from o2c.domain.orders import OrderState
 
@@ -229,7 +230,8 @@ class Business:
             product_id = self.do(c.CreateProduct(
                 self.company_id, spec.sku, spec.name, D(spec.price), unit=spec.unit,
                 vat_category=spec.category,
-                prices={cur: D(price) for cur, price in spec.prices.items()}), "admin")
+                prices={cur: D(price) for cur, price in spec.prices.items()},
+                kind="service" if spec.service else "goods"), "admin")
             share = D(spec.weight) / weight_total
             self.products.append(Item(product_id, spec,
                                       orders_per_week * MEAN_LINES * share * _mean_qty(spec)))
@@ -251,7 +253,8 @@ class Business:
         country = profile.country
         profile.id = self.do(c.CreateCustomer(
             self.company_id, profile.name, country.code, currency=profile.currency,
-            language=profile.language, vat_id=profile.vat_id, email=profile.email,
+            language=profile.language, vat_id=profile.vat_id, tax_code=profile.tax_code,
+            email=profile.email,
             billing_address=profile.address, payment_terms_code=profile.terms_code,
             credit_limit=profile.credit_limit,
             invoice_policy="on_order" if profile.invoiced_on_order else "on_shipment",
@@ -260,6 +263,8 @@ class Business:
             profile.code = queries.customer(conn, profile.id, day)["code"]
         self.profiles[profile.id] = profile
         self.active.append(profile)
+        if profile.documents is not None:
+            self.do(SetDocumentPreferences(profile.id, **profile.documents), "sales")
 
     def expected_revenue(self) -> Decimal:
         """Roughly what a year of orders is worth (EUR, VAT included), to size credit limits."""

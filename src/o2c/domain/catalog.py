@@ -31,6 +31,14 @@ class VatCategory(StrEnum):
     REVERSE_CHARGE = "reverse_charge"  # domestic reverse charge (e.g. certain electronics)
 
 
+class ProductKind(StrEnum):
+    """Goods or services: where a cross-border sale is taxed depends on it (services to a
+    business abroad are reverse charged, art. 44 and 196 of Directive 2006/112/EC)."""
+
+    GOODS = "goods"
+    SERVICE = "service"
+
+
 def decimals_of(value: Decimal) -> int:
     if not isinstance(value, Decimal):  # a float would carry binary noise: refuse it
         raise TypeError(f"expected a Decimal, got {type(value).__name__} {value!r}")
@@ -74,6 +82,7 @@ class Product(Aggregate):
     unit_price: Decimal  # in the company's currency
     vat_category: VatCategory = VatCategory.STANDARD
     prices: dict[str, Decimal] = field(default_factory=dict)  # other currencies
+    kind: ProductKind = ProductKind.GOODS
     active: bool = True
 
     def __post_init__(self) -> None:

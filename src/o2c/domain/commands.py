@@ -35,6 +35,8 @@ class CreateCompany(Command):
     rounding_mode: str = "half_up"
     overdue_hold_days: int = 30
     default_credit_limit: Decimal = Decimal(0)
+    # Company register data its invoices show (see parties.Registration.from_dict)
+    registration: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class CreateProduct(Command):
     unit: str = "C62"
     vat_category: str = "standard"
     prices: dict[str, Decimal] = field(default_factory=dict)
+    kind: str = "goods"  # goods | service
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,15 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from o2c.domain.commands import Command
 from o2c.domain.errors import InvalidInput
-from o2c.domain.invoicing import Invoice, InvoiceKind
+from o2c.domain.invoicing import Invoice, InvoiceKind, PartySnapshot
 from o2c.domain.money import ZERO, plain, round_amount
-from o2c.domain.parties import Address
+from o2c.domain.parties import Registration, TaxIdentifiers
+from o2c.domain.payment_terms import EarlyPaymentDiscount, Installment
+from o2c.domain.tax import DOMESTIC_REVERSE_CHARGE_TEXT, EXEMPT_TEXT, EXPORT_TEXT, INTRA_EU_TEXT
 
 HUNDRED = Decimal(100)
 
@@ -26,8 +29,8 @@ HUNDRED = Decimal(100)
 EXEMPT_CATEGORIES = frozenset({"E", "AE", "K", "G", "O"})
 # VATEX codes by category when our invoice carries only a text.
 DEFAULT_VATEX = {"AE": "VATEX-EU-AE", "K": "VATEX-EU-IC", "G": "VATEX-EU-G", "O": "VATEX-EU-O"}
-DEFAULT_EXEMPTION_TEXT = {"E": "Exempt from VAT", "AE": "Reverse charge",
-                          "K": "Intra-community supply", "G": "Export outside the EU",
+DEFAULT_EXEMPTION_TEXT = {"E": EXEMPT_TEXT, "AE": DOMESTIC_REVERSE_CHARGE_TEXT,
+                          "K": INTRA_EU_TEXT, "G": EXPORT_TEXT,
                           "O": "Not subject to VAT"}
 
 # Peppol endpoint / party identifier schemes (ISO 6523 ICD / EAS) for a VAT number by country.
@@ -104,8 +107,10 @@ class Party:
 
     name: str  # BT-27 / BT-44
     country: str  # BT-40 / BT-55
-    vat_id: str = ""  # BT-31 / BT-48
-    legal_id: str = ""  # BT-30 / BT-47 (fiscal code, company registration)
+    vat_id: str = ""  # BT-31 / BT-48: VAT identifiers only, with their country prefix
+    legal_id: str = ""  # BT-30 / BT-47: the national tax number (EIN, RFC, codice fiscale)
+    legal_scheme: str = ""  # BT-30-1 / BT-47-1: its ISO 6523 ICD code where there is one
+    tax_scheme: str = ""  # what legal_id is: EIN, RFC, CF, SIREN, NIF ... (labels, FatturaPA)
     line1: str = ""  # BT-35 / BT-50
     line2: str = ""
     city: str = ""  # BT-37 / BT-52
@@ -115,15 +120,17 @@ class Party:
     endpoint_scheme: str = ""  # BT-34-1 / BT-49-1
     endpoint_id: str = ""  # BT-34 / BT-49
     regime_fiscale: str = ""  # FatturaPA RegimeFiscale of an Italian seller
+    registration: Registration | None = None  # the seller's company register data
 
-    def endpoint(self) -> tuple[str, str] | None:
-        """Peppol endpoint: the explicit one, else the VAT number under its country's EAS."""
+    def endpoint(self, peppol: bool = False) -> tuple[str, str] | None:
+        """Electronic address (BT-34 / BT-49): the explicit one, else the VAT number under its
+        country's EAS, else (not in Peppol, whose EAS list has no EM) the e-mail address."""
         if self.endpoint_id:
             return self.endpoint_scheme, self.endpoint_id
         scheme = VAT_EAS.get(self.country)
         if self.vat_id and scheme:
             return scheme, self.vat_id
-        if self.email:
+        if self.email and not peppol:
             return "EM", self.email
         return None
 
@@ -234,6 +241,12 @@ class Document:
     # The buyer's identity was purged after the retention period: only the PDF (with a
     # pseudonym) can still be produced; an e-invoice needs who the buyer was.
     buyer_erased: bool = False
+    # The buyer has a Peppol endpoint (set in its document settings): the UBL goes out as
+    # Peppol BIS Billing 3.0 and is checked with the Peppol rules too.
+    peppol: bool = False
+    installments: tuple[Installment, ...] = ()  # when what is due falls due
+    early_discount: EarlyPaymentDiscount | None = None
+    specification: str = ""  # BT-24 of a document read in (CustomizationID / guideline)
 
     @property
     def is_credit_note(self) -> bool:
@@ -286,11 +299,17 @@ def line_net(quantity: Decimal, price: Decimal, currency: str,
         (a.signed for a in allowances_charges), ZERO)
 
 
-def _party(snapshot_name: str, country: str, vat_id: str, tax_code: str, address: Address,
-           email: str, **extra: str) -> Party:
-    return Party(name=snapshot_name, country=country, vat_id=vat_id, legal_id=tax_code,
+def _party(snapshot: PartySnapshot, **extra: Any) -> Party:
+    """A party with its tax identifiers typed: the VAT id to BT-31/48, the national tax
+    number (with its scheme) to BT-30/47."""
+    ids = TaxIdentifiers.of(snapshot.country, snapshot.vat_id, snapshot.tax_code)
+    address = snapshot.address
+    return Party(name=snapshot.name, country=snapshot.country, vat_id=ids.vat_id,
+                 legal_id=ids.national, legal_scheme=ids.icd if ids.national else "",
+                 tax_scheme=ids.scheme if ids.national else "",
                  line1=address.line1, line2=address.line2, city=address.city,
-                 postal_code=address.postal_code, region=address.region, email=email, **extra)
+                 postal_code=address.postal_code, region=address.region,
+                 email=snapshot.email, **extra)
 
 
 def from_invoice(invoice: Invoice, *, language: str = "en",
@@ -308,9 +327,12 @@ def from_invoice(invoice: Invoice, *, language: str = "en",
     if preferences and preferences.peppol_id:
         scheme, ident = preferences.peppol_id.split(":", 1)
         endpoint = {"endpoint_scheme": scheme, "endpoint_id": ident}
-    seller = _party(s.name, s.country, s.vat_id, s.tax_code, s.address, s.email,
-                    regime_fiscale=regime_fiscale if s.country == "IT" else "")
-    buyer = _party(b.name, b.country, b.vat_id, b.tax_code, b.address, b.email, **endpoint)
+    registration = s.registration
+    seller = _party(replace(s, tax_code=s.tax_code or (registration.tax_code
+                                                       if registration else "")),
+                    regime_fiscale=regime_fiscale if s.country == "IT" else "",
+                    registration=registration)
+    buyer = _party(b, **endpoint)
     lines = tuple(
         Line(id=str(line.line_no), name=line.description, quantity=line.quantity,
              # BT-146 stays the list price; our line discount becomes a line allowance
@@ -345,7 +367,11 @@ def from_invoice(invoice: Invoice, *, language: str = "en",
         payment_means_code=invoice.payment_means_code, payee_iban=invoice.payee_iban,
         payee_bic=s.bic, remittance_info=invoice.remittance_reference,
         payment_terms=invoice.payment_terms_text, note=invoice.reason, language=language,
-        buyer_erased=b.erased,
+        buyer_erased=b.erased, peppol=bool(endpoint),
+        installments=tuple(invoice.installments) if not credit else (),
+        early_discount=EarlyPaymentDiscount(invoice.discount_percent, invoice.discount_until,
+                                            invoice.discount_amount)
+        if invoice.discount_percent and invoice.discount_until else None,
         stamp_duty=stamp_duty(seller, breakdown, totals.tax_inclusive),
         split_payment=bool(preferences and preferences.public_administration
                            and seller.country == "IT" and buyer.country == "IT"))

@@ -16,7 +16,7 @@ from o2c.domain.aggregate import Aggregate
 from o2c.domain.catalog import check_quantity, check_unit_price
 from o2c.domain.errors import InvalidInput, RuleViolation
 from o2c.domain.money import ZERO, RoundingMode, in_minor_units, plain, round_amount
-from o2c.domain.parties import Address, RoundingPolicy
+from o2c.domain.parties import Address, Registration, RoundingPolicy
 from o2c.domain.payment_terms import Installment, PaymentTerms
 from o2c.domain.references import creditor_reference
 from o2c.domain.statemachine import move
@@ -67,6 +67,7 @@ class PartySnapshot:
     # The buyer's identity was purged after the retention period (GDPR): only a pseudonym and
     # the country are left, enough for the books, not for an e-invoice.
     erased: bool = False
+    registration: Registration | None = None  # the seller's company register data
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -75,6 +76,8 @@ class PartySnapshot:
             "code": self.code, "iban": self.iban, "bic": self.bic}
         if self.erased:
             data["erased"] = True
+        if self.registration is not None:
+            data["registration"] = self.registration.as_dict()
         return data
 
     @classmethod
@@ -83,7 +86,9 @@ class PartySnapshot:
                    vat_id=data.get("vat_id", ""), tax_code=data.get("tax_code", ""),
                    address=Address.from_dict(data.get("address")), email=data.get("email", ""),
                    code=data.get("code", ""), iban=data.get("iban", ""),
-                   bic=data.get("bic", ""), erased=bool(data.get("erased", False)))
+                   bic=data.get("bic", ""), erased=bool(data.get("erased", False)),
+                   registration=Registration.from_dict(data["registration"])
+                   if data.get("registration") else None)
 
 
 @dataclass(kw_only=True, eq=False)

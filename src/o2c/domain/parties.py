@@ -16,6 +16,103 @@ EU_COUNTRIES = frozenset({
     "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
 })
 LANGUAGES = frozenset({"en", "it", "fr", "es", "de"})
+# Countries whose businesses have VAT identifiers (EN 16931 BT-31 / BT-48, with the country
+# prefix). Elsewhere a business has a national tax number (US EIN, MX RFC), never a VAT id.
+VAT_COUNTRIES = EU_COUNTRIES | {"GB", "CH", "NO"}
+# The national tax identifier a party's `tax_code` holds, by country: (scheme, ISO 6523 ICD
+# code of that register where there is one, for BT-30-1 / BT-47-1).
+NATIONAL_TAX_IDS: dict[str, tuple[str, str]] = {
+    "IT": ("CF", "0210"),  # codice fiscale
+    "FR": ("SIREN", "0002"),
+    "ES": ("NIF", ""),
+    "DE": ("StNr", ""),  # Steuernummer
+    "MX": ("RFC", ""),  # Registro Federal de Contribuyentes
+    "US": ("EIN", ""),  # Employer Identification Number
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TaxIdentifiers:
+    """A party's tax identifiers, typed: the VAT id (with its country prefix) and the national
+    tax number under its scheme. Each output format puts each where it belongs."""
+
+    country: str
+    vat_id: str = ""
+    national: str = ""
+
+    @property
+    def scheme(self) -> str:
+        """EIN, RFC, CF, SIREN, NIF, StNr, or TIN for a country we have no name for."""
+        return NATIONAL_TAX_IDS.get(self.country, ("TIN", ""))[0]
+
+    @property
+    def icd(self) -> str:
+        return NATIONAL_TAX_IDS.get(self.country, ("", ""))[1]
+
+    @classmethod
+    def of(cls, country: str, vat_id: str, tax_code: str) -> TaxIdentifiers:
+        """From stored master data or an invoice snapshot. Documents posted before tax ids
+        were typed may hold a US EIN or a Mexican RFC as `vat_id`: outside the VAT countries
+        that value is the national tax number."""
+        if vat_id and country not in VAT_COUNTRIES:
+            return cls(country, "", tax_code or vat_id)
+        return cls(country, vat_id, tax_code)
+
+
+def check_tax_identifiers(country: str, vat_id: str, tax_code: str) -> None:
+    """What a customer's tax identifiers must be when they are entered: a VAT id only in a
+    country that has them, and a codice fiscale for an Italian consumer (no FatturaPA can be
+    issued to them without one)."""
+    if vat_id and country not in VAT_COUNTRIES:
+        scheme = NATIONAL_TAX_IDS.get(country, ("tax number", ""))[0]
+        raise InvalidInput(f"a customer in {country} has no VAT identifier: give its {scheme} "
+                           "as tax_code", field="vat_id")
+    if country == "IT" and not vat_id and not tax_code:
+        raise InvalidInput("an Italian customer without a partita IVA (a consumer) needs a "
+                           "codice fiscale: without it no FatturaPA can be issued",
+                           field="tax_code")
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What the company register says about a company, which its invoices must show
+    (Italy: art. 2250 c.c. and art. 21 DPR 633/72; FatturaPA IscrizioneREA)."""
+
+    tax_code: str = ""  # national tax number (IT codice fiscale)
+    register_office: str = ""  # IT: province of the REA office (MO)
+    register_number: str = ""  # IT: numero REA
+    share_capital: Decimal | None = None  # capital paid in, in the company's currency
+    sole_shareholder: bool = False  # IT: socio unico
+    in_liquidation: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tax_code": self.tax_code, "register_office": self.register_office,
+                "register_number": self.register_number,
+                "share_capital": None if self.share_capital is None else str(self.share_capital),
+                "sole_shareholder": self.sole_shareholder, "in_liquidation": self.in_liquidation}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Registration:
+        data = data or {}
+        capital = data.get("share_capital")
+        return cls(tax_code=str(data.get("tax_code") or ""),
+                   register_office=str(data.get("register_office") or ""),
+                   register_number=str(data.get("register_number") or ""),
+                   share_capital=None if capital in (None, "") else Decimal(str(capital)),
+                   sole_shareholder=bool(data.get("sole_shareholder", False)),
+                   in_liquidation=bool(data.get("in_liquidation", False)))
+
+    def check(self) -> None:
+        office = self.register_office
+        if office and (len(office) != 2 or not office.isalpha() or not office.isupper()):
+            raise InvalidInput(f"the register office is a 2-letter province code (MO), got "
+                               f"{office!r}", field="registration.register_office")
+        if bool(office) != bool(self.register_number):
+            raise InvalidInput("a company register entry needs both the office and the number",
+                               field="registration.register_number")
+        if self.share_capital is not None and self.share_capital < 0:
+            raise InvalidInput("share capital must not be negative",
+                               field="registration.share_capital")
 
 
 class TaxRounding(StrEnum):
@@ -112,12 +209,14 @@ class Company(Aggregate):
     # What a new customer may owe before a credit manager looks at it (in the customer's
     # currency); None would be "no limit", which only an approver may give.
     default_credit_limit: Decimal = Decimal(0)
+    registration: Registration = field(default_factory=Registration)
 
     def __post_init__(self) -> None:
         check_country(self.country, "country")
         check_currency(self.currency, "currency")
         if self.address.country:
             check_country(self.address.country, "address.country")
+        self.registration.check()
         if self.overdue_hold_days < 0:
             raise InvalidInput("overdue_hold_days must not be negative", field="overdue_hold_days")
         if self.default_credit_limit < 0:
@@ -171,7 +270,13 @@ class Customer(Aggregate):
 
     @property
     def is_business(self) -> bool:
-        return bool(self.vat_id)
+        """A VAT-registered business, or outside the VAT countries one with a national
+        business tax number (EIN, RFC). An Italian consumer's codice fiscale does not count."""
+        return bool(self.vat_id) or (self.country not in VAT_COUNTRIES and bool(self.tax_code))
+
+    @property
+    def tax_identifiers(self) -> TaxIdentifiers:
+        return TaxIdentifiers.of(self.country, self.vat_id, self.tax_code)
 
     def change(self, **changes: Any) -> dict[str, tuple[Any, Any]]:
         """Apply master-data changes and record them; returns {field: (before, after)}."""

@@ -65,34 +65,54 @@ class VatTreatment:
         return self.code in (VatCode.STANDARD,)
 
 
+# Exemption reasons (BT-120) citing the law, by treatment.
+EXPORT_TEXT = "Export outside the EU, exempt (Art. 146 Directive 2006/112/EC)"
+INTRA_EU_TEXT = "Intra-community supply, exempt (Art. 138 Directive 2006/112/EC)"
+SERVICES_REVERSE_CHARGE_TEXT = ("Reverse charge: service to a business established abroad "
+                                "(Art. 44 and 196 Directive 2006/112/EC)")
+DOMESTIC_REVERSE_CHARGE_TEXT = "Reverse charge (Art. 199 Directive 2006/112/EC)"
+EXEMPT_TEXT = "Exempt from VAT (Art. 132-135 Directive 2006/112/EC)"
+
+
 def determine_treatment(
-    seller_country: str, buyer_country: str, buyer_is_business: bool, category: VatCategory
+    seller_country: str, buyer_country: str, buyer_is_business: bool, category: VatCategory,
+    *, service: bool = False,
 ) -> VatTreatment:
-    """The VAT treatment of selling goods of `category` from seller to buyer.
+    """The VAT treatment of selling goods (or a service) of `category` from seller to buyer.
 
     Domestic sales use the product's category. Goods to a business in another EU country are
     an intra-community supply (K); to anywhere outside the EU, an export (G). EU distance sales
-    to consumers are taxed at the buyer country's rate (One-Stop-Shop rules since 2021).
+    of goods to consumers are taxed at the buyer country's rate (One-Stop-Shop rules since
+    2021). A service to a business established in another country is taxed where the
+    business is (Art. 44): reverse charge (AE); to a consumer, where the seller is (Art. 45).
     """
     seller_in_eu = seller_country in EU_COUNTRIES
     buyer_in_eu = buyer_country in EU_COUNTRIES
+    abroad = buyer_country != seller_country
     if category is VatCategory.EXEMPT:
-        return VatTreatment(VatCode.EXEMPT, seller_country, category, "Exempt from VAT")
-    if buyer_country != seller_country and not (seller_in_eu and buyer_in_eu):
+        return VatTreatment(VatCode.EXEMPT, seller_country, category, EXEMPT_TEXT)
+    if service:
+        if abroad and buyer_is_business:
+            return VatTreatment(VatCode.REVERSE_CHARGE, seller_country,
+                                VatCategory.REVERSE_CHARGE, SERVICES_REVERSE_CHARGE_TEXT,
+                                "VATEX-EU-AE")
+        buyer_country = seller_country  # B2C services: the supplier's country (Art. 45)
+        abroad = False
+    if abroad and not (seller_in_eu and buyer_in_eu):
         return VatTreatment(VatCode.EXPORT, seller_country, VatCategory.ZERO,
-                            "Export outside the EU" if seller_in_eu else "Export",
+                            EXPORT_TEXT if seller_in_eu else "Export",
                             "VATEX-EU-G" if seller_in_eu else "")
     rate_country = seller_country
-    if buyer_country != seller_country:
+    if abroad:
         if buyer_is_business:
             return VatTreatment(VatCode.INTRA_EU, seller_country, VatCategory.ZERO,
-                                "Intra-community supply", "VATEX-EU-IC")
+                                INTRA_EU_TEXT, "VATEX-EU-IC")
         rate_country = buyer_country
     if category is VatCategory.REVERSE_CHARGE:
         if not buyer_is_business:
             return VatTreatment(VatCode.STANDARD, rate_country, VatCategory.STANDARD)
-        return VatTreatment(VatCode.REVERSE_CHARGE, rate_country, category, "Reverse charge",
-                            "VATEX-EU-AE")
+        return VatTreatment(VatCode.REVERSE_CHARGE, rate_country, category,
+                            DOMESTIC_REVERSE_CHARGE_TEXT, "VATEX-EU-AE")
     if category is VatCategory.ZERO:
         return VatTreatment(VatCode.ZERO, rate_country, category)
     return VatTreatment(VatCode.STANDARD, rate_country, category)

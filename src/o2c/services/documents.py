@@ -67,7 +67,7 @@ def render_model(doc: Document, fmt: DocumentFormat, prefs: DocumentPreferences 
     if fmt is DocumentFormat.PDF:
         return Rendered(fmt, f"{base}.pdf", fmt.media_type, pdf.render_pdf(doc))
     if fmt is DocumentFormat.FACTURX:
-        xml = validation.ensure_valid("cii", cii.write(doc))
+        xml = validation.ensure_valid("facturx-en16931", cii.write(doc))
         return Rendered(fmt, f"{base}.pdf", fmt.media_type, pdf.render_facturx(doc, xml))
     if fmt is DocumentFormat.UBL:
         xml = validation.ensure_valid(ubl.kind_of(doc), ubl.write(doc))
@@ -85,6 +85,59 @@ def render(conn: Connection, invoice_id: int, fmt: DocumentFormat | None, now: d
     if doc.buyer_erased and chosen is not DocumentFormat.PDF:
         raise BuyerPurged(doc.number, chosen)
     return render_model(doc, chosen, prefs, invoice_id)
+
+
+def formats_for(doc: Document) -> list[DocumentFormat]:
+    """The formats a document can be produced in: PDF always; Factur-X and UBL unless the
+    buyer's identity was purged; FatturaPA when the seller is Italian."""
+    if doc.buyer_erased:
+        return [DocumentFormat.PDF]
+    formats = [DocumentFormat.PDF, DocumentFormat.FACTURX, DocumentFormat.UBL]
+    if doc.seller.country == "IT":
+        formats.append(DocumentFormat.FATTURAPA)
+    return formats
+
+
+@dataclass
+class CheckRun:
+    """What `check_all` found: documents and renderings checked, failures by document."""
+
+    documents: int = 0
+    rendered: dict[str, int] = field(default_factory=dict)
+    peppol: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"documents": self.documents, "rendered": self.rendered,
+                "peppol": self.peppol, "failures": self.failures}
+
+    def add(self, other: CheckRun) -> None:
+        self.documents += other.documents
+        self.peppol += other.peppol
+        for fmt, count in other.rendered.items():
+            self.rendered[fmt] = self.rendered.get(fmt, 0) + count
+        self.failures += other.failures
+
+
+def check_all(conn: Connection, now: datetime, limit: int | None = None,
+              ids: list[int] | None = None) -> CheckRun:
+    """Render every posted document in every format it can have, each XML validated against
+    its XSD, the EN 16931 schematron, the Peppol rules for Peppol UBL and SdI's rules for
+    FatturaPA (render refuses anything invalid); failures are collected, not raised."""
+    run = CheckRun()
+    for invoice_id in store.posted_document_ids(conn, limit) if ids is None else ids:
+        run.documents += 1
+        doc, prefs = document_of(conn, invoice_id, now)
+        run.peppol += doc.peppol
+        for fmt in formats_for(doc):
+            try:
+                render_model(doc, fmt, prefs, invoice_id)
+            except (InvalidInput, validation.InvalidDocument) as exc:
+                run.failures.append({"number": doc.number, "format": fmt.value,
+                                     "error": str(exc)})
+                continue
+            run.rendered[fmt.value] = run.rendered.get(fmt.value, 0) + 1
+    return run
 
 
 class BuyerPurged(Gone):

@@ -19,7 +19,7 @@ from o2c.domain.invoicing import (
 )
 from o2c.domain.ledger import invoice_entry
 from o2c.domain.orders import SalesOrder
-from o2c.domain.parties import Company, Customer, InvoicePolicy
+from o2c.domain.parties import Company, Customer, InvoicePolicy, Registration
 from o2c.domain.payment_terms import PaymentTerms
 from o2c.domain.payments import allocate
 from o2c.domain.receivables import OpenItem, OpenItemKind
@@ -30,8 +30,11 @@ from o2c.services.uow import UnitOfWork
 
 def seller_snapshot(company: Company) -> PartySnapshot:
     return PartySnapshot(name=company.name, country=company.country, vat_id=company.vat_id,
+                         tax_code=company.registration.tax_code,
                          address=company.address, email=company.email, code=company.code,
-                         iban=company.iban, bic=company.bic)
+                         iban=company.iban, bic=company.bic,
+                         registration=company.registration
+                         if company.registration != Registration() else None)
 
 
 def buyer_snapshot(customer: Customer) -> PartySnapshot:

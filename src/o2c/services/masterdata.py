@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -14,7 +15,7 @@ from o2c.adapters.identifiers import (
 )
 from o2c.adapters.mail import normalise_email
 from o2c.domain import commands as c
-from o2c.domain.catalog import Product, VatCategory, check_decimals
+from o2c.domain.catalog import Product, ProductKind, VatCategory, check_decimals
 from o2c.domain.credit import LimitDefault, approved_after
 from o2c.domain.errors import AlreadyExists, InvalidInput, NotFound
 from o2c.domain.inventory import Warehouse
@@ -25,9 +26,11 @@ from o2c.domain.parties import (
     Company,
     Customer,
     InvoicePolicy,
+    Registration,
     RoundingPolicy,
     TaxRounding,
     check_currency,
+    check_tax_identifiers,
 )
 from o2c.domain.payment_terms import PaymentTerms, TermLine
 from o2c.domain.shipping import DeliveryRoute
@@ -73,12 +76,19 @@ def create_company(cmd: c.CreateCompany, uow: UnitOfWork) -> int:
         email=normalise_email(cmd.email),
         rounding=RoundingPolicy(_enum(TaxRounding, cmd.tax_rounding, "tax_rounding"),
                                 _enum(RoundingMode, cmd.rounding_mode, "rounding_mode")),
-        overdue_hold_days=cmd.overdue_hold_days, default_credit_limit=cmd.default_credit_limit)
+        overdue_hold_days=cmd.overdue_hold_days, default_credit_limit=cmd.default_credit_limit,
+        registration=_registration(cmd.country, cmd.registration))
     company.record("created", code=cmd.code, currency=cmd.currency)
     uow.companies.add(company)
     assert company.id is not None
     uow.lookups.ensure_chart(company.id, DEFAULT_CHART)
     return company.id
+
+
+def _registration(country: str, data: dict[str, Any]) -> Registration:
+    registration = Registration.from_dict(data)
+    return replace(registration, tax_code=normalise_tax_code(
+        country, registration.tax_code, "registration.tax_code"))
 
 
 def create_payment_terms(cmd: c.CreatePaymentTerms, uow: UnitOfWork) -> int:
@@ -116,11 +126,12 @@ def create_customer(cmd: c.CreateCustomer, uow: UnitOfWork) -> int:
     approved = (limit if not uow.dual_control
                 else approved_after(company.default_credit_limit, limit, by_approval=False))
     billing = Address.from_dict({"country": cmd.country, **cmd.billing_address})
+    vat_id = normalise_vat_id(cmd.country, cmd.vat_id)
+    tax_code = normalise_tax_code(cmd.country, cmd.tax_code)
+    check_tax_identifiers(cmd.country, vat_id, tax_code)
     customer = Customer(
         company_id=company.id, code=code, name=cmd.name, country=cmd.country,
-        currency=currency, language=cmd.language,
-        vat_id=normalise_vat_id(cmd.country, cmd.vat_id),
-        tax_code=normalise_tax_code(cmd.country, cmd.tax_code),
+        currency=currency, language=cmd.language, vat_id=vat_id, tax_code=tax_code,
         email=normalise_email(cmd.email),
         billing_address=billing,
         shipping_address=Address.from_dict({"country": cmd.country, **cmd.shipping_address})
@@ -163,6 +174,9 @@ def update_customer(cmd: c.UpdateCustomer, uow: UnitOfWork) -> int:
         changes["tax_code"] = normalise_tax_code(customer.country, changes["tax_code"] or "")
     if "email" in changes:
         changes["email"] = normalise_email(changes["email"] or "")
+    if "vat_id" in changes or "tax_code" in changes:
+        check_tax_identifiers(customer.country, changes.get("vat_id", customer.vat_id),
+                              changes.get("tax_code", customer.tax_code))
     for key in ("billing_address", "shipping_address"):
         if key in changes:
             changes[key] = Address.from_dict({"country": customer.country, **changes[key]})
@@ -194,7 +208,7 @@ def create_product(cmd: c.CreateProduct, uow: UnitOfWork) -> int:
     product = Product(company_id=cmd.company_id, sku=cmd.sku, name=cmd.name, unit=cmd.unit,
                       unit_price=cmd.unit_price,
                       vat_category=_enum(VatCategory, cmd.vat_category, "vat_category"),
-                      prices=dict(cmd.prices))
+                      prices=dict(cmd.prices), kind=_enum(ProductKind, cmd.kind, "kind"))
     product.record("created", sku=cmd.sku, unit_price=plain(cmd.unit_price))
     uow.products.add(product)
     assert product.id is not None
@@ -204,11 +218,13 @@ def create_product(cmd: c.CreateProduct, uow: UnitOfWork) -> int:
 def update_product(cmd: c.UpdateProduct, uow: UnitOfWork) -> int:
     product = uow.products.get(cmd.product_id, for_update=True)
     _refuse_other_fields(cmd.changes, {"name", "unit", "unit_price", "vat_category",
-                                       "prices", "active"})
+                                       "prices", "active", "kind"})
     before = {k: getattr(product, k) for k in cmd.changes}
     for key, value in cmd.changes.items():
         if key == "vat_category":
             value = _enum(VatCategory, value, "vat_category")
+        elif key == "kind":
+            value = _enum(ProductKind, value, "kind")
         setattr(product, key, value)
     product.__post_init__()
     product.record("updated", changes={k: {"before": _shown(before[k]),

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from o2c.domain import commands as c
+from o2c.domain.catalog import ProductKind
 from o2c.domain.credit import CreditDecision, check_credit
 from o2c.domain.errors import CurrencyMismatch, InvalidInput, MissingVatRate, NotFound
 from o2c.domain.orders import LineDraft, OrderState, SalesOrder
@@ -59,7 +60,8 @@ def create_order(cmd: c.CreateOrder, uow: UnitOfWork) -> int:
             raise InvalidInput(f"product {product.sku} is no longer sold",
                                field=f"lines[{i}].product_id")
         treatments.append(determine_treatment(company.country, ship_to, customer.is_business,
-                                              product.vat_category))
+                                              product.vat_category,
+                                              service=product.kind is ProductKind.SERVICE))
     rates = uow.lookups.vat_rates({tr.rate_country for tr in treatments}, order_date)
     for i, (line, treatment) in enumerate(zip(cmd.lines, treatments, strict=True)):
         product = products[line.product_id]

@@ -70,6 +70,15 @@ def load_invoice(conn: Connection, invoice_id: int, now: datetime) -> Invoice:
     return Repository(conn, INVOICES, now).get(invoice_id)
 
 
+def posted_document_ids(conn: Connection, limit: int | None = None) -> list[int]:
+    """Every posted invoice and credit note, oldest first."""
+    query = select(t.invoices.c.id).where(t.invoices.c.state == "posted").order_by(
+        t.invoices.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [int(row[0]) for row in conn.execute(query)]
+
+
 def issue_date(conn: Connection, invoice_id: int | None) -> date | None:
     if invoice_id is None:
         return None

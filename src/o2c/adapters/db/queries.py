@@ -111,6 +111,7 @@ def _company(row: Row) -> Row:
                                   "iban", "bic", "address", "email", "tax_rounding",
                                   "rounding_mode", "overdue_hold_days")}
     result["default_credit_limit"] = amount(row["default_credit_limit"], row["currency"])
+    result["registration"] = row["registration"] or {}
     return result
 
 
@@ -207,7 +208,7 @@ def list_products(conn: Connection, filters: Filters = Filters(),
 def _product(row: Row) -> Row:
     return {"id": row["id"], "company_id": row["company_id"], "sku": row["sku"],
             "name": row["name"], "unit": row["unit"], "unit_price": plain(row["unit_price"]),
-            "currency": row["currency"], "vat_category": row["vat_category"],
+            "currency": row["currency"], "vat_category": row["vat_category"], "kind": row["kind"],
             "prices": row["prices"], "active": row["active"]}
 
 

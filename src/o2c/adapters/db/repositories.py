@@ -16,7 +16,7 @@ from o2c.adapters.db.fastpath import Statement
 from o2c.adapters.db.mapper import Child, Mapping, Repository
 from o2c.adapters.db.master_data_cache import CacheView
 from o2c.domain.aggregate import document_number
-from o2c.domain.catalog import Product, VatCategory
+from o2c.domain.catalog import Product, ProductKind, VatCategory
 from o2c.domain.credit import CreditPosition
 from o2c.domain.errors import NotFound
 from o2c.domain.events import Event
@@ -37,6 +37,7 @@ from o2c.domain.parties import (
     Company,
     Customer,
     InvoicePolicy,
+    Registration,
     RoundingPolicy,
     TaxRounding,
 )
@@ -60,7 +61,8 @@ def _company_row(c: Company) -> dict[str, Any]:
             "vat_id": c.vat_id, "iban": c.iban, "bic": c.bic, "address": c.address.as_dict(),
             "email": c.email, "tax_rounding": c.rounding.tax_rounding.value,
             "rounding_mode": c.rounding.mode.value, "overdue_hold_days": c.overdue_hold_days,
-            "default_credit_limit": c.default_credit_limit}
+            "default_credit_limit": c.default_credit_limit,
+            "registration": c.registration.as_dict()}
 
 
 def _company(r: RowMapping, _: dict[str, list[Any]]) -> Company:
@@ -71,7 +73,8 @@ def _company(r: RowMapping, _: dict[str, list[Any]]) -> Company:
                    rounding=RoundingPolicy(TaxRounding(r["tax_rounding"]),
                                            RoundingMode(r["rounding_mode"])),
                    overdue_hold_days=r["overdue_hold_days"],
-                   default_credit_limit=r["default_credit_limit"])
+                   default_credit_limit=r["default_credit_limit"],
+                   registration=Registration.from_dict(r["registration"]))
 
 
 COMPANIES = Mapping("company", t.companies, _company_row, _company)
@@ -110,13 +113,14 @@ CUSTOMERS = Mapping("customer", t.customers, _customer_row, _customer)
 def _product_row(p: Product) -> dict[str, Any]:
     return {"company_id": p.company_id, "sku": p.sku, "name": p.name, "unit": p.unit,
             "unit_price": p.unit_price, "vat_category": p.vat_category.value,
+            "kind": p.kind.value,
             "prices": {k: str(v) for k, v in sorted(p.prices.items())}, "active": p.active}
 
 
 def _product(r: RowMapping, _: dict[str, list[Any]]) -> Product:
     return Product(id=r["id"], version=r["version"], company_id=r["company_id"], sku=r["sku"],
                    name=r["name"], unit=r["unit"], unit_price=r["unit_price"],
-                   vat_category=VatCategory(r["vat_category"]),
+                   vat_category=VatCategory(r["vat_category"]), kind=ProductKind(r["kind"]),
                    prices={k: Decimal(v) for k, v in r["prices"].items()}, active=r["active"])
 
 

@@ -61,6 +61,8 @@ companies = Table(
     _version(), _created(),
     Column("default_credit_limit", AMOUNT, nullable=False, server_default="0"),
     CheckConstraint("default_credit_limit >= 0", name="default_credit_limit_positive"),
+    # company register data for invoices (domain.parties.Registration)
+    Column("registration", JSON, nullable=False, server_default="{}"),
 )
 
 accounts = Table(
@@ -122,6 +124,8 @@ products = Table(
     _version(), _created(),
     UniqueConstraint("company_id", "sku"),
     CheckConstraint("unit_price >= 0", name="unit_price_positive"),
+    Column("kind", String(16), nullable=False, server_default="goods"),
+    CheckConstraint("kind IN ('goods', 'service')", name="product_kind"),
 )
 
 DELIVERY_ROUTES = "{column} IN ('pick_pack_ship', 'pick_ship', 'ship_only')"

@@ -32,7 +32,10 @@ def _party(parent: etree._Element, tag: str, party: Party, seller: bool) -> None
     sub(p, _r("Name"), party.name)
     if party.legal_id:
         legal = sub(p, _r("SpecifiedLegalOrganization"))
-        sub(legal, _r("ID"), party.legal_id)
+        if party.legal_scheme:
+            sub(legal, _r("ID"), party.legal_id, schemeID=party.legal_scheme)
+        else:
+            sub(legal, _r("ID"), party.legal_id)
     address = sub(p, _r("PostalTradeAddress"))
     if party.postal_code:
         sub(address, _r("PostcodeCode"), party.postal_code)

@@ -1,5 +1,9 @@
-"""Incoming e-invoices: UBL 2.1 Invoice/CreditNote and CII (alone or inside a Factur-X PDF)
-read into the EN 16931 model. Untrusted input: no entities, no network."""
+"""Incoming e-invoices: UBL 2.1 Invoice/CreditNote (EN 16931, Peppol BIS) and CII (EN 16931,
+XRechnung, Peppol, alone or inside a Factur-X / ZUGFeRD 2.x PDF, every Factur-X profile from
+MINIMUM to EXTENDED) read into the EN 16931 model, with what each profile carries (MINIMUM and
+BASIC WL have no lines). The rules a CII file is checked with follow its specification
+identifier (BT-24). ZUGFeRD 1.0 is refused with a message. Untrusted input: no entities, no
+network; a UTF-8 byte order mark is dropped."""
 
 from __future__ import annotations
 
@@ -20,9 +24,58 @@ _UBL = {"cac": ubl.CAC, "cbc": ubl.CBC}
 FATTURAPA_NS = "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2"
 
 
+ZUGFERD1_NS = "urn:ferd:CrossIndustryDocument:invoice:1p0"
+PEPPOL_BIS = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+EN16931 = "urn:cen.eu:en16931:2017"
+# CII specification identifiers (BT-24) of the Factur-X / ZUGFeRD 2.x profiles -> the rules
+# they are checked with. "urn:cen.eu:en16931:2017" alone is the EN 16931 profile when the XML
+# came out of a Factur-X/ZUGFeRD PDF and plain EN 16931 CII otherwise.
+FACTURX_PROFILES = {
+    "urn:factur-x.eu:1p0:minimum": "facturx-minimum",
+    "urn:zugferd.de:2p0:minimum": "facturx-minimum",
+    "urn:factur-x.eu:1p0:basicwl": "facturx-basicwl",
+    "urn:zugferd.de:2p0:basicwl": "facturx-basicwl",
+    "urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic": "facturx-basic",
+    "urn:zugferd.de:2p0:basic": "facturx-basic",
+    "urn:cen.eu:en16931:2017#conformant#urn:factur-x.eu:1p0:extended": "facturx-extended",
+    "urn:cen.eu:en16931:2017#conformant#urn:zugferd.de:2p0:extended": "facturx-extended",
+}
+BOM = b"\xef\xbb\xbf"
+
+
+def guideline(root: etree._Element) -> str:
+    """BT-24 of a CII document."""
+    found = root.xpath("rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContext"
+                       "Parameter/ram:ID/text()", namespaces=_CII)
+    return str(found[0]).strip() if isinstance(found, list) and found else ""
+
+
+def cii_kind(root: etree._Element, in_pdf: bool) -> str:
+    """The validation kind of a CII document, chosen by its specification identifier (BT-24)
+    and by whether it came inside a PDF (Factur-X / ZUGFeRD) or alone."""
+    spec = guideline(root)
+    if spec in FACTURX_PROFILES:
+        return FACTURX_PROFILES[spec]
+    if spec == EN16931:
+        return "facturx-en16931" if in_pdf else "cii"
+    if spec.startswith(PEPPOL_BIS):
+        return "cii-peppol"
+    # XRechnung and the other EN 16931 CIUS, and any other CII D16B: the EN 16931 rules.
+    return "cii"
+
+
+def _xml_root(data: bytes) -> etree._Element:
+    try:
+        return parse_untrusted(data)
+    except (etree.XMLSyntaxError, UntrustedXML) as exc:
+        raise InvalidInput(f"not an acceptable XML document: {exc}", field="file") from None
+
+
 def detect(data: bytes) -> tuple[str, bytes]:
-    """(validation kind, XML) of a file: a Factur-X PDF yields its embedded CII."""
-    if data.startswith(b"%PDF"):
+    """(validation kind, XML) of a file: a Factur-X/ZUGFeRD PDF yields its embedded CII. A
+    UTF-8 byte order mark is dropped (SaxonC refuses it before the XML declaration)."""
+    in_pdf = data.startswith(b"%PDF")
+    if in_pdf:
         try:
             _name, xml = facturx.get_xml_from_pdf(data, check_xsd=False)
         except Exception as exc:  # pypdf raises many kinds on a damaged file
@@ -30,31 +83,39 @@ def detect(data: bytes) -> tuple[str, bytes]:
                                field="file") from None
         if not xml:
             raise InvalidInput("the PDF carries no Factur-X/ZUGFeRD XML", field="file")
-        return "cii", bytes(xml)
-    try:
-        root = parse_untrusted(data)
-    except (etree.XMLSyntaxError, UntrustedXML) as exc:
-        raise InvalidInput(f"not an acceptable XML document: {exc}", field="file") from None
+        data = bytes(xml)
+    data = data.removeprefix(BOM)
+    root = _xml_root(data)
     tag = etree.QName(root)
     if tag.namespace == cii.RSM:
-        return "cii", data
+        return cii_kind(root, in_pdf), data
+    if tag.namespace == ZUGFERD1_NS:
+        raise InvalidInput("ZUGFeRD 1.0 (2014) is not read: ask the sender for ZUGFeRD 2.x or "
+                           "Factur-X, which carry the same invoice in EN 16931 form",
+                           field="file")
     if tag.namespace == ubl.INVOICE_NS:
-        return "ubl-invoice", data
+        return ("peppol-invoice" if _is_peppol_ubl(root) else "ubl-invoice"), data
     if tag.namespace == ubl.CREDIT_NOTE_NS:
-        return "ubl-creditnote", data
+        return ("peppol-creditnote" if _is_peppol_ubl(root) else "ubl-creditnote"), data
     if tag.namespace == FATTURAPA_NS:
         return "fatturapa", data
     raise InvalidInput(f"unknown e-invoice syntax {tag.text!r}", field="file")
 
 
+def _is_peppol_ubl(root: etree._Element) -> bool:
+    found = root.xpath("cbc:CustomizationID/text()", namespaces=_UBL)
+    return bool(isinstance(found, list) and found and str(found[0]).strip().startswith(
+        PEPPOL_BIS))
+
+
 def parse(data: bytes) -> Document:
     kind, xml = detect(data)
     root = parse_untrusted(xml)
-    if kind == "cii":
-        return _Cii(root).document()
-    if kind.startswith("ubl"):
+    if kind == "fatturapa":
+        raise InvalidInput("FatturaPA is read with fatturapa.parse", field="file")
+    if kind.startswith(("ubl", "peppol")):
         return _Ubl(root).document()
-    raise InvalidInput("FatturaPA is read with fatturapa.parse", field="file")
+    return _Cii(root).document()
 
 
 def _decimal(text: str | None, where: str) -> Decimal:
@@ -170,11 +231,16 @@ class _Cii(_Reader):
         tax_total = self.number(s, f"ram:TaxTotalAmount[@currencyID='{currency}']", ZERO)
         accounting = self.text(s, f"ram:TaxTotalAmount[@currencyID='{tax_currency}']") \
             if tax_currency and tax_currency != currency else ""
+        allowance_total = self.number(s, "ram:AllowanceTotalAmount", ZERO)
+        charge_total = self.number(s, "ram:ChargeTotalAmount", ZERO)
+        tax_exclusive = self.number(s, "ram:TaxBasisTotalAmount")
+        # Factur-X MINIMUM carries no lines and no BT-106: derive it (BR-CO-13).
+        derived_line_total = tax_exclusive + allowance_total - charge_total
         totals = Totals(
-            line_total=self.number(s, "ram:LineTotalAmount"),
-            allowance_total=self.number(s, "ram:AllowanceTotalAmount", ZERO),
-            charge_total=self.number(s, "ram:ChargeTotalAmount", ZERO),
-            tax_exclusive=self.number(s, "ram:TaxBasisTotalAmount"), tax_total=tax_total,
+            line_total=self.number(s, "ram:LineTotalAmount",
+                                   None if lines else derived_line_total),
+            allowance_total=allowance_total, charge_total=charge_total,
+            tax_exclusive=tax_exclusive, tax_total=tax_total,
             tax_inclusive=self.number(s, "ram:GrandTotalAmount"),
             prepaid=self.number(s, "ram:TotalPrepaidAmount", ZERO),
             rounding=self.number(s, "ram:RoundingAmount", ZERO),
@@ -183,6 +249,7 @@ class _Cii(_Reader):
         if issue is None:
             raise InvalidInput("missing issue date (BT-2)", field="IssueDateTime")
         return Document(
+            specification=guideline(r),
             type_code=self.text(r, "rsm:ExchangedDocument/ram:TypeCode"),
             number=self.text(r, "rsm:ExchangedDocument/ram:ID"), issue_date=issue,
             currency=currency,
@@ -305,6 +372,7 @@ class _Ubl(_Reader):
         supplier = self.all(r, "cac:AccountingSupplierParty/cac:Party")
         customer = self.all(r, "cac:AccountingCustomerParty/cac:Party")
         return Document(
+            specification=self.text(r, "cbc:CustomizationID"),
             type_code=self.text(r, "cbc:CreditNoteTypeCode" if credit else "cbc:InvoiceTypeCode"),
             number=self.text(r, "cbc:ID"), issue_date=issue, currency=currency,
             seller=self._party(supplier[0] if supplier else None),

@@ -128,6 +128,65 @@ STAMP_MENTION = {"it": "Imposta di bollo assolta in modo virtuale (DM 17/06/2014
                  "en": "Italian stamp duty paid virtually (DM 17/06/2014)."}
 
 
+# Words for payment terms, instalments and the seller's register data, by language.
+TERMS: dict[str, dict[str, str]] = {
+    "en": {"due": "{amount} due on {date}", "single": "Payment due on {date}",
+           "instalments": "Payment in {n} instalments", "discount":
+           "{percent}% early-payment discount ({amount}) if paid by {date}",
+           "rea": "Company register (REA)", "capital": "Share capital",
+           "paid_in": "fully paid", "sole": "Sole shareholder", "liquidation": "In liquidation",
+           "tax_id": "Tax number"},
+    "it": {"due": "{amount} con scadenza {date}", "single": "Pagamento entro il {date}",
+           "instalments": "Pagamento in {n} rate", "discount":
+           "Sconto pagamento anticipato {percent}% ({amount}) entro il {date}",
+           "rea": "REA", "capital": "Capitale sociale", "paid_in": "i.v.",
+           "sole": "Socio unico", "liquidation": "In liquidazione",
+           "tax_id": "Identificativo fiscale"},
+    "fr": {"due": "{amount} à échéance du {date}", "single": "Paiement au {date}",
+           "instalments": "Paiement en {n} échéances", "discount":
+           "Escompte de {percent} % ({amount}) pour paiement avant le {date}",
+           "rea": "Registre des entreprises (REA)", "capital": "Capital social",
+           "paid_in": "entièrement libéré", "sole": "Associé unique",
+           "liquidation": "En liquidation", "tax_id": "Identifiant fiscal"},
+    "es": {"due": "{amount} con vencimiento el {date}", "single": "Pago el {date}",
+           "instalments": "Pago en {n} plazos", "discount":
+           "Descuento por pronto pago del {percent}% ({amount}) si se paga antes del {date}",
+           "rea": "Registro mercantil (REA)", "capital": "Capital social",
+           "paid_in": "desembolsado", "sole": "Socio único", "liquidation": "En liquidación",
+           "tax_id": "Número fiscal"},
+    "de": {"due": "{amount} fällig am {date}", "single": "Zahlbar bis {date}",
+           "instalments": "Zahlung in {n} Raten", "discount":
+           "{percent} % Skonto ({amount}) bei Zahlung bis {date}",
+           "rea": "Handelsregister (REA)", "capital": "Stammkapital", "paid_in": "eingezahlt",
+           "sole": "Alleingesellschafter", "liquidation": "In Liquidation",
+           "tax_id": "Steuernummer"},
+}
+# National tax numbers by their own names; "fiscal" ones use the country's word.
+SCHEME_NAMES = {"CF": {"it": "Codice fiscale", "en": "Italian tax code (codice fiscale)",
+                       "fr": "Code fiscal italien", "es": "Código fiscal italiano",
+                       "de": "Italienische Steuernummer"},
+                "EIN": {"en": "EIN (US tax number)", "it": "EIN (identificativo fiscale USA)",
+                        "fr": "EIN (identifiant fiscal américain)",
+                        "es": "EIN (número fiscal de EE. UU.)", "de": "EIN (US-Steuernummer)"},
+                "RFC": {"es": "RFC", "en": "RFC (Mexican tax number)",
+                        "it": "RFC (identificativo fiscale messicano)",
+                        "fr": "RFC (identifiant fiscal mexicain)",
+                        "de": "RFC (mexikanische Steuernummer)"},
+                "SIREN": {"fr": "SIREN", "en": "SIREN", "it": "SIREN", "es": "SIREN",
+                          "de": "SIREN"},
+                "NIF": {"es": "NIF", "en": "NIF (Spanish tax number)", "it": "NIF",
+                        "fr": "NIF", "de": "NIF"}}
+
+
+def tax_number_label(scheme: str, language: str) -> str:
+    """The label of a national tax number on the document: never "VAT number"."""
+    names = SCHEME_NAMES.get(scheme)
+    if names:
+        return _pick(names, language)
+    words = TERMS.get(language, TERMS["en"])
+    return f"{words['tax_id']} ({scheme})" if scheme else words["tax_id"]
+
+
 def labels(language: str) -> dict[str, str]:
     return LABELS.get(language, LABELS["en"])
 
@@ -146,3 +205,7 @@ def legal_mentions(doc: Document) -> list[str]:
     if doc.seller.country in SELLER_MENTIONS:
         mentions.append(_pick(SELLER_MENTIONS[doc.seller.country], doc.language))
     return mentions
+
+
+def terms_words(language: str) -> dict[str, str]:
+    return TERMS.get(language, TERMS["en"])

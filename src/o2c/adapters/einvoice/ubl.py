@@ -1,4 +1,6 @@
-"""UBL 2.1 Invoice and CreditNote, Peppol BIS Billing 3.0 (with Peppol endpoint ids)."""
+"""UBL 2.1 Invoice and CreditNote: Peppol BIS Billing 3.0 when the buyer has a Peppol endpoint
+(its document settings), plain EN 16931 otherwise (a buyer outside Peppol is not given an
+address Peppol would refuse, such as an e-mail endpoint)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from lxml import etree
 
 from o2c.adapters.einvoice.xmlutil import amount, number, sub, to_bytes
 from o2c.domain.einvoice import AllowanceCharge, Document, Party
+from o2c.domain.errors import InvalidInput
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -16,6 +19,16 @@ CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 PEPPOL_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PEPPOL_PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+EN16931_CUSTOMIZATION = "urn:cen.eu:en16931:2017"
+
+
+class NotPeppolReachable(InvalidInput):
+    """Peppol BIS was asked for a buyer without a Peppol endpoint id."""
+
+    def __init__(self, buyer: str) -> None:
+        super().__init__(f"{buyer} has no Peppol endpoint id: a Peppol BIS invoice cannot be "
+                         "addressed to it; set peppol_id (scheme:identifier) in its document "
+                         "settings, or send the EN 16931 UBL another way", field="peppol_id")
 
 
 def _a(tag: str) -> str:
@@ -44,10 +57,10 @@ def _tax_category(parent: etree._Element, tag: str, code: str, rate: Decimal,
     sub(scheme, _b("ID"), "VAT")
 
 
-def _party(parent: etree._Element, tag: str, party: Party) -> None:
+def _party(parent: etree._Element, tag: str, party: Party, peppol: bool) -> None:
     holder = sub(parent, _a(tag))
     p = sub(holder, _a("Party"))
-    endpoint = party.endpoint()
+    endpoint = party.endpoint(peppol)
     if endpoint:
         sub(p, _b("EndpointID"), endpoint[1], schemeID=endpoint[0])
     name = sub(p, _a("PartyName"))
@@ -73,7 +86,10 @@ def _party(parent: etree._Element, tag: str, party: Party) -> None:
     legal = sub(p, _a("PartyLegalEntity"))
     sub(legal, _b("RegistrationName"), party.name)
     if party.legal_id:
-        sub(legal, _b("CompanyID"), party.legal_id)
+        if party.legal_scheme:
+            sub(legal, _b("CompanyID"), party.legal_id, schemeID=party.legal_scheme)
+        else:
+            sub(legal, _b("CompanyID"), party.legal_id)
     if party.email:
         contact = sub(p, _a("Contact"))
         sub(contact, _b("ElectronicMail"), party.email)
@@ -100,15 +116,21 @@ def _date(parent: etree._Element, tag: str, day: date) -> None:
     sub(parent, _b(tag), day.isoformat())
 
 
-def write(doc: Document) -> bytes:
+def write(doc: Document, peppol: bool | None = None) -> bytes:
+    """The UBL of `doc`: Peppol BIS if `peppol` (default: whether the buyer has a Peppol
+    endpoint), refused for a buyer without one."""
+    peppol = doc.peppol if peppol is None else peppol
+    if peppol and doc.buyer.endpoint(peppol=True) is None:
+        raise NotPeppolReachable(doc.buyer.name)
     credit = doc.is_credit_note
     cur = doc.currency
     root = etree.Element(f"{{{CREDIT_NOTE_NS if credit else INVOICE_NS}}}"
                          f"{'CreditNote' if credit else 'Invoice'}",
                          nsmap={None: CREDIT_NOTE_NS if credit else INVOICE_NS,  # type: ignore[dict-item]
                                 "cac": CAC, "cbc": CBC})
-    sub(root, _b("CustomizationID"), PEPPOL_CUSTOMIZATION)
-    sub(root, _b("ProfileID"), PEPPOL_PROFILE)
+    sub(root, _b("CustomizationID"), PEPPOL_CUSTOMIZATION if peppol else EN16931_CUSTOMIZATION)
+    if peppol:
+        sub(root, _b("ProfileID"), PEPPOL_PROFILE)
     sub(root, _b("ID"), doc.number)
     _date(root, "IssueDate", doc.issue_date)
     if doc.due_date and not credit:
@@ -132,8 +154,8 @@ def write(doc: Document) -> bytes:
         sub(ref, _b("ID"), doc.preceding_invoice)
         if doc.preceding_invoice_date:
             _date(ref, "IssueDate", doc.preceding_invoice_date)
-    _party(root, "AccountingSupplierParty", doc.seller)
-    _party(root, "AccountingCustomerParty", doc.buyer)
+    _party(root, "AccountingSupplierParty", doc.seller, peppol)
+    _party(root, "AccountingCustomerParty", doc.buyer, peppol)
     if doc.delivery_date or doc.deliver_to_country:
         delivery = sub(root, _a("Delivery"))
         if doc.delivery_date:
@@ -204,6 +226,8 @@ def write(doc: Document) -> bytes:
     return to_bytes(root)
 
 
-def kind_of(doc: Document) -> str:
-    """The validation kind of the UBL written for `doc`."""
-    return "ubl-creditnote" if doc.is_credit_note else "ubl-invoice"
+def kind_of(doc: Document, peppol: bool | None = None) -> str:
+    """The validation kind of the UBL written for `doc` (Peppol rules on top for Peppol)."""
+    peppol = doc.peppol if peppol is None else peppol
+    prefix = "peppol" if peppol else "ubl"
+    return f"{prefix}-creditnote" if doc.is_credit_note else f"{prefix}-invoice"

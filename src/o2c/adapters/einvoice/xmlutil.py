@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -51,3 +53,28 @@ def sub(parent: etree._Element, tag: str, text: str | None = None,
 
 def to_bytes(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str  # schematron rule id (BR-CO-15) or "XSD"
+    flag: str  # fatal | warning | error
+    message: str
+    location: str = ""  # XPath of the failing node
+    value: str = ""  # the text found there (truncated)
+
+    @property
+    def fields(self) -> list[str]:
+        return re.findall(r"\b(?:BT|BG)-\d+\b", self.message)
+
+    @property
+    def path(self) -> str:
+        """The location without namespace noise: /CrossIndustryInvoice[1]/..."""
+        path = re.sub(r"\[namespace-uri\(\)='[^']*'\]", "", self.location).replace("*:", "")
+        return re.sub(r"Q\{[^}]*\}", "", path)
+
+    def __str__(self) -> str:
+        where = f" at {self.path}" if self.location else ""
+        value = f" (value {self.value!r})" if self.value else ""
+        fields = f" [{', '.join(dict.fromkeys(self.fields))}]" if self.fields else ""
+        return f"{self.rule}{fields}: {self.message}{where}{value}"

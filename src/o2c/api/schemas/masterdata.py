@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -24,7 +25,7 @@ from o2c.api.schemas.common import (
     UnitPrice,
 )
 from o2c.domain import commands as c
-from o2c.domain.catalog import VatCategory
+from o2c.domain.catalog import ProductKind, VatCategory
 from o2c.domain.shipping import DeliveryRoute
 
 Country = Annotated[str, Field(min_length=2, max_length=2, examples=["IT"],
@@ -34,6 +35,20 @@ Currency = Annotated[str, Field(min_length=3, max_length=3, examples=["EUR"],
 CurrencyKey = Annotated[str, Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$")]
 
 # -- companies ----------------------------------------------------------------------------------
+
+
+class RegistrationIn(Input):
+    """What the company register says of the company; its invoices must show it (Italy:
+    codice fiscale, REA office and number, share capital, sole shareholder)."""
+
+    tax_code: str = Field("", max_length=32, description="national tax number (IT: codice "
+                                                         "fiscale)")
+    register_office: str = Field("", max_length=2, description="IT: province of the REA "
+                                                               "office, e.g. MO")
+    register_number: str = Field("", max_length=20, description="IT: numero REA")
+    share_capital: Amount | None = Field(None, description="capital paid in")
+    sole_shareholder: bool = Field(False, description="IT: socio unico")
+    in_liquidation: bool = False
 
 
 class CompanyIn(Input):
@@ -52,9 +67,11 @@ class CompanyIn(Input):
     overdue_hold_days: int = Field(30, ge=0, le=3650)
     default_credit_limit: Amount = Field(
         Decimal(0), description="the credit limit of a new customer when none is given")
+    registration: RegistrationIn = Field(default_factory=RegistrationIn)
 
     def command(self) -> c.CreateCompany:
-        return c.CreateCompany(**{**self.model_dump(), "address": self.address.as_dict()})
+        return c.CreateCompany(**{**self.model_dump(), "address": self.address.as_dict(),
+                                  "registration": self.registration.model_dump()})
 
 
 class CompanyOut(Model):
@@ -72,6 +89,7 @@ class CompanyOut(Model):
     rounding_mode: str
     overdue_hold_days: int
     default_credit_limit: Dec
+    registration: dict[str, Any]
 
 
 # -- payment terms ------------------------------------------------------------------------------
@@ -228,13 +246,16 @@ class ProductIn(Input):
     unit_price: UnitPrice = Field(description="in the company's currency")
     unit: str = Field("C62", max_length=8, description="UN/ECE Rec 20 unit code")
     vat_category: VatCategory = VatCategory.STANDARD
+    kind: ProductKind = Field(ProductKind.GOODS, description="goods or service: a service "
+                                                             "sold to a business abroad is "
+                                                             "reverse charged")
     prices: dict[CurrencyKey, UnitPrice] = Field(
         default_factory=dict, max_length=50, description="prices in other currencies")
 
     def command(self) -> c.CreateProduct:
         return c.CreateProduct(self.company_id, self.sku, self.name, self.unit_price,
                                unit=self.unit, vat_category=self.vat_category.value,
-                               prices=dict(self.prices))
+                               prices=dict(self.prices), kind=self.kind.value)
 
 
 class ProductPatch(Patch):
@@ -244,13 +265,15 @@ class ProductPatch(Patch):
     unit: str | None = Field(None, max_length=8)
     unit_price: UnitPrice | None = None
     vat_category: VatCategory | None = None
+    kind: ProductKind | None = None
     prices: dict[CurrencyKey, UnitPrice] | None = Field(None, max_length=50)
     active: bool | None = None
 
     def changes(self) -> dict[str, Any]:
         changes = self.model_dump(exclude_unset=True)
-        if isinstance(changes.get("vat_category"), VatCategory):
-            changes["vat_category"] = changes["vat_category"].value
+        for name in ("vat_category", "kind"):
+            if isinstance(changes.get(name), StrEnum):
+                changes[name] = changes[name].value
         return changes
 
 
@@ -275,6 +298,7 @@ class ProductOut(Model):
     unit_price: Dec
     currency: str
     vat_category: str
+    kind: str
     prices: dict[str, Dec]
     active: bool
 
