@@ -59,6 +59,7 @@ def test_text_no_document_can_carry_is_refused_where_it_enters(
     # Line breaks and tabs are text; accents, CJK and emoji too.
     ok(client.post(f"{API}/customers", json={
         "company_id": world.company_id, "name": "Café Ñandú 北京 🍝", "country": "IT",
+        "tax_code": "RSSMRA80A01H501U",
         "billing_address": {"line1": "Via Roma 1\tscala B"}}), 201)
 
 
@@ -119,7 +120,8 @@ def test_amounts_are_plain_ascii_decimals(any_app: App, client: TestClient, worl
 
 def test_countries_are_iso_3166_and_e_mails_are_addresses(
         any_app: App, client: TestClient, world: World) -> None:
-    customer = {"company_id": world.company_id, "name": "Somebody", "country": "IT"}
+    customer = {"company_id": world.company_id, "name": "Somebody", "country": "IT",
+                "tax_code": "RSSMRA80A01H501U"}
     before = row_counts(any_app.engine)
     for change, field in [({"country": "LÚ"}, "country"), ({"country": "XX"}, "country"),
                           ({"country": "EU"}, "country"),

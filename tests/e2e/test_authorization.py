@@ -208,7 +208,8 @@ def test_only_a_credit_manager_changes_credit_fields_even_where_sales_edit_the_c
 def test_sales_create_customers_but_not_their_credit_terms(world: World,
                                                            client_as: ClientAs) -> None:
     sales = client_as("sales")
-    customer = {"company_id": world.company_id, "name": "Bianchi S.r.l.", "country": "IT"}
+    customer = {"company_id": world.company_id, "name": "Bianchi S.r.l.", "country": "IT",
+                "tax_code": "RSSMRA80A01H501U"}
     body = problem(sales.post(f"{API}/customers", json={**customer, "credit_limit": "90000"}),
                    403)
     assert fields(body) == ["credit_limit"]

@@ -151,7 +151,8 @@ def test_a_new_customer_gets_the_company_default_limit_never_unlimited_credit(
     """POST /customers without credit_limit used to mean no limit: a 192,000 order of a brand
     new customer was confirmed."""
     created = ok(client.post(f"{API}/customers", json={
-        "company_id": world.company_id, "name": "Nuovo Cliente S.r.l.", "country": "IT"}), 201)
+        "company_id": world.company_id, "name": "Nuovo Cliente S.r.l.", "country": "IT",
+        "tax_code": "RSSMRA80A01H501U"}), 201)
     assert created["credit_limit"] == "0.00"
     order = ok(client.post(f"{API}/orders", json={
         "customer_id": created["id"],
@@ -160,6 +161,7 @@ def test_a_new_customer_gets_the_company_default_limit_never_unlimited_credit(
     assert held["state"] == "credit_hold"
     # No limit at all is not for an administrator to give, and an approver asks a second one.
     unlimited = {"company_id": world.company_id, "name": "Ente Pubblico", "country": "IT",
+                 "tax_code": "RSSMRA80A01H501U",
                  "credit_limit": None}
     body = problem(client.post(f"{API}/customers", json=unlimited), 403)
     assert fields(body) == ["credit_limit"]
@@ -180,7 +182,8 @@ def test_the_default_limit_for_new_customers_is_a_company_setting(
         "default_credit_limit": "2500"}), 201)
     assert company["default_credit_limit"] == "2500.00"
     customer = ok(client.post(f"{API}/customers", json={
-        "company_id": company["id"], "name": "Primo Cliente", "country": "IT"}), 201)
+        "company_id": company["id"], "name": "Primo Cliente", "country": "IT",
+        "tax_code": "RSSMRA80A01H501U"}), 201)
     assert customer["credit_limit"] == "2500.00"
 
 

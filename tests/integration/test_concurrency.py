@@ -184,12 +184,14 @@ def test_concurrent_shipping_numbers_invoices_without_gaps_or_duplicates(
     # One customer and one product per shipment: nothing but the number sequence is shared,
     # so the sequence alone must keep the numbers gapless and unique.
     sellers: list[tuple[int, int]] = []  # (customer, product)
+    tax_codes = {"IT": "RSSMRA80A01H501U", "FR": ""}  # an Italian consumer needs its CF
     for i in range(24):
         company, warehouse, country = ((world.company_id, world.warehouse_id, "IT") if i < 16
                                        else (other, other_warehouse, "FR"))
         product = bus.handle(c.CreateProduct(company, f"P{i}", f"Product {i}", D("30.00")))
         bus.handle(c.ReceiveStock(warehouse, product, D(1)))
         sellers.append((bus.handle(c.CreateCustomer(company, f"Buyer {i}", country,
+                                                    tax_code=tax_codes[country],
                                                     credit_limit=None)), product))
     shipments = []
     for customer, product in sellers:

@@ -118,4 +118,5 @@ def _ascii(text: str) -> str:
 def slug(text: str) -> str:
     """`Trattoria Da Mario S.r.l.` -> `trattoria-da-mario-srl`, for e-mail domains."""
     words = "".join(ch if ch.isalnum() else " " for ch in _ascii(text).lower()).split()
-    return "-".join(words)[:48]
+    # cut at 48 characters, never leaving a hyphen before the dot of the domain
+    return "-".join(words)[:48].rstrip("-")
