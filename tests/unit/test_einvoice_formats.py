@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -294,3 +295,18 @@ def test_the_document_speaks_the_customer_language_with_its_legal_mentions(
     assert f"<h1>{word}</h1>" in html
     assert "138" in html or "41" in html or "262 ter" in html or "25 Ley" in html \
         or "4 Nr. 1b" in html
+
+
+def test_rule_warnings_of_a_valid_document_are_kept_for_whoever_asks() -> None:
+    """A CII with no delivery data keeps the empty ApplicableHeaderTradeDelivery its XSD
+    requires; the Factur-X rules warn (PEPPOL-EN16931-R008) but the document is valid, and
+    `o2c invoice check-all` reports the warning instead of losing it."""
+    bare = replace(sample(), delivery_date=None, deliver_to_country="")
+    warnings: list[validation.Finding] = []
+    validation.ensure_valid("facturx-en16931", cii.write(bare), warnings=warnings)
+    assert [w.rule for w in warnings] == ["PEPPOL-EN16931-R008"]
+    assert str(warnings[0]).endswith("/ApplicableHeaderTradeDelivery[1]")
+    delivered = replace(sample(), delivery_date=date(2026, 3, 2))
+    with_delivery: list[validation.Finding] = []
+    validation.ensure_valid("facturx-en16931", cii.write(delivered), warnings=with_delivery)
+    assert with_delivery == []

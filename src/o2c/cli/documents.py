@@ -4,6 +4,7 @@ and `o2c outbox deliver`."""
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -110,6 +111,8 @@ def check_all(limit: Annotated[int | None, typer.Option(
             + ", ".join(f"{count} {fmt}" for fmt, count in sorted(total.rendered.items())))
         for failure in total.failures:
             say(f"FAILED {failure['number']} {failure['format']}: {failure['error']}")
+        for rule, count in sorted(Counter(w["rule"] for w in total.warnings).items()):
+            say(f"warning {rule}: {count} document(s)", "yellow")
         say(f"{len(total.failures)} failed", "bold red" if total.failures else "bold green")
     if total.failures:
         raise typer.Exit(2)

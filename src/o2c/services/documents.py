@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from o2c.adapters.db import documents as store
 from o2c.adapters.einvoice import cii, fatturapa, pdf, ubl, validation
+from o2c.adapters.einvoice.xmlutil import Finding
 from o2c.adapters.mail import Attachment, MailSettings, build_message, normalise_email
 from o2c.domain.einvoice import (
     Document,
@@ -61,19 +62,20 @@ def document_of(conn: Connection, invoice_id: int, now: datetime
 
 
 def render_model(doc: Document, fmt: DocumentFormat, prefs: DocumentPreferences | None,
-                 sequence: int) -> Rendered:
-    """Render `doc`; structured XML is validated before it is returned (InvalidDocument)."""
+                 sequence: int, warnings: list[Finding] | None = None) -> Rendered:
+    """Render `doc`; structured XML is validated before it is returned (InvalidDocument), its
+    rule warnings collected in `warnings` when given."""
     base = doc.number.replace("/", "-")
     if fmt is DocumentFormat.PDF:
         return Rendered(fmt, f"{base}.pdf", fmt.media_type, pdf.render_pdf(doc))
     if fmt is DocumentFormat.FACTURX:
-        xml = validation.ensure_valid("facturx-en16931", cii.write(doc))
+        xml = validation.ensure_valid("facturx-en16931", cii.write(doc), warnings=warnings)
         return Rendered(fmt, f"{base}.pdf", fmt.media_type, pdf.render_facturx(doc, xml))
     if fmt is DocumentFormat.UBL:
-        xml = validation.ensure_valid(ubl.kind_of(doc), ubl.write(doc))
+        xml = validation.ensure_valid(ubl.kind_of(doc), ubl.write(doc), warnings=warnings)
         return Rendered(fmt, f"{base}.xml", fmt.media_type, xml)
     fattura = fatturapa.write(doc, prefs, sequence)
-    validation.ensure_valid("fatturapa", fattura.xml)
+    validation.ensure_valid("fatturapa", fattura.xml, warnings=warnings)
     return Rendered(fmt, fattura.file_name, fmt.media_type, fattura.xml)
 
 
@@ -106,10 +108,11 @@ class CheckRun:
     rendered: dict[str, int] = field(default_factory=dict)
     peppol: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)  # valid, but a rule warns
 
     def as_dict(self) -> dict[str, Any]:
         return {"documents": self.documents, "rendered": self.rendered,
-                "peppol": self.peppol, "failures": self.failures}
+                "peppol": self.peppol, "failures": self.failures, "warnings": self.warnings}
 
     def add(self, other: CheckRun) -> None:
         self.documents += other.documents
@@ -117,6 +120,7 @@ class CheckRun:
         for fmt, count in other.rendered.items():
             self.rendered[fmt] = self.rendered.get(fmt, 0) + count
         self.failures += other.failures
+        self.warnings += other.warnings
 
 
 def check_all(conn: Connection, now: datetime, limit: int | None = None,
@@ -130,13 +134,16 @@ def check_all(conn: Connection, now: datetime, limit: int | None = None,
         doc, prefs = document_of(conn, invoice_id, now)
         run.peppol += doc.peppol
         for fmt in formats_for(doc):
+            warnings: list[Finding] = []
             try:
-                render_model(doc, fmt, prefs, invoice_id)
+                render_model(doc, fmt, prefs, invoice_id, warnings)
             except (InvalidInput, validation.InvalidDocument) as exc:
                 run.failures.append({"number": doc.number, "format": fmt.value,
                                      "error": str(exc)})
                 continue
             run.rendered[fmt.value] = run.rendered.get(fmt.value, 0) + 1
+            run.warnings += [{"number": doc.number, "format": fmt.value, "rule": w.rule,
+                              "warning": str(w)} for w in warnings]
     return run
 
 

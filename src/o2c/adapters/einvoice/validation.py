@@ -163,10 +163,14 @@ def validate(kind: str, xml: bytes, schematron: bool = True) -> Report:
     return Report(kind, tuple(findings))
 
 
-def ensure_valid(kind: str, xml: bytes, schematron: bool = True) -> bytes:
+def ensure_valid(kind: str, xml: bytes, schematron: bool = True,
+                 warnings: list[Finding] | None = None) -> bytes:
+    """`xml` if it has no error; its warnings go to `warnings` when the caller keeps them."""
     report = validate(kind, xml, schematron)
     if not report.ok:
         raise InvalidDocument(report)
+    if warnings is not None:
+        warnings.extend(f for f in report.findings if f.flag not in ("fatal", "error"))
     return xml
 
 
