@@ -115,3 +115,17 @@ def test_zugferd_1_is_refused_with_a_message_saying_what_to_ask_for() -> None:
            b'CrossIndustryDocument:invoice:1p0"/>')
     with pytest.raises(InvalidInput, match=r"ZUGFeRD 1\.0.*ZUGFeRD 2\.x or Factur-X"):
         incoming.detect(old)
+
+
+@pytest.mark.parametrize(("spec", "kind"), [
+    (b"urn:factur-x.eu:1p0:basicwl", "facturx-basicwl"),
+    (b"urn:zugferd.de:2p0:basicwl", "facturx-basicwl"),
+    (b"urn:zugferd.de:2p0:minimum", "facturx-minimum"),
+    (b"urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic", "facturx-basic"),
+    (b"urn:cen.eu:en16931:2017#conformant#urn:zugferd.de:2p0:extended", "facturx-extended"),
+    (b"urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0", "cii"),
+])
+def test_basic_wl_and_zugferd_2_profiles_are_checked_with_their_own_rules(spec: bytes,
+                                                                           kind: str) -> None:
+    xml = cii.write(sample()).replace(b"urn:cen.eu:en16931:2017<", spec + b"<")
+    assert incoming.cii_kind(incoming.parse_untrusted(xml), in_pdf=True) == kind
