@@ -192,3 +192,39 @@ def test_allocations_stay_within_one_customer_and_one_currency() -> None:
     with pytest.raises(RuleViolation):  # a credit note is not something to pay
         allocate(builders.payment("10.00"),
                  builders.open_item("10.00", kind=OpenItemKind.CREDIT_NOTE), D(1), ON, UP)
+
+
+THIRDS = PaymentTerms(code="T", name="thirds", lines=(
+    TermLine(D("33.3333"), 30), TermLine(D("33.3333"), 60), TermLine(D("33.3334"), 90)))
+
+
+def test_instalments_are_separately_due_and_their_company_shares_sum_to_the_item() -> None:
+    item = builders.open_item("100.00", "91.01", currency="USD", terms=THIRDS)
+    schedule = item.schedule()
+    assert [(d.due_date, d.amount, d.later) for d in schedule] == [
+        (date(2026, 4, 1), D("33.33"), D("66.67")), (date(2026, 5, 1), D("33.33"), D("33.34")),
+        (date(2026, 5, 31), D("33.34"), D(0))]
+    assert sum(d.amount_company for d in schedule) == D("91.01")
+    assert schedule[-1].later_company == 0
+    assert item.due_by(date(2026, 3, 31)) == 0
+    assert item.due_by(date(2026, 4, 2)) == D("33.33")
+    assert item.due_by(date(2026, 6, 1)) == D("100.00")
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.integers(min_value=1, max_value=10**6), st.integers(min_value=0, max_value=100))
+def test_a_payment_relieves_the_oldest_instalment_first(cents: int, paid_percent: int) -> None:
+    amount = D(cents) / 100
+    item = builders.open_item(str(amount), terms=THIRDS)
+    paid = (amount * paid_percent / 100).quantize(D("0.01"))
+    if paid:
+        item.settle(paid, UP, by_credit_note=False)
+    owed = [d.still_owed(item.residual) for d in item.schedule()]
+    assert sum(owed) == item.residual
+    assert all(0 <= o <= d.amount for o, d in zip(owed, item.schedule(), strict=True))
+    # Nothing is owed of an instalment while a later one is partly paid.
+    first_owing = next((i for i, o in enumerate(owed) if o), len(owed))
+    assert all(o == d.amount for o, d in zip(owed[first_owing + 1:],
+                                             item.schedule()[first_owing + 1:], strict=True))
+    if item.residual:
+        assert item.due_date == item.schedule()[first_owing].due_date

@@ -384,6 +384,8 @@ def seed_receivables(engine: Engine, bus: Any, open_items: int, lines: int, seed
     total = D(0)
     batch_inv: list[dict[str, Any]] = []
     batch_oi: list[dict[str, Any]] = []
+    batch_ii: list[dict[str, Any]] = []
+    insert_installments = SqlStatement(insert(t.open_item_installments))
     conn_cm = engine.begin()
     conn = conn_cm.__enter__()
     try:
@@ -411,23 +413,29 @@ def seed_receivables(engine: Engine, bus: Any, open_items: int, lines: int, seed
                 "tax_amount_company": gross - net, "gross_amount_company": gross,
                 "installments": [], "version": 0, "created_at": now})
             batch_oi.append({
-                "invoice_id": i, "kind": "invoice", "number": number, "company_id": company,
+                "id": i, "invoice_id": i, "kind": "invoice", "number": number,
+                "company_id": company,
                 "customer_id": customer, "currency": "EUR", "company_currency": "EUR",
                 "issue_date": issue, "amount": gross, "residual": gross,
                 "amount_company": gross, "residual_company": gross, "paid": D(0),
                 "credited": D(0), "due_date": due, "final_due_date": due, "installments": [],
                 "version": 0})
+            batch_ii.append({
+                "open_item_id": i, "seq": 1, "due_date": due, "amount": gross,
+                "amount_company": gross, "later": D(0), "later_company": D(0)})
             if customer in pool:
                 pool[customer].append(SimItem(i, number, customer, gross, reference, due))
             if len(batch_inv) == 10000:
                 insert_invoice.run_many(conn, batch_inv)
                 insert_item.run_many(conn, batch_oi)
-                batch_inv, batch_oi = [], []
+                insert_installments.run_many(conn, batch_ii)
+                batch_inv, batch_oi, batch_ii = [], [], []
                 if i % 200000 == 0:
                     progress(f"{i} invoices")
         if batch_inv:
             insert_invoice.run_many(conn, batch_inv)
             insert_item.run_many(conn, batch_oi)
+            insert_installments.run_many(conn, batch_ii)
         # One opening entry keeps the AR control account equal to the open items.
         entry_id = conn.execute(insert(t.journal_entries).values(
             company_id=company, entry_date=FIRST_DAY, source_type="opening", source_id=None,

@@ -10,8 +10,25 @@ from enum import StrEnum
 
 from o2c.domain.aggregate import Aggregate
 from o2c.domain.errors import OverAllocation, RuleViolation
-from o2c.domain.money import ZERO, RoundingMode, round_amount
+from o2c.domain.money import ZERO, RoundingMode, allocate, round_amount
 from o2c.domain.payment_terms import Installment
+
+
+@dataclass(frozen=True, slots=True)
+class InstallmentDue:
+    """One instalment of an open item as its own due amount (stored as a row so that aging,
+    overdue and the credit check can sum what is actually due in SQL)."""
+
+    seq: int
+    due_date: date
+    amount: Decimal
+    amount_company: Decimal
+    later: Decimal  # the instalments after this one, in document currency
+    later_company: Decimal
+
+    def still_owed(self, residual: Decimal) -> Decimal:
+        """What is still owed of this instalment when the item has `residual` left."""
+        return min(max(residual - self.later, ZERO), self.amount)
 
 
 class OpenItemKind(StrEnum):
@@ -65,12 +82,15 @@ class OpenItem(Aggregate):
                      issue_date: date, amount: Decimal, amount_company: Decimal,
                      installments: list[Installment]) -> OpenItem:
         due = min(i.due_date for i in installments)
-        return cls(invoice_id=invoice_id, kind=kind, number=number, company_id=company_id,
+        item = cls(invoice_id=invoice_id, kind=kind, number=number, company_id=company_id,
                    customer_id=customer_id, currency=currency, company_currency=company_currency,
                    issue_date=issue_date, amount=amount, residual=amount,
                    amount_company=amount_company, residual_company=amount_company,
                    due_date=due, final_due_date=max(i.due_date for i in installments),
                    installments=installments)
+        if amount > 0:  # an instalment of 0.00 (a tiny total split in thirds) is never due
+            item._advance_due_date()
+        return item
 
     def settle(self, amount: Decimal, mode: RoundingMode, *, by_credit_note: bool
                ) -> Decimal:
@@ -127,6 +147,32 @@ class OpenItem(Aggregate):
                 self.due_date = installment.due_date
                 return
         self.due_date = self.final_due_date
+
+    def schedule(self) -> list[InstallmentDue]:
+        """The instalments as separately due amounts, oldest first, each with its share in
+        company currency (largest remainder, so they sum exactly to the item) and what the
+        later instalments add up to: payments cover the oldest instalment first, so what is
+        still owed of an instalment is `residual - later`, clamped to 0..amount."""
+        ordered = sorted(self.installments, key=lambda i: i.due_date) or [
+            Installment(self.final_due_date, self.amount)]
+        if self.amount:
+            company = allocate(self.amount_company, [i.amount for i in ordered],
+                               self.company_currency)
+        else:
+            company = [ZERO for _ in ordered]
+        result = []
+        later, later_company = self.amount, self.amount_company
+        for seq, (inst, part) in enumerate(zip(ordered, company, strict=True), start=1):
+            later -= inst.amount
+            later_company -= part
+            result.append(InstallmentDue(seq, inst.due_date, inst.amount, part, later,
+                                         later_company))
+        return result
+
+    def due_by(self, as_of: date) -> Decimal:
+        """What is owed of the instalments due before `as_of` (overdue on `as_of`)."""
+        return sum((d.still_owed(self.residual) for d in self.schedule()
+                    if d.due_date < as_of), ZERO)
 
     def payment_status(self, as_of: date) -> PaymentStatus:
         return payment_status(self.amount, self.residual, self.credited, self.due_date, as_of)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, case, func, literal, or_, select
 
+from o2c.adapters.db import dues
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.repositories import CUSTOMERS, Lookups, exact_sum
 from o2c.domain.aggregate import document_number, parse_document_number
@@ -186,6 +187,7 @@ def credit_position(conn: Connection, customer_id: int, as_of: date) -> Row:
         "available": amount(available, currency), "blocked": position.blocked,
         "oldest_due_date": position.oldest_overdue_due_date,
         "days_overdue": position.days_overdue(as_of),
+        "overdue": amount(position.overdue_amount, currency),
     }
 
 
@@ -463,6 +465,12 @@ def _invoice(row: Row, as_of: date) -> Row:
         "days_overdue": max((as_of - due).days, 0)
         if row["kind"] == OpenItemKind.INVOICE.value and status == PaymentStatus.OVERDUE.value
         and due else 0,
+        # The oldest instalment not yet paid falls due here; what is overdue is what is
+        # still owed of the instalments due before `as_of`, not the whole residual.
+        "next_due_date": due if row["kind"] == OpenItemKind.INVOICE.value else None,
+        "overdue_amount": amount(row["overdue_amount"], cur)
+        if row["kind"] == OpenItemKind.INVOICE.value and row["overdue_amount"] is not None
+        else None,
         "remittance_reference": row["remittance_reference"],
     }
 
@@ -470,6 +478,7 @@ def _invoice(row: Row, as_of: date) -> Row:
 def _invoice_query(as_of: date) -> Select[Any]:
     inv, oi, c = t.invoices, t.open_items, t.customers
     return (select(inv, oi.c.residual, oi.c.due_date.label("open_due_date"),
+                   dues.overdue_of_invoice(as_of).label("overdue_amount"),
                    _payment_status(as_of).label("payment_status"),
                    c.c.code.label("customer_code"), c.c.name.label("customer_name"))
             .join(c, c.c.id == inv.c.customer_id)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 
+from o2c.adapters.db import dues
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.queries import Row, amount, company
 from o2c.adapters.db.repositories import exact_sum
@@ -26,9 +27,9 @@ from o2c.domain.receivables import OpenItemKind
 
 
 def _aging_bucket(as_of: date) -> Any:
-    """The bucket code of an open item by its due date, as a SQL CASE (first match wins,
-    buckets ordered from not-yet-due to oldest)."""
-    due = t.open_items.c.due_date
+    """The bucket code of an instalment by its own due date, as a SQL CASE (first match
+    wins, buckets ordered from not-yet-due to oldest)."""
+    due = t.open_item_installments.c.due_date
     whens = [(due >= earliest, literal(bucket.code))
              for bucket in AGING_BUCKETS[:-1]
              for earliest, _latest in [bucket.due_dates(as_of)] if earliest is not None]
@@ -37,16 +38,21 @@ def _aging_bucket(as_of: date) -> Any:
 
 def dashboard(conn: Connection, company_id: int, as_of: date) -> Row:
     """Open receivables, overdue amount, aging, orders by state, cash received this month and
-    DSO for one company, in its currency, as seen on `as_of`."""
+    DSO for one company, in its currency, as seen on `as_of`. Aging and overdue count each
+    instalment as its own due amount: an invoice whose first instalment is due is overdue
+    by that instalment only (`count` is the number of invoices with something in a bucket)."""
     currency = company(conn, company_id)["currency"]
     oi, p, so, inv = t.open_items, t.payments, t.sales_orders, t.invoices
     bucket = _aging_bucket(as_of).label("bucket")
+    open_invoices = (oi.c.company_id == company_id, oi.c.kind == OpenItemKind.INVOICE.value,
+                     t.OPEN_ITEM)
     aging = {r["bucket"]: r for r in conn.execute(
-        select(bucket, exact_sum(oi.c.residual_company).label("amount"),
-               func.count().label("count"))
-        .where(oi.c.company_id == company_id, oi.c.kind == OpenItemKind.INVOICE.value,
-               t.OPEN_ITEM)
+        select(bucket, dues.owed_sum(company=True).label("amount"),
+               func.count(func.distinct(oi.c.id)).label("count"))
+        .select_from(dues.ITEM_INSTALLMENTS)
+        .where(*open_invoices, dues.owing(company=True))
         .group_by(bucket)).mappings()}
+    n_open = conn.execute(select(func.count()).where(*open_invoices)).scalar_one()
     zero = Decimal(0)
     amounts = {b.code: aging[b.code]["amount"] if b.code in aging else zero
                for b in AGING_BUCKETS}
@@ -72,8 +78,8 @@ def dashboard(conn: Connection, company_id: int, as_of: date) -> Row:
         "company_id": company_id, "currency": currency, "as_of": as_of,
         "open_receivables": amount(open_receivables, currency),
         "overdue": amount(overdue, currency),
-        "open_invoices": sum(int(aging[b.code]["count"]) for b in AGING_BUCKETS
-                             if b.code in aging),
+        "open_invoices": int(n_open),
+        "overdue_invoices": overdue_invoices(conn, company_id, as_of),
         "aging": buckets,
         "orders_by_state": orders,
         "cash_received_this_month": amount(cash, currency),
@@ -81,6 +87,15 @@ def dashboard(conn: Connection, company_id: int, as_of: date) -> Row:
         "dso_window_days": DSO_WINDOW_DAYS,
         "dso_days": days_sales_outstanding(open_receivables, sales),
     }
+
+
+def overdue_invoices(conn: Connection, company_id: int, as_of: date) -> int:
+    """How many invoices have an instalment due before `as_of` still unpaid (what the
+    dashboard's overdue tile lists, and what `make run` prints)."""
+    oi = t.open_items
+    return int(conn.execute(select(func.count()).where(
+        oi.c.company_id == company_id, oi.c.kind == OpenItemKind.INVOICE.value, t.OPEN_ITEM,
+        oi.c.due_date < as_of)).scalar_one())
 
 
 def timeline(conn: Connection, objects: list[tuple[str, int]], limit: int = 200) -> list[Row]:
@@ -115,10 +130,7 @@ def credit_positions(conn: Connection, customer_ids: list[int], as_of: date) -> 
                func.min(oi.c.due_date).label("oldest_due"))
         .where(oi.c.customer_id.in_(customer_ids), oi.c.kind == OpenItemKind.INVOICE.value,
                t.OPEN_ITEM).group_by(oi.c.customer_id))
-    overdue = grouped(
-        select(oi.c.customer_id, exact_sum(oi.c.residual).label("overdue"))
-        .where(oi.c.customer_id.in_(customer_ids), oi.c.kind == OpenItemKind.INVOICE.value,
-               t.OPEN_ITEM, oi.c.due_date < as_of).group_by(oi.c.customer_id))
+    overdue = dues.overdue_by_customer(conn, customer_ids, as_of)
     credit_notes = grouped(
         select(oi.c.customer_id, exact_sum(oi.c.residual).label("credit_notes"))
         .where(oi.c.customer_id.in_(customer_ids), oi.c.kind == OpenItemKind.CREDIT_NOTE.value,
@@ -151,7 +163,7 @@ def credit_positions(conn: Connection, customer_ids: list[int], as_of: date) -> 
             + credit_notes.get(cid, {}).get("credit_notes", zero),
             uninvoiced_orders=uninvoiced.get(cid, {}).get("uninvoiced", zero),
             oldest_overdue_due_date=invoices.get(cid, {}).get("oldest_due"),
-            overdue_amount=overdue.get(cid, {}).get("overdue", zero))
+            overdue_amount=overdue.get(cid, zero))
         cur = position.currency
         result[cid] = {
             "currency": cur, "credit_limit": amount(position.credit_limit, cur),

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Column, Connection, bindparam, func, insert, literal, select, update
 from sqlalchemy.engine import RowMapping
 
+from o2c.adapters.db import dues
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.fastpath import Statement
 from o2c.adapters.db.mapper import Child, Mapping, Repository
@@ -409,7 +410,20 @@ def _open_invoices_of_customer() -> Any:
                             oi.c.kind == OpenItemKind.INVOICE.value, t.OPEN_ITEM)
 
 
+_INSERT_INSTALLMENTS = Statement(insert(t.open_item_installments))
+
+
 class OpenItemRepository(Repository[OpenItem]):
+    def add(self, aggregate: OpenItem) -> OpenItem:
+        """A new open item with its instalments as separately due rows (they never change:
+        what is owed of each follows from the item's residual)."""
+        super().add(aggregate)
+        _INSERT_INSTALLMENTS.run_many(self.conn, [
+            {"open_item_id": aggregate.id, "seq": d.seq, "due_date": d.due_date,
+             "amount": d.amount, "amount_company": d.amount_company, "later": d.later,
+             "later_company": d.later_company} for d in aggregate.schedule()])
+        return aggregate
+
     def lock_open_invoices(self, customer_id: int, currency: str) -> list[OpenItem]:
         """A customer's unpaid invoices in one currency, locked, oldest due first. (Items
         this transaction already holds count as they are in memory.)"""
@@ -514,10 +528,16 @@ _customer = _bp("customer_id")
 _open_invoice = (_oi.c.customer_id == _customer, _oi.c.kind == OpenItemKind.INVOICE.value,
                  t.OPEN_ITEM)
 _OLDEST_DUE = select(func.min(_oi.c.due_date)).where(*_open_invoice).scalar_subquery()
+_ii = t.open_item_installments
+# What is overdue: each instalment due before `on` counts with what is still owed of it
+# (payments cover the oldest instalment first), not the item's whole residual (see dues.py).
+_OVERDUE = (select(dues.owed_sum()).select_from(dues.ITEM_INSTALLMENTS)
+            .where(*_open_invoice, _ii.c.due_date < _bp("on"), dues.owing())
+            .scalar_subquery())
 _CREDIT_POSITION = Statement(select(
     _scalar_sum(_oi.c.residual, *_open_invoice).label("receivable"),
     _OLDEST_DUE.label("oldest_due"),
-    _scalar_sum(_oi.c.residual, *_open_invoice, _oi.c.due_date < _bp("on")).label("overdue"),
+    _OVERDUE.label("overdue"),
     _scalar_sum(_oi.c.residual, _oi.c.customer_id == _customer,
                 _oi.c.kind == OpenItemKind.CREDIT_NOTE.value, t.OPEN_ITEM)
     .label("credit_notes"),

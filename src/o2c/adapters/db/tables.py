@@ -416,6 +416,20 @@ Index("ix_open_items_company_open", open_items.c.company_id, open_items.c.kind,
       open_items.c.due_date, open_items.c.residual_company,
       sqlite_where=OPEN_ITEM, postgresql_where=OPEN_ITEM)
 
+# Each instalment of an open item as its own due amount (written once, with the item): what
+# is still owed of it is `residual - later` clamped to 0..amount, so aging, overdue and the
+# credit check sum what is actually due in one grouped query.
+open_item_installments = Table(
+    "open_item_installments", metadata,
+    Column("open_item_id", ForeignKey("open_items.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("due_date", Date, nullable=False),
+    Column("amount", AMOUNT, nullable=False),
+    Column("amount_company", AMOUNT, nullable=False),
+    Column("later", AMOUNT, nullable=False),
+    Column("later_company", AMOUNT, nullable=False),
+)
+
 payments = Table(
     "payments", metadata, _id(),
     Column("company_id", ForeignKey("companies.id"), nullable=False),

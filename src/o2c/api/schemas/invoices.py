@@ -37,6 +37,12 @@ class InvoiceOut(Model):
                                                    "credited, as of `as_of`; null for credit "
                                                    "notes")
     days_overdue: int
+    next_due_date: dt.date | None = Field(
+        None, description="when the oldest instalment not yet paid falls due; null for "
+                          "credit notes")
+    overdue_amount: Dec | None = Field(
+        None, description="what is still owed of the instalments due before `as_of` (not "
+                          "the whole residual); null for credit notes")
     remittance_reference: str
 
 

@@ -230,6 +230,8 @@ class CreditPositionOut(Model):
     blocked: bool
     oldest_due_date: dt.date | None
     days_overdue: int
+    overdue: Dec | None = Field(None, description="what is still owed of the instalments "
+                                                  "due before today")
 
 
 class CustomerDetailOut(CustomerOut):
