@@ -30,6 +30,7 @@ run: install
 		$(BIN)/o2c db upgrade; \
 	fi
 	@$(BIN)/o2c user demo-admin
+	@$(BIN)/o2c invoice summary
 	$(BIN)/o2c serve
 
 reset:

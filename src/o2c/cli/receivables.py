@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from o2c.adapters.db import queries
+from o2c.adapters.db import queries, reports
 from o2c.cli.core import (
     AsOfOption,
     Column,
@@ -88,6 +88,27 @@ def list_invoices(customer: CustomerFilter = None, state: StateFilter = None,
             payment_status=status, kind=kind, open=open_only or None), page(limit, offset),
             day(as_of, "as_of") or today())
     show_page(result, INVOICE_COLUMNS, as_json, "invoices")
+
+
+@invoices.command("summary")
+def receivables_summary(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
+    """Open and overdue receivables of the company as the dashboard shows them (same query),
+    as of today or --as-of."""
+    on = day(as_of, "as_of") or today()
+    with reading() as conn:
+        default = queries.default_company_id(conn)
+        if default is None:
+            raise NotFound("company", "default")
+        figures = reports.dashboard(conn, default, on)
+    if as_json:
+        print_json({k: figures[k] for k in (
+            "as_of", "currency", "open_receivables", "open_invoices", "overdue",
+            "overdue_invoices")})
+        return
+    cur = figures["currency"]
+    say(f"on {on}: {figures['open_invoices']} invoices open "
+        f"({money(figures['open_receivables'], cur)}), {figures['overdue_invoices']} overdue "
+        f"({money(figures['overdue'], cur)} due and unpaid) - as the dashboard shows")
 
 
 @invoices.command("show")

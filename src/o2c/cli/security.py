@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -128,8 +129,21 @@ def demo_admin(
     base = f"http://{settings.host}:{settings.port}"
     say(f"demo administrator: {username} / password in {password_file}: {password}", "bold")
     say(f"  sign in:   {base}/login   (API docs: {base}/docs)")
-    say(f"  a token:   o2c token create {username}   then   curl -H 'Authorization: Bearer "
+    say(f"  a token:   {o2c_command()} token create {username}   then   curl -H "
+        "'Authorization: Bearer "
         f"<token>' {base}/api/v1/orders")
+
+
+def o2c_command() -> str:
+    """How to call o2c from here, as typed: `o2c` when it is on the PATH, else its path in
+    the virtualenv relative to the current directory (`.venv/bin/o2c` under `make run`)."""
+    if shutil.which("o2c"):
+        return "o2c"
+    script = Path(sys.executable).parent / "o2c"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 tokens = typer.Typer(cls=O2CGroup, no_args_is_help=True, help="API tokens (Bearer).")

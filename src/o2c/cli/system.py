@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -44,16 +45,18 @@ def seed_demo(
     orders: Annotated[int, typer.Option("--orders", help="Orders over the period.")] = 5000,
     seed_value: Annotated[int, typer.Option(
         "--seed", help="Same seed, same data (ids, numbers, amounts).")] = 42,
-    end_date: Annotated[str, typer.Option(
-        "--end-date", help="Last simulated day.")] = DEFAULT_END_DATE.isoformat(),
+    end_date: Annotated[str | None, typer.Option(
+        "--end-date", "--as-of",
+        help="Last simulated day (default today, so the demo is current when the app runs "
+             f"as of today; give a date, e.g. {DEFAULT_END_DATE}, for the same data on any "
+             "day).")] = None,
     days: Annotated[int, typer.Option("--days", help="Length of the simulated period.")] = 365,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Fill an empty database with a year of a believable business: an Italian distributor
     selling to customers in six countries, through every stage from order to cash."""
-    last = day(end_date, "end_date")
-    assert last is not None
+    last = day(end_date, "end_date") or date.today()
     options = SeedOptions(customers=customers, orders=orders, seed=seed_value, end_date=last,
                           days=days)
     app = state().app()
@@ -91,7 +94,8 @@ def _print_report(report: SeedReport) -> None:
             for code, amount in report.open_receivables.items()]
     out.print(table(rows, [("currency", "currency"), ("open receivables", "open"),
                            ("overdue", "overdue")], f"receivables on {report.last_day}"))
-    say(f"{report.overdue_invoices} invoices overdue")
+    say(f"{report.overdue_invoices} invoices overdue on {report.last_day} (the dashboard's "
+        "figure for that day)")
     say(f"accounts receivable control account: {money(report.receivable_company, cur)}")
     say("the ledger verifies" if report.ledger_ok else "the ledger does NOT verify",
         "bold green" if report.ledger_ok else "bold red")

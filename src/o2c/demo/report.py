@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from o2c.adapters.db import queries
+from o2c.adapters.db import queries, reports
 from o2c.adapters.db.queries import Filters, PageRequest
 from o2c.demo.simulator import all_rows
 from o2c.domain.ledger import LedgerCheck, verify
@@ -33,8 +33,8 @@ class SeedReport:
     shipments_by_state: dict[str, int]
     invoices_by_payment_status: dict[str, int]
     open_receivables: dict[str, Decimal]  # per currency
-    overdue: dict[str, Decimal]  # per currency
-    overdue_invoices: int
+    overdue: dict[str, Decimal]  # per currency: what is owed of the instalments due
+    overdue_invoices: int  # the dashboard's count on `last_day` (reports.overdue_invoices)
     receivable_company: Decimal  # the AR control account, in the company currency
     company_currency: str
     ledger_checks: tuple[LedgerCheck, ...]
@@ -86,22 +86,28 @@ def summarise(engine: Engine, commands: int, first_day: date, last_day: date,
             for s in PaymentStatus}
         open_amounts = _residuals(conn, {"kind": "invoice", "open": True}, last_day)
         overdue = _residuals(conn, {"kind": "invoice",
-                                    "payment_status": PaymentStatus.OVERDUE.value}, last_day)
+                                    "payment_status": PaymentStatus.OVERDUE.value}, last_day,
+                             "overdue_amount")
         figures = queries.ledger_figures(conn)
         company_id = queries.default_company_id(conn)
         currency = queries.company(conn, company_id)["currency"] if company_id else ""
+        # The same query as the dashboard's overdue tile, on the same day.
+        overdue_invoices = reports.overdue_invoices(conn, company_id, last_day) \
+            if company_id else 0
     checks = tuple(check for f in figures.values() for check in verify(f))
     receivable = sum((f.receivable_balance for f in figures.values()), Decimal(0))
     return SeedReport(first_day, last_day, seconds, commands, counts, orders, shipments,
-                      statuses, open_amounts, overdue, statuses[PaymentStatus.OVERDUE.value],
+                      statuses, open_amounts, overdue, overdue_invoices,
                       queries.amount(receivable, currency or "EUR") or Decimal(0), currency,
                       checks)
 
 
-def _residuals(conn: Connection, extra: dict[str, Any], as_of: date) -> dict[str, Decimal]:
-    """Residuals of the invoices matching `extra`, summed per currency."""
+def _residuals(conn: Connection, extra: dict[str, Any], as_of: date,
+               key: str = "residual") -> dict[str, Decimal]:
+    """Residuals (or another amount) of the invoices matching `extra`, summed per
+    currency."""
     sums: dict[str, Decimal] = defaultdict(Decimal)
     for row in all_rows(lambda page: queries.list_invoices(conn, Filters(extra=extra), page,
                                                             as_of)):
-        sums[row["currency"]] += row["residual"]
+        sums[row["currency"]] += row[key] or Decimal(0)
     return dict(sorted(sums.items()))
