@@ -97,7 +97,7 @@ def test_due_dates_instalments_and_discounts_come_from_the_customers_terms(
         invoice = queries.invoice(conn, invoice_id, as_of=date(2026, 3, 10))
     assert invoice["due_date"] == due_date
     assert [(i["due_date"], i["amount"]) for i in invoice["installments"]] == [
-        (d.isoformat(), D(a)) for d, a in installments]
+        (d, D(a)) for d, a in installments]
     early = invoice["early_payment_discount"]
     assert (None if early is None else (early["percent"], early["until"], early["amount"])) \
         == discount

@@ -185,6 +185,7 @@ class SalesOrder(Aggregate):
             raise InvalidInput("releasing a credit hold needs a reason", field="reason")
         self.state = move(ORDER_TRANSITIONS, self.state, "release", "order", self.label)
         self.record("credit_released", reason=reason, held_for=self.hold_reason)
+        self.hold_reason = ""  # the event keeps why it was held; the order no longer is
         self.record("confirmed", released=True, on=on)
 
     def reject(self, reason: str) -> None:

@@ -20,6 +20,7 @@ from o2c.domain.aggregate import document_number, parse_document_number
 from o2c.domain.errors import InvalidInput, NotFound
 from o2c.domain.ledger import CUSTOMER_CREDIT, RECEIVABLE, LedgerFigures
 from o2c.domain.money import in_minor_units, plain
+from o2c.domain.orders import OrderState
 from o2c.domain.receivables import OpenItemKind, PaymentStatus
 from o2c.domain.shipping import next_step, route_steps
 
@@ -289,7 +290,11 @@ def _order(row: Row) -> Row:
         "state": row["state"], "shipping_status": row["shipping_status"],
         "invoicing_status": row["invoicing_status"],
         "customer_reference": row["customer_reference"], "notes": row["notes"],
-        "hold_reason": row["hold_reason"], "net_amount": amount(row["net_amount"], cur),
+        # Why it is (or was, when rejected) held; orders released before the reason was
+        # cleared on release keep it in the row, not on their page.
+        "hold_reason": row["hold_reason"] if row["state"] in (
+            OrderState.CREDIT_HOLD.value, OrderState.REJECTED.value) else "",
+        "net_amount": amount(row["net_amount"], cur),
         "tax_amount": amount(row["tax_amount"], cur),
         "gross_amount": amount(row["gross_amount"], cur),
         "invoiced_amount": amount(row["invoiced_amount"], cur),
@@ -345,6 +350,7 @@ def order(conn: Connection, order_id: int, as_of: date | None = None) -> Row:
         raise NotFound("order", order_id)
     result = _order(dict(row))
     cur = result["currency"]
+    confirmed = result["state"] == OrderState.CONFIRMED.value
     lines = conn.execute(select(t.order_lines).where(t.order_lines.c.order_id == order_id)
                          .order_by(t.order_lines.c.line_no)).mappings().all()
     result["lines"] = [{
@@ -358,7 +364,9 @@ def order(conn: Connection, order_id: int, as_of: date | None = None) -> Row:
         "reserved_qty": quantity(line["reserved_qty"]),
         "shipped_qty": quantity(line["shipped_qty"]),
         "invoiced_qty": quantity(line["invoiced_qty"]),
-        "backorder_qty": quantity(line["backorder_qty"]),
+        # Only a confirmed order waits for stock: a draft or held order has reserved nothing
+        # yet and owes no backorder.
+        "backorder_qty": quantity(line["backorder_qty"] if confirmed else Decimal(0)),
     } for line in lines]
     result["shipments"] = list_shipments(conn, Filters(extra={"order_id": order_id}),
                                          PageRequest(limit=MAX_LIMIT)).items
@@ -446,6 +454,15 @@ def _payment_status(as_of: date) -> Any:
         else_=literal(PaymentStatus.UNPAID.value))
 
 
+def _credit_status(row: Row) -> str | None:
+    """How much of a credit note was applied (to its invoice or others)."""
+    if row["residual"] is None:
+        return None
+    if row["residual"] == 0:
+        return "applied"
+    return "partially_applied" if row["residual"] < row["gross_amount"] else "unapplied"
+
+
 def _invoice(row: Row, as_of: date) -> Row:
     cur = row["currency"]
     due = row["open_due_date"]
@@ -462,6 +479,8 @@ def _invoice(row: Row, as_of: date) -> Row:
         "gross_amount": amount(row["gross_amount"], cur),
         "residual": amount(row["residual"], cur),
         "payment_status": status if row["kind"] == OpenItemKind.INVOICE.value else None,
+        "credit_status": _credit_status(row) if row["kind"] == OpenItemKind.CREDIT_NOTE.value
+        else None,
         "days_overdue": max((as_of - due).days, 0)
         if row["kind"] == OpenItemKind.INVOICE.value and status == PaymentStatus.OVERDUE.value
         and due else 0,
@@ -549,7 +568,8 @@ def invoice(conn: Connection, invoice_id: int, as_of: date | None = None) -> Row
             "amount": amount(row["discount_amount"], cur)},
         "tax_amount_company": amount(row["tax_amount_company"], row["company_currency"]),
         "gross_amount_company": amount(row["gross_amount_company"], row["company_currency"]),
-        "installments": [{"due_date": i["due_date"], "amount": amount(Decimal(i["amount"]), cur)}
+        "installments": [{"due_date": date.fromisoformat(i["due_date"]),
+                          "amount": amount(Decimal(i["amount"]), cur)}
                          for i in row["installments"]],
     })
     lines = conn.execute(select(t.invoice_lines).where(t.invoice_lines.c.invoice_id == invoice_id)

@@ -109,10 +109,18 @@ def timeline(conn: Connection, objects: list[tuple[str, int]], limit: int = 200)
         wanted.setdefault(object_type, []).append(object_id)
     condition = or_(*(and_(e.c.object_type == kind, e.c.object_id.in_(ids))
                       for kind, ids in wanted.items()))
-    rows = conn.execute(select(e.c.id, e.c.object_type, e.c.object_id, e.c.event,
-                               e.c.occurred_at, e.c.actor)
-                        .where(condition).order_by(e.c.id).limit(limit)).mappings()
-    return [dict(r) for r in rows]
+    rows = [dict(r) for r in conn.execute(
+        select(e.c.id, e.c.object_type, e.c.object_id, e.c.event, e.c.occurred_at, e.c.actor)
+        .where(condition).order_by(e.c.id).limit(limit)).mappings()]
+    # A credit note is an invoice document: its events say "credit note posted".
+    credit_notes = set(conn.execute(select(t.invoices.c.id).where(
+        t.invoices.c.id.in_(wanted.get("invoice", [])),
+        t.invoices.c.kind == OpenItemKind.CREDIT_NOTE.value)).scalars()) \
+        if "invoice" in wanted else set()
+    for r in rows:
+        r["object_kind"] = ("credit_note" if r["object_type"] == "invoice"
+                            and r["object_id"] in credit_notes else r["object_type"])
+    return rows
 
 
 def credit_positions(conn: Connection, customer_ids: list[int], as_of: date) -> dict[int, Row]:

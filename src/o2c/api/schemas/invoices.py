@@ -37,6 +37,9 @@ class InvoiceOut(Model):
                                                    "credited, as of `as_of`; null for credit "
                                                    "notes")
     days_overdue: int
+    credit_status: str | None = Field(
+        None, description="credit notes: unapplied, partially_applied or applied; null for "
+                          "invoices")
     next_due_date: dt.date | None = Field(
         None, description="when the oldest instalment not yet paid falls due; null for "
                           "credit notes")
