@@ -3,6 +3,7 @@ and not one row written."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -201,3 +202,15 @@ def test_an_unexpected_failure_is_a_500_problem_that_reveals_nothing(
         body = problem(failing.get("/boom"), 500)
     assert body["code"] == "internal_error" and "secret" not in str(body)
     assert failing.get("/boom").headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_api_documentation_is_served_from_the_package_without_a_cdn_or_inline_script(
+        client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text and "<script>" not in page.text
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "http" not in csp
+    for src in re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', page.text):
+        asset = client.get(src)
+        assert asset.status_code == 200 and len(asset.content) > 100, src

@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
 import o2c
-from o2c.api import auth_errors, errors
+from o2c.api import auth_errors, docs, errors
 from o2c.api.auth import RequestContext, authorize
 from o2c.api.errors import PROBLEM_JSON
 from o2c.api.permissions import PUBLIC
@@ -67,7 +67,7 @@ def create_app(app: App | None = None) -> FastAPI:
     """The API wired to `app` (bootstrapped from the environment when None)."""
     app = app or bootstrap()
     api = FastAPI(title="o2c", version=o2c.__version__, description=DESCRIPTION,
-                  docs_url="/docs", openapi_url="/openapi.json",
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json",
                   generate_unique_id_function=operation_id,
                   # Every route is checked: authenticated and allowed by api/permissions.py
                   # (public ones are named there too).
@@ -87,6 +87,7 @@ def create_app(app: App | None = None) -> FastAPI:
     for security_router in security_routes.ROUTERS:
         api.include_router(security_router, prefix=PREFIX)
     api.include_router(login_pages.pages)
+    docs.install(api)
     _problems_only_as_problem_json(api)
     return api
 
