@@ -1,0 +1,119 @@
+"""Every text a page shows is in each catalogue: the msgids used by the templates and the web
+code (literal texts, and the codes pages translate: states, statuses, events, roles...) are
+present and translated in it, fr and es; the codes also have their English words in en (an
+English sentence is its own msgid)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from enum import StrEnum
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+import o2c.web
+from o2c.domain.access import Role
+from o2c.domain.analytics import AGING_BUCKETS
+from o2c.domain.invoicing import InvoiceKind
+from o2c.domain.orders import InvoicingStatus, OrderState, ShippingStatus
+from o2c.domain.parties import InvoicePolicy
+from o2c.domain.payments import PaymentMethod, PaymentState
+from o2c.domain.receivables import PaymentStatus
+from o2c.domain.shipping import DeliveryRoute, ShipmentState
+
+WEB = Path(o2c.web.__file__).parent
+DOMAIN = WEB.parent / "domain"
+TEMPLATES = sorted((WEB / "templates").rglob("*.html"))
+CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+# Texts that read the same in every language (names, formats, symbols).
+SAME_EVERYWHERE = {"IBAN", "PDF", "UBL", "Factur-X", "FatturaPA", "SKU", "DSO", "OK", "o2c",
+                   "CSV", "XLSX", "API", "Email", "E-mail", "%", "#", "Total", "Portal",
+                   "Dashboard", "Stock", "Note", "Notes", "Code", "Status", "Date",
+                   "Description", "Pack", "Standard", "Factur-X/UBL", "Login", "Document"}
+
+
+def _template_msgids() -> set[str]:
+    found = set()
+    for path in TEMPLATES:
+        text = path.read_text(encoding="utf-8")
+        found |= {m.group(2) for m in re.finditer(r"""\b_\(\s*(["'])(.+?)\1""", text)
+                  if not m.group(2).endswith("_")}  # a prefix: 'aging_' ~ code
+    return found
+
+
+def _code_msgids() -> set[str]:
+    """Texts the web code passes to gettext, literally or from a table of messages."""
+    found = set()
+    for path in sorted(WEB.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "gettext"
+                    and node.args and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)):
+                found.add(node.args[0].value)
+            if isinstance(node, ast.Dict) and any(
+                    isinstance(v, ast.Constant) and isinstance(v.value, str)
+                    and re.search(r"\{number\}|\.$", v.value) for v in node.values):
+                found |= {v.value for v in node.values
+                          if isinstance(v, ast.Constant) and isinstance(v.value, str)}
+    return found
+
+
+def _events() -> set[str]:
+    names = set()
+    for path in DOMAIN.glob("*.py"):
+        names |= set(re.findall(r"""\brecord\(\s*["']([a-z_]+)["']""", path.read_text()))
+    return names
+
+
+def _codes() -> set[str]:
+    enums: list[type[StrEnum]] = [OrderState, ShippingStatus, InvoicingStatus, ShipmentState,
+                                  PaymentStatus, PaymentState, PaymentMethod, InvoiceKind,
+                                  InvoicePolicy, Role]
+    codes = {member.value for enum in enums for member in enum}
+    codes |= {f"aging_{b.code}" for b in AGING_BUCKETS}
+    codes |= {f"route_{r.value}" for r in DeliveryRoute}
+    codes |= {"invoice", "credit_note", "payment", "order", "shipment", "customer",
+              "allocation", "applied", "partially_applied", "unapplied"}
+    codes |= {f"{step}_action" for step in ("pick", "pack", "ship", "deliver")}
+    return codes | _events()
+
+
+def _catalogue(language: str) -> dict[str, str]:
+    with (WEB / "translations" / f"{language}.po").open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    return {str(m.id): str(m.string) for m in catalog if m.id and not m.fuzzy}
+
+
+USED = _template_msgids() | _code_msgids() | _codes()
+
+
+def test_the_extraction_finds_the_texts_of_templates_code_and_codes() -> None:
+    assert {"Invoices", "Order {number} created.", "credit_hold", "aging_1_30",
+            "shipped"} <= USED
+
+
+@pytest.mark.parametrize("language", ["it", "fr", "es"])
+def test_every_text_a_page_shows_is_translated(language: str) -> None:
+    catalogue = _catalogue(language)
+    missing = sorted(m for m in USED if not catalogue.get(m))
+    assert not missing, f"{language}.po lacks {len(missing)}: {missing}"
+    untranslated = sorted(m for m in USED if catalogue[m] == m and not CODE.match(m)
+                          and m not in SAME_EVERYWHERE)
+    assert not untranslated, f"{language}.po leaves English: {untranslated}"
+
+
+def test_every_code_a_page_shows_has_its_english_words() -> None:
+    catalogue = _catalogue("en")
+    missing = sorted(m for m in _codes() if not catalogue.get(m))
+    assert not missing, f"en.po lacks {len(missing)}: {missing}"
+
+
+@pytest.mark.parametrize("language", ["it", "fr", "es"])
+def test_placeholders_survive_translation(language: str) -> None:
+    catalogue = _catalogue(language)
+    wrong = {m: t for m, t in catalogue.items() if m in USED
+             and set(re.findall(r"\{\w+\}", m)) != set(re.findall(r"\{\w+\}", t))}
+    assert not wrong, wrong
