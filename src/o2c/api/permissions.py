@@ -167,6 +167,10 @@ PERMISSIONS: dict[str, Roles] = {
     "web_customers": STAFF_READ,
     "web_customer": STAFF_READ,
     "web_customer_options": STAFF_READ,
+    "web_journal": roles(ADMIN, CONTROLLER, AUDITOR, AR),  # as journal_entries
+    "web_trial_balance": roles(ADMIN, CONTROLLER, AUDITOR, AR),  # as trial_balance
+    "web_aged_receivables": FINANCE_READ,
+    "web_customer_ledger": FINANCE_READ,
     # customer portal pages: the account's own documents only (checked per object too)
     "portal_home": roles(CUSTOMER),
     "portal_orders": roles(CUSTOMER),
