@@ -128,7 +128,7 @@ def _period_index(column: Any, starts: list[date]) -> Any:
     return case(*whens, else_=literal(-1))
 
 
-def _add_months(day: date, months: int) -> date:
+def add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
 
@@ -140,9 +140,9 @@ def trends(conn: Connection, company_id: int, as_of: date, months: int = 12,
     on Monday, the last one holds `as_of`)."""
     currency = company(conn, company_id)["currency"]
     jl, je, inv, p = t.journal_lines, t.journal_entries, t.invoices, t.payments
-    first = _add_months(month_start(as_of), -(months - 1))
-    starts = [_add_months(first, i) for i in range(months)]
-    ends = [_add_months(s, 1) - timedelta(days=1) for s in starts]
+    first = add_months(month_start(as_of), -(months - 1))
+    starts = [add_months(first, i) for i in range(months)]
+    ends = [add_months(s, 1) - timedelta(days=1) for s in starts]
     ends[-1] = as_of
     zero = Decimal(0)
     # The receivable account: what stood before the first month, then the movement per month.
@@ -155,7 +155,7 @@ def trends(conn: Connection, company_id: int, as_of: date, months: int = 12,
                je.c.entry_date <= as_of)
         .group_by(index)).mappings()}
     # Credit sales per month, with the two months before the first (DSO looks back 3 months).
-    sale_starts = [_add_months(first, -2), _add_months(first, -1), *starts]
+    sale_starts = [add_months(first, -2), add_months(first, -1), *starts]
     sale_index = _period_index(inv.c.issue_date, sale_starts).label("period")
     sales = {r["period"]: r["total"] for r in conn.execute(
         select(sale_index, exact_sum(inv.c.gross_amount_company).label("total"))
