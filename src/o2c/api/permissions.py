@@ -167,6 +167,26 @@ PERMISSIONS: dict[str, Roles] = {
     "web_customers": STAFF_READ,
     "web_customer": STAFF_READ,
     "web_customer_options": STAFF_READ,
+    "web_journal": roles(ADMIN, CONTROLLER, AUDITOR, AR),  # as journal_entries
+    "web_trial_balance": roles(ADMIN, CONTROLLER, AUDITOR, AR),  # as trial_balance
+    "web_aged_receivables": FINANCE_READ,
+    "web_customer_ledger": FINANCE_READ,
+    "web_new_customer": roles(ADMIN, SALES, CREDIT),  # as create_customer
+    "web_create_customer": roles(ADMIN, SALES, CREDIT),
+    "web_edit_customer": roles(ADMIN, SALES, CREDIT),  # as update_customer
+    "web_update_customer": roles(ADMIN, SALES, CREDIT),  # credit fields: the service decides
+    "web_request_credit_limit": roles(ADMIN, SALES, CREDIT),  # and request_approval
+    "web_customer_documents": roles(ADMIN, SALES, AR),  # as put_document_settings
+    "web_products": STAFF_READ,
+    "web_new_product": roles(ADMIN, SALES),  # as create_product
+    "web_create_product": roles(ADMIN, SALES),
+    "web_edit_product": roles(ADMIN, SALES),  # as update_product
+    "web_update_product": roles(ADMIN, SALES),
+    "web_warehouses": STAFF_READ,
+    "web_new_warehouse": roles(ADMIN, WAREHOUSE),  # as create_warehouse
+    "web_create_warehouse": roles(ADMIN, WAREHOUSE),
+    "web_edit_warehouse": roles(ADMIN, WAREHOUSE),  # as update_warehouse
+    "web_update_warehouse": roles(ADMIN, WAREHOUSE),
     # customer portal pages: the account's own documents only (checked per object too)
     "portal_home": roles(CUSTOMER),
     "portal_orders": roles(CUSTOMER),

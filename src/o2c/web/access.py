@@ -53,6 +53,9 @@ SECTIONS = (
     Section("Invoices", "/invoices", "list_invoices"),
     Section("Payments", "/payments", "list_payments"),
     Section("Customers", "/customers", "list_customers"),
+    Section("Products", "/products", "web_products"),
+    Section("Ledger", "/ledger/trial-balance", "web_trial_balance"),
+    Section("Aged receivables", "/reports/aging", "web_aged_receivables"),
 )
 
 

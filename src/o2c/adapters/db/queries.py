@@ -745,6 +745,9 @@ def list_journal_entries(conn: Connection, filters: Filters = Filters(),
         query = query.where(je.c.source_type == source_type)
     if (source_id := filters.extra.get("source_id")) is not None:
         query = query.where(je.c.source_id == source_id)
+    if account := filters.extra.get("account"):  # entries with a line on this account
+        query = query.where(je.c.id.in_(select(t.journal_lines.c.entry_id)
+                                        .where(t.journal_lines.c.account == account)))
     query = _dates(query, je.c.entry_date, filters)
     rows, total = _page(conn, query, page, [je.c.id])
     ids = [r["id"] for r in rows]

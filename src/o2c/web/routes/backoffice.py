@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from o2c.adapters.db import queries, reports
+from o2c.adapters.db import queries, reports, views
 from o2c.adapters.db.queries import MAX_LIMIT, Filters, PageRequest
 from o2c.domain import commands as c
 from o2c.domain.aggregate import document_number
@@ -20,7 +20,7 @@ from o2c.domain.orders import ORDER_TRANSITIONS, InvoicingStatus, OrderState, Sh
 from o2c.domain.payments import PaymentMethod
 from o2c.domain.receivables import PaymentStatus
 from o2c.domain.shipping import ShipmentState
-from o2c.web import documents
+from o2c.web import charts, documents
 from o2c.web.access import can, require
 from o2c.web.render import (
     FormError,
@@ -85,8 +85,12 @@ def dashboard(request: Request) -> Response:
         if company_id is None:
             return page(request, "empty.html")
         figures = reports.dashboard(conn, company_id, as_of)
+        trends = views.trends(conn, company_id, as_of)
+        queue = views.work_queue(conn, company_id, as_of)
     states = figures["orders_by_state"]
     return page(request, "dashboard.html", d=figures, month_start=month_start(as_of),
+                trends=trends, charts=charts.trend_charts(formatter(request), trends),
+                queue=queue,
                 aging_widths=bar_widths([b["amount"] for b in figures["aging"]]),
                 order_widths=dict(zip(states, bar_widths(list(states.values())), strict=True)))
 
