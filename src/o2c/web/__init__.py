@@ -18,10 +18,14 @@ def install(api: FastAPI, allowed: Permission) -> None:
     is the permission table the pages show buttons and sections by."""
     from o2c.web.errors import install_page_errors
     from o2c.web.routes.backoffice import backoffice
+    from o2c.web.routes.bank import bank_pages
+    from o2c.web.routes.cash import cash_pages
     from o2c.web.routes.portal import portal
 
     api.state.allowed = allowed
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.include_router(backoffice)
+    api.include_router(bank_pages)
+    api.include_router(cash_pages)  # after the back-office: /payments/new is not a payment id
     api.include_router(portal)
     install_page_errors(api)
