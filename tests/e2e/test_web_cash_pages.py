@@ -20,6 +20,7 @@ from o2c.adapters.db import tables as t
 from o2c.bootstrap import App
 from o2c.domain import commands as c
 from o2c.domain.access import ApprovalKind, CreateUser, RequestApproval
+from o2c.domain.reconciliation import ProposalKind
 from o2c.server import create_app
 from o2c.web.i18n import LANGUAGES, _catalogue
 from o2c.web.routes import bank as bank_routes
@@ -311,6 +312,7 @@ def test_every_text_of_the_cash_pages_is_translated_in_every_catalogue() -> None
     codes = {f"bank_status_{s}" for s in bank_routes.STATUSES}
     codes |= {f"approval_{s}" for s in cash_routes.APPROVAL_STATES}
     codes |= {f"approval_kind_{k.value}" for k in ApprovalKind}
+    codes |= {f"bank_kind_{k.value}" for k in ProposalKind}
     codes |= set(bank_routes.STATUSES) | {"pending", "approved", "reversed"}
     assert len(texts) > 100
     for language in LANGUAGES:
