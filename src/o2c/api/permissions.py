@@ -187,6 +187,23 @@ PERMISSIONS: dict[str, Roles] = {
     "web_create_warehouse": roles(ADMIN, WAREHOUSE),
     "web_edit_warehouse": roles(ADMIN, WAREHOUSE),  # as update_warehouse
     "web_update_warehouse": roles(ADMIN, WAREHOUSE),
+
+    # bank statements, cash application, payments and approvals pages (issue #18)
+    "web_bank": FINANCE_READ,
+    "web_bank_upload": roles(ADMIN, AR),  # as import_statement
+    "web_bank_match": roles(ADMIN, AR),  # as match (and accept, to apply at once)
+    "web_bank_lines": FINANCE_READ,
+    "web_bank_line": FINANCE_READ,
+    "web_bank_line_action": roles(ADMIN, AR),  # per action: accept/reject/split/unmatch
+    "web_payment": STAFF_READ,
+    "web_allocate_payment": roles(ADMIN, AR),
+    "web_reverse_payment": roles(ADMIN, AR),
+    "web_unallocate": roles(ADMIN, AR),
+    "web_customer_credit": STAFF_READ,
+    "web_apply_credit": roles(ADMIN, AR),  # per source: allocate_payment/apply_credit_note
+    "web_request_write_off": roles(AR, COLLECTOR, CONTROLLER, ADMIN),
+    "web_approvals": roles(ADMIN, CREDIT, CONTROLLER, AUDITOR, AR, COLLECTOR, SALES),
+    "web_decide_approval": roles(CREDIT, CONTROLLER),  # per kind: APPROVERS
     # customer portal pages: the account's own documents only (checked per object too)
     "portal_home": roles(CUSTOMER),
     "portal_orders": roles(CUSTOMER),

@@ -18,6 +18,8 @@ def install(api: FastAPI, allowed: Permission) -> None:
     is the permission table the pages show buttons and sections by."""
     from o2c.web.errors import install_page_errors
     from o2c.web.routes.backoffice import backoffice
+    from o2c.web.routes.bank import bank_pages
+    from o2c.web.routes.cash import cash_pages
     from o2c.web.routes.ledger import ledger_pages
     from o2c.web.routes.masterdata import masterdata_pages
     from o2c.web.routes.portal import portal
@@ -27,5 +29,7 @@ def install(api: FastAPI, allowed: Permission) -> None:
     api.include_router(masterdata_pages)  # first: /customers/new before /customers/{id}
     api.include_router(backoffice)
     api.include_router(ledger_pages)
+    api.include_router(bank_pages)
+    api.include_router(cash_pages)  # after the back-office: /payments/new is not a payment id
     api.include_router(portal)
     install_page_errors(api)

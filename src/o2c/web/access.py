@@ -52,6 +52,8 @@ SECTIONS = (
     Section("Warehouse", "/warehouse", "list_shipments"),
     Section("Invoices", "/invoices", "list_invoices"),
     Section("Payments", "/payments", "list_payments"),
+    Section("Bank", "/bank", "web_bank"),
+    Section("Approvals", "/approvals", "web_approvals"),
     Section("Customers", "/customers", "list_customers"),
     Section("Products", "/products", "web_products"),
     Section("Ledger", "/ledger/trial-balance", "web_trial_balance"),
