@@ -36,7 +36,7 @@ def test_upgrading_an_empty_database_yields_the_declared_schema(empty_db_url: st
     try:
         assert current(engine) is None
         upgrade(engine)
-        assert current(engine) == "0010"
+        assert current(engine) == "0011"
         assert _differences(engine) == []
         assert set(inspect(engine).get_table_names()) == {*metadata.tables, "alembic_version"}
         # Alembic does not compare CHECK constraints: the invariants they back are checked here.

@@ -41,6 +41,8 @@ class StatementLine:
     remittance: str = ""  # unstructured remittance information, joined
     structured_reference: str = ""  # ISO 11649 RF creditor reference (or other CdtrRef)
     transaction_code: str = ""  # bank transaction code (domain/family/sub-family, GVC, TRNTYPE)
+    ultimate_debtor: str = ""  # the party the payer pays on behalf of (camt UltmtDbtr)
+    referred_documents: str = ""  # invoice numbers in structured remittance (RfrdDocInf/Nb)
 
     @property
     def is_credit(self) -> bool:

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from o2c.adapters import names
 from o2c.adapters.bank import parse_file
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.bank import BankStore
@@ -205,7 +206,9 @@ def import_bank_file(cmd: c.ImportBankFile, uow: UnitOfWork) -> ImportResult:
             "end_to_end_id": line.end_to_end_id[:100],
             "counterparty_name": line.counterparty_name[:200],
             "counterparty_iban": line.counterparty_iban[:34], "remittance": line.remittance,
-            "structured_reference": line.structured_reference[:100],
+            "structured_reference": " ".join(
+                r for r in (line.structured_reference, line.referred_documents) if r)[:100],
+            "ultimate_debtor": line.ultimate_debtor[:200],
             "transaction_code": line.transaction_code[:40], "dedup_key": key,
             "status": "unmatched", "kind": "", "score": None, "reasons": [], "proposal": {},
             "customer_id": None, "payment_id": None, "entry_id": None, "applied_on": None,
@@ -303,10 +306,10 @@ def match_bank_lines(cmd: c.MatchBankLines, uow: UnitOfWork) -> MatchResult:
 def gather_candidates(store: BankStore, company_id: int, lines: list[LineView],
                       config: MatchConfig | None = None) -> Matcher:
     """A few set queries: open items by RF reference and invoice number, payers' IBANs,
-    customers' names, then the open items of the customers the lines point at. Returns the
-    matcher over those candidates."""
+    customers' names and groups, then the open items of the customers the lines point at.
+    Returns the matcher over those candidates."""
     candidates = Candidates()
-    matcher = Matcher(candidates, config)
+    matcher = Matcher(candidates, config, scorer=names.score)
     refs: set[str] = set()
     numbers: set[str] = set()
     ibans: set[str] = set()
@@ -314,32 +317,34 @@ def gather_candidates(store: BankStore, company_id: int, lines: list[LineView],
         if line.counterparty_iban:
             ibans.add(compact(line.counterparty_iban))
         if line.amount > 0:
-            line_refs, line_numbers = matcher.keys(line)
+            line_refs, line_numbers, loose = matcher.all_keys(line)
             refs.update(line_refs)
             numbers.update(line_numbers)
+            numbers.update(loose)
     candidates.by_reference = store.items_by_reference(refs)
     candidates.by_number = store.items_by_number(company_id, numbers)
     candidates.customer_by_iban = store.payers(company_id, ibans)
+    candidates.parent_of = store.parents(company_id)
     for row in store.customers(company_id):
         candidates.customer_names[row["id"]] = row["name"]
         candidates.customer_codes[row["id"]] = row["code"]
-    # Lines no reference settles need their payer's open items (amount, combination, typo).
+    # Lines no reference settles need their payer's open items (amount, combination, typo);
+    # so do lines whose reference names another customer than the payer.
     wanted: set[int] = set()
     for line in lines:
         if line.amount <= 0:
             continue
         line_refs, line_numbers = matcher.keys(line)
-        if any(r in candidates.by_reference for r in line_refs):
+        named = [candidates.by_reference[r] for r in line_refs if r in candidates.by_reference]
+        named += [candidates.by_number[n] for n in line_numbers if n in candidates.by_number]
+        iban = compact(line.counterparty_iban)
+        payer = candidates.customer_by_iban.get(iban) if iban else None
+        if named and payer is not None and all(matcher.related(i.customer_id, payer)
+                                               for i in named):
             continue
-        payer, score, _ = matcher._payer(line)
-        if payer is None:
-            continue
-        named = [candidates.by_number[n] for n in line_numbers if n in candidates.by_number]
-        if named and score < 1:
-            continue
-        if named and any(i.customer_id == payer for i in named):
-            continue
-        wanted.add(payer)
+        if named and payer is None and any(r in candidates.by_reference for r in line_refs):
+            continue  # a check-digit reference from a payer we cannot tell: its own items
+        wanted.update(matcher.payer_ids(line))
     candidates.open_items = store.open_items_of(wanted)
     return matcher
 

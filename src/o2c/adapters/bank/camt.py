@@ -297,7 +297,7 @@ def _line(tx: _Node | None, where: str, booked: date, value_date: date | None,
           extra: str) -> StatementLine:
     incoming = amount > 0
     party = "Dbtr" if incoming else "Cdtr"
-    name = iban = e2e = structured = ""
+    name = iban = e2e = structured = referred = ultimate = ""
     texts: list[str] = []
     if tx is not None:
         bank_ref = tx.text_at("Refs/AcctSvcrRef") or bank_ref
@@ -309,6 +309,9 @@ def _line(tx: _Node | None, where: str, booked: date, value_date: date | None,
                 or tx.text_at(f"RltdPties/{party}/Pty/Nm"))
         iban = tx.text_at(f"RltdPties/{party}Acct/Id/IBAN")
         structured = " ".join(r.text for r in tx.all("RmtInf/Strd/CdtrRefInf/Ref") if r.text)
+        referred = " ".join(r.text for r in tx.all("RmtInf/Strd/RfrdDocInf/Nb") if r.text)
+        ultimate = (tx.text_at(f"RltdPties/Ultmt{party}/Nm")
+                    or tx.text_at(f"RltdPties/Ultmt{party}/Pty/Nm"))
         texts = [u.text for u in tx.all("RmtInf/Ustrd") if u.text]
         info = tx.text_at("AddtlTxInf")
         if info:
@@ -320,7 +323,7 @@ def _line(tx: _Node | None, where: str, booked: date, value_date: date | None,
         currency=currency, bank_reference=bank_ref, entry_reference=entry_ref,
         end_to_end_id=e2e, counterparty_name=name, counterparty_iban=compact_iban(iban),
         remittance=" ".join(texts)[:1000], structured_reference=structured,
-        transaction_code=code)
+        transaction_code=code, ultimate_debtor=ultimate, referred_documents=referred)
 
 
 # -- writing (fixtures, the demo simulator and the bench) --------------------------------------
@@ -395,11 +398,19 @@ def _write_entry(line: StatementLine, v: int) -> str:
         if line.counterparty_iban:
             parts.append(f"<{party}Acct><Id><IBAN>{line.counterparty_iban}</IBAN></Id>"
                          f"</{party}Acct>")
+        if line.ultimate_debtor and incoming:
+            ultimate = f"<Nm>{_esc(line.ultimate_debtor[:140])}</Nm>"
+            if v >= 8:
+                ultimate = f"<Pty>{ultimate}</Pty>"
+            parts.append(f"<UltmtDbtr>{ultimate}</UltmtDbtr>")
         parts.append("</RltdPties>")
-    if line.remittance or line.structured_reference:
+    if line.remittance or line.structured_reference or line.referred_documents:
         parts.append("<RmtInf>")
         if line.remittance:
             parts.append(f"<Ustrd>{_esc(line.remittance[:140])}</Ustrd>")
+        for number in line.referred_documents.split():
+            parts.append("<Strd><RfrdDocInf><Tp><CdOrPrtry><Cd>CINV</Cd></CdOrPrtry></Tp>"
+                         f"<Nb>{_esc(number[:35])}</Nb></RfrdDocInf></Strd>")
         if line.structured_reference:
             parts.append("<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp>"
                          f"<Ref>{_esc(line.structured_reference)}</Ref></CdtrRefInf></Strd>")
