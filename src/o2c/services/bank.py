@@ -54,6 +54,7 @@ from o2c.domain.reconciliation import (
     ProposalKind,
     WriteOff,
     compact,
+    name_similarity,
 )
 from o2c.services import payments as payment_service
 from o2c.services.exchange import fx_rate
@@ -85,14 +86,92 @@ def add_bank_account(cmd: c.AddBankAccount, uow: UnitOfWork) -> int:
     return store.add_account(company.id, iban, currency, cmd.name or f"{company.name} {iban}")
 
 
+PAYER_SOURCES = ("master_data", "history", "learned")
+
+
 def register_payer_accounts(cmd: c.RegisterPayerAccounts, uow: UnitOfWork) -> int:
-    pairs = {compact_iban(iban): customer for iban, customer in cmd.accounts}
-    found = {cu.id for cu in uow.customers.get_many(set(pairs.values()))}
-    missing = sorted(set(pairs.values()) - found)
+    """Customers' bank accounts (payer IBANs) in master data; returns how many are new (or
+    moved, with `replace`). An IBAN known for another customer is a conflict unless
+    `replace` says it moves."""
+    if cmd.source not in PAYER_SOURCES:
+        raise InvalidInput(f"source must be one of {', '.join(PAYER_SOURCES)}", field="source")
+    pairs: dict[str, int] = {}
+    for i, (iban, customer) in enumerate(cmd.accounts):
+        compact_form = compact_iban(iban)
+        if not 5 <= len(compact_form) <= 34 or not compact_form.isalnum():
+            raise InvalidInput(f"'{iban}' is not an IBAN or account id",
+                               field=f"accounts[{i}].iban")
+        pairs[compact_form] = customer
+    customers = {cu.id: cu for cu in uow.customers.get_many(set(pairs.values()))}
+    missing = sorted(set(pairs.values()) - set(customers))
     if missing:
         raise NotFound("customer", missing[0], field="accounts")
-    store_of(uow).learn_payers(cmd.company_id, pairs)
-    return len(pairs)
+    others = sorted(cu.company_id for cu in customers.values() if cu.company_id != cmd.company_id)
+    if others:
+        raise RuleViolation("a customer of another company cannot pay into this company's "
+                            "accounts", field="accounts")
+    store = store_of(uow)
+    known = store.payers(cmd.company_id, pairs)
+    moved = {iban: customer for iban, customer in pairs.items()
+             if iban in known and known[iban] != customer}
+    if moved and not cmd.replace:
+        iban = sorted(moved)[0]
+        raise Conflict(f"IBAN {iban} is known for another customer (id {known[iban]}); "
+                       "give replace to move it", field="accounts")
+    for iban, customer in sorted(moved.items()):
+        store.reassign_payer(cmd.company_id, iban, customer, cmd.source)
+    added = store.learn_payers(cmd.company_id, pairs, cmd.source)
+    if added or moved:
+        uow.event_store.append([Event("company", cmd.company_id, "payer_accounts_registered",
+                                      {"source": cmd.source, "added": added,
+                                       "moved": len(moved)})], uow.now, uow.actor)
+    return added + len(moved)
+
+
+def import_payer_accounts_from_history(cmd: c.ImportPayerAccountsFromHistory,
+                                       uow: UnitOfWork) -> int:
+    """IBANs that paid for exactly one customer become that customer's payer accounts;
+    IBANs already known are left as they are. Returns how many were added."""
+    if uow.companies.find(cmd.company_id) is None:
+        raise NotFound("company", cmd.company_id, field="company_id")
+    store = store_of(uow)
+    added = store.learn_payers(cmd.company_id, store.payers_from_history(cmd.company_id),
+                               "history")
+    if added:
+        uow.event_store.append([Event("company", cmd.company_id, "payer_accounts_registered",
+                                      {"source": "history", "added": added, "moved": 0})],
+                               uow.now, uow.actor)
+    return added
+
+
+def set_customer_parent(cmd: c.SetCustomerParent, uow: UnitOfWork) -> int:
+    """A parent pays for its subsidiaries: one level, same company, no parent of its own."""
+    ids = {cmd.customer_id} | ({cmd.parent_id} if cmd.parent_id is not None else set())
+    customers = {cu.id: cu for cu in uow.customers.get_many(ids)}
+    child = customers.get(cmd.customer_id)
+    if child is None:
+        raise NotFound("customer", cmd.customer_id, field="customer_id")
+    store = store_of(uow)
+    if cmd.parent_id is not None:
+        parent = customers.get(cmd.parent_id)
+        if parent is None:
+            raise NotFound("customer", cmd.parent_id, field="parent_id")
+        if parent.id == child.id:
+            raise RuleViolation("a customer cannot be its own parent", field="parent_id")
+        if parent.company_id != child.company_id:
+            raise RuleViolation("the parent must be a customer of the same company",
+                                field="parent_id")
+        groups = store.parents(child.company_id)
+        if cmd.parent_id in groups:
+            raise RuleViolation(f"customer {parent.code} is itself a subsidiary; groups have "
+                                "one level", field="parent_id")
+        if cmd.customer_id in groups.values():
+            raise RuleViolation(f"customer {child.code} is a parent of others; groups have "
+                                "one level", field="customer_id")
+    store.set_parent(child.company_id, cmd.customer_id, cmd.parent_id)
+    uow.event_store.append([Event("customer", cmd.customer_id, "group_changed",
+                                  {"parent_id": cmd.parent_id})], uow.now, uow.actor)
+    return cmd.customer_id
 
 
 def _known_currency(currency: str, where: str) -> None:
@@ -428,6 +507,7 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
     events: list[Event] = []
     marks: list[dict[str, Any]] = []
     learned: dict[int, dict[str, int]] = {}
+    paid_for: dict[str, tuple[str, str]] = {}  # IBAN -> (payer name, ultimate debtor)
     write_offs: list[tuple[dict[str, Any], JournalEntry]] = []
     for row in receipts:
         line_id = row["id"]
@@ -490,6 +570,8 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
         if row["counterparty_iban"]:
             learned.setdefault(company_of_customer, {})[row["counterparty_iban"]] = \
                 row["customer_id"]
+            paid_for[row["counterparty_iban"]] = (row["counterparty_name"],
+                                                  row.get("ultimate_debtor", ""))
         result.applied.append(line_id)
     # ids for allocations, then entries (payment, allocations, write-offs, fees)
     for allocation, new_id in zip(allocations,
@@ -537,9 +619,32 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
     if store.mark_applied(marks) != len(marks):
         raise Conflict("a bank line changed while it was being applied; run again")
     for company_id, pairs in learned.items():
-        store.learn_payers(company_id, pairs)
+        store.learn_payers(company_id, _payers_to_learn(store, company_id, pairs, paid_for))
     result.payments = len(payments)
     result.allocations = len(allocations)
+
+
+def _payers_to_learn(store: BankStore, company_id: int, pairs: dict[str, int],
+                     paid_for: dict[str, tuple[str, str]]) -> dict[str, int]:
+    """An IBAN that paid a subsidiary's invoice is the parent's when the payer pays on
+    behalf of another (an ultimate debtor) or its name is the parent's rather than the
+    subsidiary's: its next payments may be for any company of the group."""
+    parents = store.parents(company_id)
+    if not parents or not any(c in parents for c in pairs.values()):
+        return pairs
+    involved = {c for c in pairs.values() if c in parents}
+    names_of = store.customer_names(involved | {parents[c] for c in involved})
+    result = dict(pairs)
+    for iban, customer in pairs.items():
+        parent = parents.get(customer)
+        if parent is None:
+            continue
+        payer_name, ultimate = paid_for.get(iban, ("", ""))
+        own = name_similarity(payer_name, names_of.get(customer, ""), names.score)
+        theirs = name_similarity(payer_name, names_of.get(parent, ""), names.score)
+        if ultimate or theirs > own:
+            result[iban] = parent
+    return result
 
 
 def _check_plan(plan: list[tuple[Any, Decimal]], write_off: Decimal, target: Any,

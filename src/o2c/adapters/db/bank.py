@@ -219,6 +219,14 @@ class BankStore:
     def customers(self, company_id: int) -> list[dict[str, Any]]:
         return _CUSTOMERS.all(self.conn, {"company_id": company_id})
 
+    def customer_names(self, ids: Iterable[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for part in chunks(sorted(set(ids))):
+            for r in self.conn.execute(select(_cu.c.id, _cu.c.name).where(
+                    _cu.c.id.in_(list(part)))).mappings():
+                found[r["id"]] = r["name"]
+        return found
+
     def parents(self, company_id: int) -> dict[int, int]:
         """Customer groups of a company: subsidiary -> parent."""
         return {r["customer_id"]: r["parent_id"]
