@@ -88,7 +88,7 @@ def test_a_parents_payments_go_to_the_subsidiary_the_line_names_not_the_first_on
     lines = _run(app, entry(str(second["gross_amount"]), name="GRUPPO HOLDING SPA",
                             iban=HOLDING_IBAN,
                             ultimate="DUPONT SARL", bank_ref="B2"), name="second.xml")
-    assert lines[1]["status"] == "applied" and lines[1]["customer_id"] == dupont, lines[1]["reasons"]
+    assert (lines[1]["status"], lines[1]["customer_id"]) == ("applied", dupont)
     assert s.open_item(app.engine, int(second["id"]))["residual"] == 0
 
 
