@@ -268,16 +268,20 @@ def demo_bank_statement(
     lines: Annotated[int, typer.Option("--lines", min=1, max=1_000_000)] = 2000,
     seed: Annotated[int, typer.Option("--seed")] = 7,
     on: Annotated[str | None, typer.Option("--on", help="Booking day of the lines.")] = None,
+    cold: Annotated[bool, typer.Option(
+        "--cold", help="A new installation: register no payer IBAN.")] = False,
 ) -> None:
     """Write a labelled synthetic bank statement paying the database's open invoices, with
-    realistic noise (RF references, mangled invoice numbers, amount-only payers, several
-    invoices at once, partial and short payments, fees, refunds)."""
+    the patterns real AR teams see (RF references, invoice numbers spelled many ways or
+    mis-quoted, amount-only payers, several invoices at once, a parent paying for a
+    subsidiary, partial, short and on-account payments, duplicates, fees, SDD debits,
+    refunds); payer names as banks write them."""
     import json
 
     from o2c.demo.bank_statement import from_database
 
     content, truth = from_database(app().engine, app().bus, lines, seed=seed,
-                                   on=day(on, "on"))
+                                   on=day(on, "on"), cold=cold)
     out.write_bytes(content)
     labels.write_text(json.dumps([label.as_json() for label in truth], indent=1))
     say(f"{len(truth)} lines written to {out}, labels to {labels}")

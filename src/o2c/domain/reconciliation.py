@@ -780,11 +780,29 @@ class Matcher:
                                   strength, [*reasons, "amount equals residual" if len(items) == 1
                                              else "amount equals the residuals' sum"])
         if amount > open_total:
+            rest = amount - open_total
+            others = sorted((i for i in self.c.open_items.get(customer, ())
+                             if i not in items and i.currency == line.currency
+                             and self.residual(i) > 0),
+                            key=lambda i: (i.due_date, i.issue_date, i.invoice_id))
+            equal = [i for i in others if self.residual(i) == rest]
+            found = (([equal[0]], len(equal) == 1) if equal
+                     else self._combination(rest, others))
+            if found is not None:
+                extra, unique = found
+                plan = [(i, self.residual(i)) for i in (*items, *extra)]
+                return self._proposal(
+                    line, customer, plan,
+                    strength - Decimal("0.03") if unique else min(strength, Decimal("0.80")),
+                    [*reasons, f"the rest, {_fmt(rest)}, equals the residual(s) of "
+                               + ", ".join(i.number for i in extra) + ", not quoted"
+                               + ("" if unique else "; other invoices add up too")])
+            # An over-payment is rare; an invoice paid but not quoted is not: a person looks.
             return self._proposal(line, customer, [(i, self.residual(i)) for i in items],
-                                  strength - Decimal("0.02"),
-                                  [*reasons, f"over-payment: {_fmt(amount - open_total)} stays "
+                                  min(strength - Decimal("0.02"), Decimal("0.85")),
+                                  [*reasons, f"over-payment: {_fmt(rest)} stays "
                                              "as unapplied customer credit"],
-                                  unapplied=amount - open_total)
+                                  unapplied=rest)
         short = open_total - amount
         plan: list[tuple[ItemView, Decimal]] = []
         left = amount

@@ -418,6 +418,9 @@ def gather_candidates(store: BankStore, company_id: int, lines: list[LineView],
         named += [candidates.by_number[n] for n in line_numbers if n in candidates.by_number]
         iban = compact(line.counterparty_iban)
         payer = candidates.customer_by_iban.get(iban) if iban else None
+        if named and line.amount > sum((i.residual for i in named), ZERO):
+            # Over the invoices quoted: perhaps others of the same customer, not quoted.
+            wanted.update(i.customer_id for i in named)
         if named and payer is not None and all(matcher.related(i.customer_id, payer)
                                                for i in named):
             continue
