@@ -790,9 +790,8 @@ class Matcher:
                      else self._combination(rest, others))
             if found is not None:
                 extra, unique = found
-                plan = [(i, self.residual(i)) for i in (*items, *extra)]
                 return self._proposal(
-                    line, customer, plan,
+                    line, customer, [(i, self.residual(i)) for i in (*items, *extra)],
                     strength - Decimal("0.03") if unique else min(strength, Decimal("0.80")),
                     [*reasons, f"the rest, {_fmt(rest)}, equals the residual(s) of "
                                + ", ".join(i.number for i in extra) + ", not quoted"
