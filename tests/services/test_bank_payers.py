@@ -108,3 +108,35 @@ def test_a_referred_document_number_in_a_camt_file_pays_its_invoice(app: App,
                              name="ACME PAYMENTS LTD"))
     assert line["status"] == "applied" and line["customer_id"] == world.customers["dupont"]
     assert any("structured reference" in r for r in line["reasons"])
+
+
+def test_a_usd_invoice_paid_into_the_eur_account_is_applied_at_the_banks_rate(
+        app: App, world: World) -> None:
+    inv = invoice(app, world, "acme_us")  # USD, booked at 0.9 EUR per USD
+    usd = D(str(inv["gross_amount"]))
+    eur = (usd * D("0.92")).quantize(D("0.01"))  # the bank's rate on the day of payment
+    line = entry(str(eur), ref=str(inv["remittance_reference"]), name="SMITH & CO INC")
+    line = type(line)(**{**{f: getattr(line, f) for f in type(line).__slots__},
+                         "instructed_amount": usd, "instructed_currency": "USD"})
+    [row] = _run(app, line)
+    assert row["status"] == "applied", row["reasons"]
+    assert s.open_item(app.engine, int(inv["id"]))["residual"] == 0
+    payment = s.row(app.engine, t.payments, int(row["payment_id"]))
+    assert (payment["currency"], payment["amount"], payment["amount_company"]) == (
+        "USD", usd, eur)
+    assert [ch for ch in s.ledger_checks(app.engine) if not ch.ok] == []
+
+
+def test_a_usd_invoice_paid_in_eur_without_exchange_details_uses_the_days_rate(
+        app: App, world: World) -> None:
+    inv = invoice(app, world, "acme_us")
+    usd = D(str(inv["gross_amount"]))
+    eur = (usd * D("0.9")).quantize(D("0.01")) + D("0.03")  # a few cents off the day's rate
+    [row] = _run(app, entry(str(eur), ref=str(inv["remittance_reference"])))
+    assert row["status"] == "applied", row["reasons"]
+    assert any("exchange difference" in r for r in row["reasons"])
+    assert s.open_item(app.engine, int(inv["id"]))["residual"] == 0
+    payment = s.row(app.engine, t.payments, int(row["payment_id"]))
+    assert (payment["currency"], payment["amount"], payment["amount_company"]) == (
+        "USD", usd, eur)
+    assert [ch for ch in s.ledger_checks(app.engine) if not ch.ok] == []

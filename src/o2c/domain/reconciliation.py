@@ -29,7 +29,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from o2c.domain.money import ZERO
+from o2c.domain.money import ZERO, round_amount
 from o2c.domain.references import is_valid_creditor_reference
 
 
@@ -72,6 +72,8 @@ class LineView:
     transaction_code: str = ""
     ultimate_debtor: str = ""  # the party the payer pays for (camt UltmtDbtr)
     bank_reference: str = ""  # the bank's own reference: orders lines the same everywhere
+    instructed_amount: Decimal | None = None  # what the payer sent in another currency
+    instructed_currency: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,8 @@ class Candidates:
     customer_codes: dict[int, str] = field(default_factory=dict)
     open_items: dict[int, list[ItemView]] = field(default_factory=dict)  # customer -> items
     parent_of: dict[int, int] = field(default_factory=dict)  # subsidiary -> parent customer
+    # (currency, line currency, day) -> units of the line's currency per unit of currency
+    rates: dict[tuple[str, str, date], Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,10 @@ class Proposal:
     write_off_kind: WriteOff | None = None
     write_off_invoice_id: int | None = None
     unapplied: Decimal = ZERO
+    # The payment's currency and amount when the invoices are in another currency than the
+    # line (the line's amount at the bank's or the day's rate); "" and None otherwise.
+    currency: str = ""
+    amount: Decimal | None = None
 
     def decision(self, config: MatchConfig) -> str:
         if self.score >= config.auto_threshold:
@@ -596,6 +604,22 @@ class Matcher:
                                     f"{payer.score}), not {code} or its group")
         return "unknown", ""
 
+    def amount_in(self, line: LineView, currency: str) -> tuple[Decimal, bool, str] | None:
+        """The line's amount in `currency`: (amount, exact, how). Exact in its own currency
+        and when the bank gives the instructed amount; at the day's rate otherwise."""
+        if currency == line.currency:
+            return line.amount, True, ""
+        if line.instructed_currency == currency and line.instructed_amount:
+            return line.instructed_amount, True, (
+                f"paid {_fmt(line.amount)} {line.currency} for {_fmt(line.instructed_amount)} "
+                f"{currency} (the bank's exchange details)")
+        rate = self.c.rates.get((currency, line.currency, line.booking_date))
+        if not rate:
+            return None
+        value = round_amount(line.amount / rate, currency)
+        return value, False, (f"{_fmt(line.amount)} {line.currency} is {_fmt(value)} "
+                              f"{currency} at the day's rate {rate}")
+
     def _incoming(self, line: LineView) -> Proposal:
         reasons: list[str] = []
         items: list[ItemView] = []
@@ -603,7 +627,8 @@ class Matcher:
         refs, numbers, loose = self.all_keys(line)
         for ref in refs:
             item = self.c.by_reference.get(ref)
-            if item is not None and item.currency == line.currency and item not in items:
+            if (item is not None and self.amount_in(line, item.currency) is not None
+                    and item not in items):
                 items.append(item)
                 reasons.append(f"RF reference {_spaced(ref)} matches invoice {item.number}")
                 strength = max(strength, Decimal("0.99"))
@@ -611,8 +636,8 @@ class Matcher:
         by_number: list[ItemView] = []
         for number in numbers:
             item = self.c.by_number.get(number)
-            if (item is not None and item.currency == line.currency and item not in items
-                    and item not in by_number):
+            if (item is not None and self.amount_in(line, item.currency) is not None
+                    and item not in items and item not in by_number):
                 by_number.append(item)
         typo = False
         if not items and payer is not None:
@@ -663,6 +688,9 @@ class Matcher:
             and strength < Decimal("0.99")
         if items:
             customers = sorted({i.customer_id for i in items})
+            if len({i.currency for i in items}) > 1:
+                return Proposal(line.id, ProposalKind.NONE, Decimal("0.30"),
+                                (*reasons, "the invoices named are in several currencies"))
             if len(customers) > 1:
                 return Proposal(line.id, ProposalKind.NONE, Decimal("0.30"),
                                 (*reasons, "references point to several customers"))
@@ -677,9 +705,11 @@ class Matcher:
             elif why:
                 reasons.append(why)
             open_total = sum((max(self.residual(i), ZERO) for i in items), ZERO)
-            if weak and line.amount == open_total and typo:
+            converted = self.amount_in(line, items[0].currency)
+            paid = converted[0] if converted else line.amount
+            if weak and paid == open_total and typo:
                 strength += Decimal("0.07")
-            elif weak and line.amount != open_total:
+            elif weak and paid != open_total:
                 # Text without check digits and an amount that does not agree: a person looks.
                 strength = min(strength, Decimal("0.85"))
             return self._settle(line, customer, items, strength, reasons)
@@ -707,13 +737,19 @@ class Matcher:
                 reasons.append(f"the line names {self._code(named[0])}, of the payer's group")
             elif group[0] == payer.customer:
                 customers = group  # a parent pays for its subsidiaries
+        # Amount-only matching is exact: the line's currency, or what the bank says the payer
+        # sent in another one.
+        currency, amount = line.currency, line.amount
+        if line.instructed_currency and line.instructed_amount:
+            currency, amount = line.instructed_currency, line.instructed_amount
+        pay = (currency, amount) if currency != line.currency else None
         items = [i for c in customers for i in self.c.open_items.get(c, ())
-                 if i.currency == line.currency and self.residual(i) > 0]
+                 if i.currency == currency and self.residual(i) > 0]
         items.sort(key=lambda i: (i.due_date, i.issue_date, i.invoice_id))
-        equal = [i for i in items if self.residual(i) == line.amount]
+        equal = [i for i in items if self.residual(i) == amount]
         if equal:
             chosen = equal[0]
-            why = [*reasons, f"amount {_fmt(line.amount)} equals the residual of "
+            why = [*reasons, f"amount {_fmt(amount)} equals the residual of "
                              f"{chosen.number}"]
             if chosen.customer_id != payer.customer:
                 why.append(f"{chosen.number} is of {self._code(chosen.customer_id)}, of the "
@@ -722,25 +758,26 @@ class Matcher:
             if len(equal) > 1:
                 why.append(f"{len(equal)} open items have this amount; the oldest is proposed")
                 score = min(score, Decimal("0.75"))
-            return self._proposal(line, chosen.customer_id, [(chosen, line.amount)], score,
-                                  why)
+            return self._proposal(line, chosen.customer_id, [(chosen, amount)], score, why,
+                                  pay=pay)
         target = customers[0]
         own = [i for i in items if i.customer_id == target]
-        combination = self._combination(line.amount, own)
+        combination = self._combination(amount, own)
         if combination is not None:
             chosen_items, unique = combination
-            why = [*reasons, f"amount {_fmt(line.amount)} equals the residuals of "
+            why = [*reasons, f"amount {_fmt(amount)} equals the residuals of "
                              + ", ".join(i.number for i in chosen_items)]
             score = base - Decimal("0.02")
             if not unique:
                 why.append("other combinations add up too; the oldest is proposed")
                 score = min(score, Decimal("0.75"))
             return self._proposal(line, target, [(i, self.residual(i)) for i in chosen_items],
-                                  score, why)
+                                  score, why, pay=pay)
         return Proposal(line.id, ProposalKind.UNAPPLIED, min(base, Decimal("0.65")),
                         (*reasons, "no open item or combination matches the amount; "
                                    "proposed as unapplied credit"),
-                        customer_id=target, unapplied=line.amount)
+                        customer_id=target, unapplied=amount,
+                        currency=pay[0] if pay else "", amount=pay[1] if pay else None)
 
     def _combination(self, amount: Decimal, items: Sequence[ItemView]
                      ) -> tuple[list[ItemView], bool] | None:
@@ -769,20 +806,34 @@ class Matcher:
                 strength: Decimal, reasons: list[str]) -> Proposal:
         items = sorted(items, key=lambda i: (i.due_date, i.issue_date, i.invoice_id))
         open_total = sum((max(self.residual(i), ZERO) for i in items), ZERO)
-        amount = line.amount
+        currency = items[0].currency
+        converted = self.amount_in(line, currency)
+        assert converted is not None  # items are only taken in a currency the line converts to
+        amount, exact, how = converted
+        pay = (currency, amount) if currency != line.currency else None
+        if how:
+            reasons = [*reasons, how]
+        if not exact and open_total and abs(amount - open_total) <= open_total / 100:
+            # At the day's rate the amounts never agree to the cent: the difference is an
+            # exchange difference, booked when the payment is allocated.
+            reasons.append("within 1% of the residual at the day's rate: the invoice is paid, "
+                           "the difference is an exchange difference")
+            amount = open_total
+            pay = (currency, amount)
         if open_total == 0:
             return Proposal(line.id, ProposalKind.UNAPPLIED, min(strength, Decimal("0.70")),
                             (*reasons, "the invoices named are already settled; proposed as "
                                        "unapplied credit"),
-                            customer_id=customer, unapplied=amount)
+                            customer_id=customer, unapplied=amount,
+                            currency=pay[0] if pay else "", amount=pay[1] if pay else None)
         if amount == open_total:
             return self._proposal(line, customer, [(i, self.residual(i)) for i in items],
                                   strength, [*reasons, "amount equals residual" if len(items) == 1
-                                             else "amount equals the residuals' sum"])
+                                             else "amount equals the residuals' sum"], pay=pay)
         if amount > open_total:
             rest = amount - open_total
             others = sorted((i for i in self.c.open_items.get(customer, ())
-                             if i not in items and i.currency == line.currency
+                             if i not in items and i.currency == currency
                              and self.residual(i) > 0),
                             key=lambda i: (i.due_date, i.issue_date, i.invoice_id))
             equal = [i for i in others if self.residual(i) == rest]
@@ -795,13 +846,13 @@ class Matcher:
                     strength - Decimal("0.03") if unique else min(strength, Decimal("0.80")),
                     [*reasons, f"the rest, {_fmt(rest)}, equals the residual(s) of "
                                + ", ".join(i.number for i in extra) + ", not quoted"
-                               + ("" if unique else "; other invoices add up too")])
+                               + ("" if unique else "; other invoices add up too")], pay=pay)
             # An over-payment is rare; an invoice paid but not quoted is not: a person looks.
             return self._proposal(line, customer, [(i, self.residual(i)) for i in items],
                                   min(strength - Decimal("0.02"), Decimal("0.85")),
                                   [*reasons, f"over-payment: {_fmt(rest)} stays "
                                              "as unapplied customer credit"],
-                                  unapplied=rest)
+                                  unapplied=rest, pay=pay)
         short = open_total - amount
         plan: list[tuple[ItemView, Decimal]] = []
         left = amount
@@ -824,7 +875,7 @@ class Matcher:
             return self._proposal(line, customer, plan, strength - Decimal("0.04"),
                                   [*reasons, f"partial payment: the text says {said} "
                                              f"({what}), so {_fmt(short)} stays open, not "
-                                             "written off"])
+                                             "written off"], pay=pay)
         if len(left_open) == 1 and (short <= self.config.charges_tolerance
                                     or short <= discount_limit):
             target = left_open[0]
@@ -834,13 +885,14 @@ class Matcher:
             return self._proposal(
                 line, customer, plan, strength - Decimal("0.03"),
                 [*reasons, f"short payment of {_fmt(short)} within tolerance, written off as "
-                           f"{label}"], write_off=(short, kind, target))
+                           f"{label}"], write_off=(short, kind, target), pay=pay)
         return self._proposal(line, customer, plan, strength - Decimal("0.04"),
-                              [*reasons, f"partial payment: {_fmt(short)} stays open"])
+                              [*reasons, f"partial payment: {_fmt(short)} stays open"], pay=pay)
 
     def _proposal(self, line: LineView, customer: int, plan: list[tuple[ItemView, Decimal]],
                   score: Decimal, reasons: list[str], unapplied: Decimal = ZERO,
-                  write_off: tuple[Decimal, WriteOff, ItemView] | None = None) -> Proposal:
+                  write_off: tuple[Decimal, WriteOff, ItemView] | None = None,
+                  pay: tuple[str, Decimal] | None = None) -> Proposal:
         for item, _ in plan:
             self._items.setdefault(item.invoice_id, item)
         if write_off is not None:
@@ -852,7 +904,8 @@ class Matcher:
             write_off=write_off[0] if write_off else ZERO,
             write_off_kind=write_off[1] if write_off else None,
             write_off_invoice_id=write_off[2].invoice_id if write_off else None,
-            unapplied=unapplied)
+            unapplied=unapplied, currency=pay[0] if pay else "",
+            amount=pay[1] if pay else None)
 
     # outgoing money ------------------------------------------------------------------------
 

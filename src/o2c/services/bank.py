@@ -9,6 +9,7 @@ writes payments, allocations, journal entries and events with bulk inserts in it
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -61,6 +62,7 @@ from o2c.services.exchange import fx_rate
 from o2c.services.uow import UnitOfWork
 
 LOCK_CHUNK = 5000
+FX_QUANTUM = Decimal("0.0000000001")  # exchange rates keep ten decimals
 
 
 def store_of(uow: UnitOfWork) -> BankStore:
@@ -238,6 +240,13 @@ def import_bank_file(cmd: c.ImportBankFile, uow: UnitOfWork) -> ImportResult:
             if not is_rounded(line.amount, currency):
                 raise BankFileError(cmd.filename, line.location,
                                     f"{line.amount} has more decimals than {currency} allows")
+            if line.instructed_currency:
+                _check_currency(cmd.filename, line.location, line.instructed_currency)
+                if (line.instructed_amount is None or line.instructed_amount <= 0
+                        or not is_rounded(line.instructed_amount, line.instructed_currency)):
+                    raise BankFileError(cmd.filename, line.location,
+                                        f"instructed amount {line.instructed_amount} "
+                                        f"{line.instructed_currency} is not a valid amount")
     digest = hashlib.sha256(cmd.content).hexdigest()
     first = accounts[parsed.statements[0].account_iban]
     # Keys: the bank's references + account, date, amount; identical entries inside one file
@@ -288,6 +297,8 @@ def import_bank_file(cmd: c.ImportBankFile, uow: UnitOfWork) -> ImportResult:
             "structured_reference": " ".join(
                 r for r in (line.structured_reference, line.referred_documents) if r)[:100],
             "ultimate_debtor": line.ultimate_debtor[:200],
+            "instructed_amount": line.instructed_amount,
+            "instructed_currency": line.instructed_currency,
             "transaction_code": line.transaction_code[:40], "dedup_key": key,
             "status": "unmatched", "kind": "", "score": None, "reasons": [], "proposal": {},
             "customer_id": None, "payment_id": None, "entry_id": None, "applied_on": None,
@@ -345,7 +356,8 @@ def proposal_json(p: Proposal) -> dict[str, Any]:
                              "amount": str(a.amount)} for a in p.allocations],
             "write_off": str(p.write_off),
             "write_off_kind": p.write_off_kind.value if p.write_off_kind else None,
-            "write_off_invoice_id": p.write_off_invoice_id, "unapplied": str(p.unapplied)}
+            "write_off_invoice_id": p.write_off_invoice_id, "unapplied": str(p.unapplied),
+            "currency": p.currency, "amount": str(p.amount) if p.amount is not None else None}
 
 
 def match_bank_lines(cmd: c.MatchBankLines, uow: UnitOfWork) -> MatchResult:
@@ -360,7 +372,8 @@ def match_bank_lines(cmd: c.MatchBankLines, uow: UnitOfWork) -> MatchResult:
         lines = store.lines_to_match(company_id, cmd.as_of)
         if not lines:
             continue
-        matcher = gather_candidates(store, company_id, lines, config)
+        matcher = gather_candidates(store, company_id, lines, config,
+                                    rates=uow.lookups.exchange_rate)
         rows = []
         for proposal in matcher.propose_all(lines):
             decision = proposal.decision(config)
@@ -383,7 +396,9 @@ def match_bank_lines(cmd: c.MatchBankLines, uow: UnitOfWork) -> MatchResult:
 
 
 def gather_candidates(store: BankStore, company_id: int, lines: list[LineView],
-                      config: MatchConfig | None = None) -> Matcher:
+                      config: MatchConfig | None = None,
+                      rates: Callable[[str, str, date], Decimal | None] | None = None
+                      ) -> Matcher:
     """A few set queries: open items by RF reference and invoice number, payers' IBANs,
     customers' names and groups, then the open items of the customers the lines point at.
     Returns the matcher over those candidates."""
@@ -404,6 +419,23 @@ def gather_candidates(store: BankStore, company_id: int, lines: list[LineView],
     candidates.by_number = store.items_by_number(company_id, numbers)
     candidates.customer_by_iban = store.payers(company_id, ibans)
     candidates.parent_of = store.parents(company_id)
+    if rates is not None:
+        # Invoices in another currency than the line's: the day's rate (one look-up per
+        # currency and day, not per line), unless the bank gave the instructed amount.
+        wanted_rates: set[tuple[str, str, date]] = set()
+        for line in lines:
+            if line.amount <= 0:
+                continue
+            line_refs, line_numbers, loose = matcher.all_keys(line)
+            quoted = [candidates.by_reference.get(r) for r in line_refs]
+            quoted += [candidates.by_number.get(n) for n in (*line_numbers, *loose)]
+            wanted_rates.update((i.currency, line.currency, line.booking_date) for i in quoted
+                                if i is not None and i.currency != line.currency
+                                and i.currency != line.instructed_currency)
+        for key in sorted(wanted_rates):
+            rate = rates(*key)
+            if rate:
+                candidates.rates[key] = rate
     for row in store.customers(company_id):
         candidates.customer_names[row["id"]] = row["name"]
         candidates.customer_codes[row["id"]] = row["code"]
@@ -522,21 +554,30 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
             company_of_customer, customer_currency = customer
             company = batch.company(company_of_customer)
             mode = company.rounding.mode
-            if row["currency"] != customer_currency:
-                raise CurrencyMismatch(customer_currency, row["currency"], field="currency")
+            # Invoices in another currency: the payment is in theirs, for the amount the
+            # proposal converted (the bank's or the day's rate); its company-currency value
+            # is what the bank booked, so allocating books the exchange difference.
+            currency = proposal.get("currency") or row["currency"]
+            amount = (Decimal(proposal["amount"]) if proposal.get("amount") is not None
+                      else row["amount"])
+            if currency != customer_currency:
+                raise CurrencyMismatch(customer_currency, currency, field="currency")
             plan = [(items.get(int(a["invoice_id"])), Decimal(a["amount"]))
                     for a in proposal.get("allocations", ())]
             write_off = Decimal(proposal.get("write_off") or "0")
             target = items.get(int(proposal["write_off_invoice_id"])) \
                 if proposal.get("write_off_invoice_id") else None
-            _check_plan(plan, write_off, target, row["customer_id"], row["amount"])
+            _check_plan(plan, write_off, target, row["customer_id"], amount)
             on = row["booking_date"]
-            rate = batch.rate(row["currency"], company, on)
+            booked_rate = batch.rate(row["currency"], company, on)
+            amount_company = convert(row["amount"], booked_rate, company.currency, mode)
+            rate = (booked_rate if currency == row["currency"]
+                    else (amount_company / amount).quantize(FX_QUANTUM))
             payment = Payment.receive(
                 company_id=company_of_customer, customer_id=row["customer_id"],
-                currency=row["currency"], company_currency=company.currency,
-                amount=row["amount"], received_on=on, fx_rate=rate,
-                amount_company=convert(row["amount"], rate, company.currency, mode),
+                currency=currency, company_currency=company.currency,
+                amount=amount, received_on=on, fx_rate=rate,
+                amount_company=amount_company,
                 method=PaymentMethod.BANK_TRANSFER,
                 reference=(row["structured_reference"] or row["remittance"]
                            or row["end_to_end_id"]),
@@ -547,9 +588,9 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
         payment.id = next(payment_ids)
         payment.number = document_number("PAY", payment.id)
         line_allocations = []
-        for item, amount in plan:
+        for item, part in plan:
             assert item is not None
-            line_allocations.append(allocate(payment, item, amount, on, mode))
+            line_allocations.append(allocate(payment, item, part, on, mode))
         entry_ref = None
         if write_off and target is not None:
             company_value = target.settle(write_off, mode, by_credit_note=False)
@@ -558,12 +599,12 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
             label = ("bank charges" if account == BANK_CHARGES else "early-payment discount")
             entry = write_off_entry(
                 company_id=company_of_customer, customer_id=row["customer_id"],
-                currency=row["currency"], on=on, account=account, amount=write_off,
+                currency=currency, on=on, account=account, amount=write_off,
                 amount_company=company_value, source_id=line_id,
                 memo=f"{label} on {target.number} ({payment.number})")
             write_offs.append((row, entry))
             entry_ref = entry
-            target.record("written_off", amount=in_minor_units(write_off, row["currency"]),
+            target.record("written_off", amount=in_minor_units(write_off, currency),
                           account=account,
                           bank_line=line_id)
         payments.append(payment)

@@ -70,7 +70,7 @@ _PARENTS = Statement(select(_cg.c.customer_id, _cg.c.parent_id).where(
 _LINE_COLUMNS = (_bl.c.id, _bl.c.amount, _bl.c.currency, _bl.c.booking_date, _bl.c.remittance,
                  _bl.c.structured_reference, _bl.c.end_to_end_id, _bl.c.counterparty_iban,
                  _bl.c.counterparty_name, _bl.c.transaction_code, _bl.c.ultimate_debtor,
-                 _bl.c.bank_reference)
+                 _bl.c.bank_reference, _bl.c.instructed_amount, _bl.c.instructed_currency)
 _TO_MATCH = Statement(select(*_LINE_COLUMNS).where(
     _bl.c.company_id == bindparam("company_id"), _bl.c.status.in_(["unmatched", "proposed"]),
     _bl.c.booking_date <= bindparam("as_of")).order_by(_bl.c.booking_date, _bl.c.id))
@@ -168,7 +168,9 @@ class BankStore:
                          counterparty_name=r["counterparty_name"],
                          transaction_code=r["transaction_code"],
                          ultimate_debtor=r["ultimate_debtor"],
-                         bank_reference=r["bank_reference"])
+                         bank_reference=r["bank_reference"],
+                         instructed_amount=r["instructed_amount"],
+                         instructed_currency=r["instructed_currency"])
                 for r in _TO_MATCH.all(self.conn, {"company_id": company_id, "as_of": as_of})]
 
     @staticmethod

@@ -710,6 +710,9 @@ bank_lines = Table(
     Column("transaction_code", String(40), nullable=False),
     Column("dedup_key", String(40), nullable=False, unique=True),
     Column("ultimate_debtor", String(200), nullable=False, server_default=""),
+    # the amount the payer sent in another currency, when the bank says (camt InstdAmt)
+    Column("instructed_amount", AMOUNT, nullable=True),
+    Column("instructed_currency", String(3), nullable=False, server_default=""),
     # unmatched -> proposed -> applied; rejected and unmatched lines can be matched again
     Column("status", String(16), nullable=False),
     Column("kind", String(20), nullable=False, server_default=""),

@@ -1,6 +1,7 @@
 """customers' bank accounts and groups: payer IBANs say where they come from (master data,
 payment history, learned from an applied bank line); a customer may belong to a parent that
-pays for it; bank lines keep the ultimate debtor (camt UltmtDbtr)
+pays for it; bank lines keep the ultimate debtor (camt UltmtDbtr) and the amount the payer
+sent in another currency (camt InstdAmt)
 
 Revision ID: 0011
 Revises: 0010
@@ -12,6 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from o2c.adapters.db.types import ExactDecimal
+
 revision = '0011'
 down_revision = '0010'
 branch_labels = None
@@ -20,6 +23,10 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("bank_lines", sa.Column("ultimate_debtor", sa.String(length=200),
+                                          nullable=False, server_default=""))
+    op.add_column("bank_lines", sa.Column("instructed_amount", ExactDecimal(4, precision=24),
+                                          nullable=True))
+    op.add_column("bank_lines", sa.Column("instructed_currency", sa.String(length=3),
                                           nullable=False, server_default=""))
     op.add_column("bank_payer_accounts", sa.Column("source", sa.String(length=16),
                                                    nullable=False, server_default="learned"))
@@ -48,4 +55,6 @@ def downgrade() -> None:
     with op.batch_alter_table("bank_payer_accounts") as batch:
         batch.drop_column("source")
     with op.batch_alter_table("bank_lines") as batch:
+        batch.drop_column("instructed_currency")
+        batch.drop_column("instructed_amount")
         batch.drop_column("ultimate_debtor")
