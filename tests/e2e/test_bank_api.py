@@ -95,3 +95,26 @@ def test_an_upload_with_an_idempotency_key_is_replayed_and_another_file_is_a_con
                         files={"file": ("a.xml", (FIXTURES / "camt053_v02.xml").read_bytes())},
                         data={"account": ACCOUNT}, headers=headers)
     problem(other, 409)
+
+
+def test_payer_ibans_and_customer_groups_are_registered_over_http(
+        client: TestClient, any_app: App, world: World) -> None:
+    rossi, dupont = world.customers["rossi"], world.customers["dupont"]
+    iban = "IT02L1234512345123456789012"
+    body = ok(client.post(f"{API}/bank-payer-accounts", json={
+        "company_id": world.company_id, "accounts": [{"iban": iban, "customer_id": rossi}]}))
+    assert body["registered"] == 1
+    assert body["accounts"] == [{"iban": iban, "customer_id": rossi, "code": body[
+        "accounts"][0]["code"], "source": "master_data"}]
+    conflict = client.post(f"{API}/bank-payer-accounts", json={
+        "company_id": world.company_id, "accounts": [{"iban": iban, "customer_id": dupont}]})
+    assert problem(conflict, 409)
+    listed = ok(client.get(f"{API}/bank-payer-accounts",
+                           params={"company_id": world.company_id, "customer_id": rossi}))
+    assert [a["iban"] for a in listed] == [iban]
+    history = ok(client.post(f"{API}/bank-payer-accounts/import-history",
+                             json={"company_id": world.company_id}))
+    assert history["registered"] == 0
+    ok(client.post(f"{API}/customer-groups", json={"customer_id": rossi, "parent_id": dupont}))
+    assert problem(client.post(f"{API}/customer-groups",
+                               json={"customer_id": dupont, "parent_id": rossi}), 422)

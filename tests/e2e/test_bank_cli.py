@@ -56,3 +56,13 @@ def test_the_demo_writes_a_labelled_statement_that_matches_itself(
     score = as_json(o2c("bank", "evaluate", "--labels", str(labels), "--json"))
     assert score["precision"] >= D("0.995")
     assert "the ledger verifies" in o2c("ledger", "verify").stdout
+
+
+def test_payer_ibans_and_groups_from_the_command_line(o2c: Cli, world: World) -> None:  # noqa: F811
+    o2c("customer", "list")  # the world's customers exist
+    assert "1 payer IBAN registered" in o2c("bank", "payer-add", "IT02L1234512345123456789012",
+                                            "--customer", "C-00001").stdout
+    listed = as_json(o2c("bank", "payers", "--json"))
+    assert [(r["code"], r["source"]) for r in listed] == [("C-00001", "master_data")]
+    assert "0 payer IBANs learnt" in o2c("bank", "payers-from-history").stdout
+    assert "group" in o2c("bank", "group-set", "C-00001", "--parent", "C-00002").stdout

@@ -34,10 +34,12 @@ def invoice(app: App, world: World, customer: str, sku: str = "CHAIR", quantity:
 
 
 def entry(amount: str, *, ref: str = "", text: str = "", name: str = "", iban: str = "",
-          bank_ref: str = "", on: date = date(2026, 3, 20), code: str = "") -> StatementLine:
+          bank_ref: str = "", on: date = date(2026, 3, 20), code: str = "",
+          ultimate: str = "", referred: str = "") -> StatementLine:
     return StatementLine("", on, on, D(amount), "EUR", bank_reference=bank_ref,
                          counterparty_name=name, counterparty_iban=iban, remittance=text,
-                         structured_reference=ref, transaction_code=code)
+                         structured_reference=ref, transaction_code=code,
+                         ultimate_debtor=ultimate, referred_documents=referred)
 
 
 def statement_file(lines: list[StatementLine], *, opening: str = "1000.00",

@@ -150,7 +150,7 @@ def test_one_payment_for_several_invoices_named_in_the_text(app: App, world: Wor
         first["id"], second["id"]}
 
 
-def test_an_over_payment_leaves_unapplied_credit_and_a_partial_one_leaves_the_rest_open(
+def test_an_accepted_over_payment_leaves_unapplied_credit_and_a_partial_one_the_rest_open(
         app: App, world: World) -> None:
     first = invoice(app, world, "rossi")  # 146.40
     second = invoice(app, world, "rossi", "DESK")  # 549.61
@@ -160,6 +160,10 @@ def test_an_over_payment_leaves_unapplied_credit_and_a_partial_one_leaves_the_re
     _match_and_apply(app)
     over, partial = s.rows(app.engine, t.bank_lines)
     assert any("over-payment: 53.60" in r for r in over["reasons"])
+    # An over-payment is rare (an invoice paid but not quoted is not): a person accepts it.
+    assert over["status"] == "proposed"
+    app.bus.handle(c.ApplyBankLines((int(over["id"]),)))
+    over = s.rows(app.engine, t.bank_lines)[0]
     assert s.row(app.engine, t.payments, int(over["payment_id"]))["unapplied"] == D("53.60")
     assert any("partial payment: 249.61 stays open" in r for r in partial["reasons"])
     assert s.open_item(app.engine, int(second["id"]))["residual"] == D("249.61")

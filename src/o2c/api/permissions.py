@@ -137,6 +137,10 @@ PERMISSIONS: dict[str, Roles] = {
     "reject": roles(ADMIN, AR),
     "split": roles(ADMIN, AR),
     "unmatch": roles(ADMIN, AR),
+    "list_payer_accounts": FINANCE_READ,
+    "register_payer_accounts": roles(ADMIN, AR),
+    "import_payer_history": roles(ADMIN, AR),
+    "set_customer_group": roles(ADMIN, AR, CREDIT),
     # invoice documents and e-invoices (portal customers: their own invoices only)
     "get_invoice_document": PORTAL_READ,
     "get_document_settings": STAFF_READ,

@@ -268,16 +268,74 @@ def demo_bank_statement(
     lines: Annotated[int, typer.Option("--lines", min=1, max=1_000_000)] = 2000,
     seed: Annotated[int, typer.Option("--seed")] = 7,
     on: Annotated[str | None, typer.Option("--on", help="Booking day of the lines.")] = None,
+    cold: Annotated[bool, typer.Option(
+        "--cold", help="A new installation: register no payer IBAN.")] = False,
 ) -> None:
     """Write a labelled synthetic bank statement paying the database's open invoices, with
-    realistic noise (RF references, mangled invoice numbers, amount-only payers, several
-    invoices at once, partial and short payments, fees, refunds)."""
+    the patterns real AR teams see (RF references, invoice numbers spelled many ways or
+    mis-quoted, amount-only payers, several invoices at once, a parent paying for a
+    subsidiary, partial, short and on-account payments, duplicates, fees, SDD debits,
+    refunds); payer names as banks write them."""
     import json
 
     from o2c.demo.bank_statement import from_database
 
     content, truth = from_database(app().engine, app().bus, lines, seed=seed,
-                                   on=day(on, "on"))
+                                   on=day(on, "on"), cold=cold)
     out.write_bytes(content)
     labels.write_text(json.dumps([label.as_json() for label in truth], indent=1))
     say(f"{len(truth)} lines written to {out}, labels to {labels}")
+
+
+@bank.command("payer-add")
+def payer_add(iban: Annotated[str, typer.Argument(help="The payer's IBAN.")],
+              customer: Annotated[str, typer.Option("--customer", help="Customer code or id.")],
+              company: Annotated[str | None, typer.Option("--company")] = None,
+              replace: Annotated[bool, typer.Option(
+                  "--replace", help="Move an IBAN known for another customer.")] = False
+              ) -> None:
+    """Register a customer's bank account (an IBAN that pays for it) in master data."""
+    with reading() as conn:
+        owner = company_id(conn, company)
+        payer = customer_id(conn, customer)
+    added = run(c.RegisterPayerAccounts(owner, ((iban, payer),), replace=replace),
+                actor="cli:bank")
+    say(f"{added} payer IBAN registered" if added else "already known")
+
+
+@bank.command("payers")
+def payers(customer: Annotated[str | None, typer.Option("--customer")] = None,
+           company: Annotated[str | None, typer.Option("--company")] = None,
+           as_json: JsonOption = False) -> None:
+    """Customers' bank accounts: known payer IBANs and where they come from."""
+    with reading() as conn:
+        owner = company_id(conn, company)
+        rows = BankStore(conn).payer_accounts(
+            owner, customer_id(conn, customer) if customer else None)
+    if as_json:
+        print_json(rows)
+        return
+    console().print(table(rows, [("customer", "code"), ("IBAN", "iban"), ("source", "source")]))
+
+
+@bank.command("payers-from-history")
+def payers_from_history(company: Annotated[str | None, typer.Option("--company")] = None
+                        ) -> None:
+    """Learn payer IBANs from received payments: an IBAN that paid one customer only."""
+    with reading() as conn:
+        owner = company_id(conn, company)
+    added = run(c.ImportPayerAccountsFromHistory(owner), actor="cli:bank")
+    say(f"{added} payer IBANs learnt from payment history")
+
+
+@bank.command("group-set")
+def group_set(customer: Annotated[str, typer.Argument(help="Customer code or id.")],
+              parent: Annotated[str | None, typer.Option(
+                  "--parent", help="The parent that pays for it; omit to leave the group.")]
+              = None) -> None:
+    """Put a customer in a group: its parent pays its invoices."""
+    with reading() as conn:
+        child = customer_id(conn, customer)
+        parent_id = customer_id(conn, parent, "parent") if parent else None
+    run(c.SetCustomerParent(child, parent_id), actor="cli:bank")
+    say(f"customer {customer} " + (f"is in {parent}'s group" if parent else "has no group"))

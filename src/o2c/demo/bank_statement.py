@@ -2,11 +2,17 @@
 pay, with the noise cash application meets, and for each line the truth (which customer,
 which invoices) to measure the matcher against.
 
-Mix of lines (by default): ~60% quote the invoice's RF creditor reference; ~20% name invoice
-numbers in the free text (spaced, dashed, prefix missing, lower case, some with one wrong
-digit); ~10% pay one invoice's amount with no reference from a payer whose IBAN is known;
-~5% pay several invoices at once; ~5% pay part of an invoice or short-pay it (bank charges
-deducted, early-payment discount taken); plus bank fees, refunds and lines nobody can place.
+Adversarial (issue 17), with the patterns real AR teams see (`MIX`): RF references in the
+structured field or the text; invoice numbers in referred-document fields, in free text
+spelled many ways ("2259/2026", "INV-26-02259", no prefix), buried among dates, order and
+delivery numbers, quoted without the year ("n. 2259") or with one wrong digit; a customer
+quoting another customer's invoice by mistake; amount-only payments; several invoices in
+one transfer, all or only some quoted; a parent company paying for a subsidiary (ultimate
+debtor or the subsidiary's name in the text); partial and short payments, payments on
+account and disputed deductions; a payment made twice; bank fees by code and by word, a
+creditor's SDD debit, refunds and credits nobody can place. Payer names come as the bank
+writes them: upper case, legal form changed or dropped, accents lost, cut at 35 characters.
+With `cold`, no payer IBAN is known (a new installation).
 
     o2c demo bank-statement --lines 2000 --out statement.xml --labels labels.json
 """
@@ -53,12 +59,14 @@ class SimCustomer:
     name: str
     iban: str
     known: bool  # the company has seen this IBAN pay before
+    parent_name: str = ""  # the group's parent, which may pay for it
+    parent_iban: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Label:
     bank_reference: str
-    pattern: str  # rf, text, text_typo, amount, multi, partial, short, fee, refund, noise
+    pattern: str  # see MIX
     customer_id: int | None
     invoice_ids: frozenset[int]
     matchable: bool  # a careful person could place it from the line alone
@@ -69,13 +77,17 @@ class Label:
                 "matchable": self.matchable}
 
 
-MIX = (("rf", 57), ("text", 16), ("text_typo", 3), ("amount", 10), ("multi", 5),
-       ("partial", 2.5), ("short", 2.5), ("fee", 2), ("refund", 1), ("noise", 1))
+# Patterns real AR teams see, with their share of lines (percent).
+MIX = (("rf", 30), ("referred", 4), ("text", 10), ("text_noisy", 5), ("text_loose", 3),
+       ("text_typo", 3), ("misquote", 4), ("amount", 10), ("multi", 5),
+       ("multi_some_quoted", 3), ("parent", 4), ("partial", 2.5), ("short", 2.5),
+       ("on_account", 1.5), ("duplicate", 1.5), ("fee", 3), ("sdd", 1), ("refund", 1),
+       ("noise", 1.5))
 
 
 def _mangle(number: str, rng: random.Random) -> str:
     series, year, seq = number.split("-")
-    style = rng.randrange(6)
+    style = rng.randrange(9)
     if style == 0:
         return number
     if style == 1:
@@ -86,6 +98,12 @@ def _mangle(number: str, rng: random.Random) -> str:
         return f"{series.lower()}{year}/{seq}"
     if style == 4:
         return f"{series}{year}{seq}"
+    if style == 5:
+        return f"{int(seq)}/{year}"  # number/year, as Italian invoices are quoted
+    if style == 6:
+        return f"{series}-{year[2:]}-{seq}"  # two-digit year
+    if style == 7:
+        return f"{series.lower()}.{year}.{seq}"
     return f"{series}-{year}-{int(seq)}"  # leading zeros dropped
 
 
@@ -97,23 +115,65 @@ def _typo(number: str, rng: random.Random) -> str:
 
 
 _PHRASES = ("Payment", "Invoice", "Inv.", "Rechnung", "Facture", "Fattura", "Pago factura",
-            "Settlement of", "Zahlung")
+            "Settlement of", "Zahlung", "Saldo fatt.", "Bonifico a saldo")
+_LEGAL = (("S.p.A.", ("SPA", "S.P.A.", "SpA", "")), ("GmbH", ("GMBH", "Gmbh", "")),
+          ("SARL", ("S.A.R.L.", "Sarl", "")), ("S.L.", ("SL", "S L", "")),
+          ("Ltd", ("LTD", "Limited", "")), ("B.V.", ("BV", "")), ("Oy", ("OY", "")),
+          ("Kft.", ("KFT", "Kft", "")), ("S.n.c.", ("SNC", "")), ("S.r.l.", ("SRL", "Srl", "")))
+_ACCENTS = str.maketrans("àèéìòùäöüçñÀÈÉÌÒÙÄÖÜÇÑ", "aeeiouaoucnAEEIOUAOUCN")
+
+
+def payer_name(name: str, rng: random.Random) -> str:
+    """The customer's name as the payer's bank writes it: upper case, legal form changed or
+    dropped, accents lost, cut at 35 characters."""
+    out = name
+    if rng.random() < 0.5:
+        for form, variants in _LEGAL:
+            if out.endswith(" " + form):
+                out = (out[: -len(form)] + rng.choice(variants)).strip()
+                break
+    if rng.random() < 0.5:
+        out = out.translate(_ACCENTS)
+    if rng.random() < 0.6:
+        out = out.upper()
+    if rng.random() < 0.2:
+        out = out[:35]
+    return out
+
+
+def _noisy(quoted: str, day: date, rng: random.Random) -> str:
+    """Remittance full of dates, order and delivery numbers around the invoice number."""
+    other = day - timedelta(days=rng.randrange(5, 60))
+    parts = [f"Ord. SO-{rng.randrange(1, 999999):06d} del {other:%d/%m/%Y}",
+             f"DDT {day.year}/{rng.randrange(1, 9999):05d}",
+             f"DEL {other.isoformat()}", f"ORDER {day.year}-{rng.randrange(1, 99999):05d}",
+             f"fatt. {quoted}", f"scad. {day:%d.%m.%Y}"]
+    rng.shuffle(parts)
+    return " ".join(parts)[:140]
+
+
+_FEES = (("CANONE MENSILE CONTO", "ACMT/MDOP/CHRG"), ("COMM. BONIFICO SEPA", "PMNT/ICDT/CHRG"),
+         ("COMPETENZE DI CHIUSURA", "ACMT/MDOP/INTR"), ("IMPOSTA DI BOLLO E/C", "ACMT/MDOP/TAXE"),
+         ("Account maintenance fee", "ACMT/MDOP/CHRG"), ("SEPA charges", ""),
+         ("Kontoführungsgebühr", ""), ("Bank charges Q3", ""), ("SPESE TENUTA CONTO", ""))
 
 
 def generate(items: dict[int, list[SimItem]], customers: dict[int, SimCustomer], lines: int,
              *, seed: int = 7, on: date = date(2026, 10, 30), currency: str = "EUR",
              prefix: str = "SIM") -> tuple[list[StatementLine], list[Label]]:
-    """`items`: open invoices by customer (each is paid at most once here)."""
+    """`items`: open invoices by customer (each is paid at most once here, except by the
+    duplicate pattern). A customer whose IBAN is not `known` is found by name only."""
     rng = random.Random(seed)
     pool = {cid: sorted(found, key=lambda i: (i.due_date, i.invoice_id))
             for cid, found in items.items() if found}
     order = sorted(pool)
     used: set[int] = set()
-    known = [c for c in order if customers[c].known] or order
-    patterns = [p for p, _ in MIX]
-    weights = [w for _, w in MIX]
+    in_group = [cid for cid in order if customers[cid].parent_name]
+    patterns = [p for p, _ in MIX if p != "parent" or in_group]
+    weights = [w for p, w in MIX if p != "parent" or in_group]
     out: list[StatementLine] = []
     labels: list[Label] = []
+    paid_once: list[tuple[SimItem, SimCustomer]] = []
 
     def free(cid: int) -> list[SimItem]:
         return [i for i in pool[cid] if i.invoice_id not in used]
@@ -135,13 +195,22 @@ def generate(items: dict[int, list[SimItem]], customers: dict[int, SimCustomer],
         ref = f"{prefix}{n + 1:08d}"
         day = on
         if pattern == "fee":
-            out.append(StatementLine("", day, day, -Decimal(rng.choice(("2.50", "4.50", "12.00",
+            text, code = rng.choice(_FEES)
+            out.append(StatementLine("", day, day, -Decimal(rng.choice(("2.00", "4.50", "12.00",
                                                                          "35.00"))),
-                                     currency, bank_reference=ref,
-                                     remittance=rng.choice(("Account maintenance fee",
-                                                            "SEPA charges", "Bank charges Q3")),
-                                     transaction_code="ACMT/MDOP/CHRG"))
+                                     currency, bank_reference=ref, remittance=text,
+                                     transaction_code=code))
             labels.append(Label(ref, pattern, None, frozenset(), True))
+            n += 1
+            continue
+        if pattern == "sdd":
+            out.append(StatementLine("", day, day, -Decimal(rng.randrange(5000, 90000)) * CENT,
+                                     currency, bank_reference=ref,
+                                     counterparty_name="CONDOMINIO VIA ROMA 12",
+                                     remittance="ADDEBITO SDD CORE SPESE CONDOMINIALI RATA "
+                                                f"{rng.randrange(1, 5)}",
+                                     transaction_code="PMNT/RDDT/ESDD"))
+            labels.append(Label(ref, pattern, None, frozenset(), False))
             n += 1
             continue
         if pattern == "refund":
@@ -160,12 +229,28 @@ def generate(items: dict[int, list[SimItem]], customers: dict[int, SimCustomer],
             out.append(StatementLine("", day, day, amount, currency, bank_reference=ref,
                                      counterparty_name=f"Walk-in {rng.randrange(10**6)}",
                                      counterparty_iban=f"DE{rng.randrange(10**19):020d}",
-                                     remittance=rng.choice(("", "transfer", "see email"))))
+                                     remittance=rng.choice(("", "transfer", "see email",
+                                                            f"rimborso {day:%d/%m/%Y}"))))
             labels.append(Label(ref, pattern, None, frozenset(), False))
             n += 1
             continue
-        need = rng.randrange(2, 5) if pattern == "multi" else 1
-        chosen = pick(known if pattern in ("amount", "text_typo") else order, need)
+        if pattern == "duplicate":
+            if not paid_once:
+                misses += 1
+                continue
+            item, cu = rng.choice(paid_once)
+            out.append(StatementLine("", day, day, item.residual, currency, bank_reference=ref,
+                                     counterparty_name=payer_name(cu.name, rng),
+                                     counterparty_iban=cu.iban,
+                                     structured_reference=item.reference,
+                                     transaction_code="PMNT/RCDT/ESCT"))
+            # Paid twice: a person refunds or keeps it as credit; nothing to apply.
+            labels.append(Label(ref, pattern, cu.id, frozenset(), False))
+            n += 1
+            continue
+        need = (rng.randrange(2, 5) if pattern == "multi"
+                else rng.randrange(2, 4) if pattern == "multi_some_quoted" else 1)
+        chosen = pick(in_group if pattern == "parent" else order, need)
         if chosen is None:
             misses += 1
             continue
@@ -173,7 +258,8 @@ def generate(items: dict[int, list[SimItem]], customers: dict[int, SimCustomer],
         cu = customers[cid]
         used.update(i.invoice_id for i in paid)
         total = sum((i.residual for i in paid), ZERO)
-        structured = remittance = ""
+        structured = remittance = referred = ultimate = ""
+        name, iban = payer_name(cu.name, rng), cu.iban
         amount = total
         item = paid[0]
         if pattern == "rf":
@@ -181,17 +267,44 @@ def generate(items: dict[int, list[SimItem]], customers: dict[int, SimCustomer],
                 structured = item.reference
             else:
                 remittance = f"{rng.choice(_PHRASES)} {format_creditor_reference(item.reference)}"
+        elif pattern == "referred":
+            referred = rng.choice((item.number, _mangle(item.number, rng)))
         elif pattern == "text":
             remittance = f"{rng.choice(_PHRASES)} {_mangle(item.number, rng)}"
+        elif pattern == "text_noisy":
+            remittance = _noisy(_mangle(item.number, rng), day, rng)
+        elif pattern == "text_loose":
+            seq = int(item.number.rsplit("-", 1)[1])
+            remittance = rng.choice((f"Fattura n. {seq}", f"pagamento fatt. nr {seq}",
+                                     f"Invoice no. {seq}"))
         elif pattern == "text_typo":
             remittance = f"{rng.choice(_PHRASES)} {_typo(item.number, rng)}"
+        elif pattern == "misquote":
+            # The customer quotes another customer's invoice number by mistake.
+            other = rng.choice(order)
+            theirs = pool[other][rng.randrange(len(pool[other]))]
+            if other == cid:
+                used.difference_update(i.invoice_id for i in paid)
+                continue
+            remittance = f"{rng.choice(_PHRASES)} {theirs.number}"
         elif pattern == "amount":
-            remittance = rng.choice(("", "Thank you", "Payment", "Our ref 4471", "Transfer"))
+            remittance = rng.choice(("", "Thank you", "Payment", "Our ref 4471", "Transfer",
+                                     f"Pagamento del {day:%d/%m/%Y}"))
         elif pattern == "multi":
             if rng.random() < 0.8:
                 remittance = "Invoices " + ", ".join(_mangle(i.number, rng) for i in paid)
             else:
                 remittance = " ".join(i.reference for i in paid)
+        elif pattern == "multi_some_quoted":
+            remittance = f"{rng.choice(_PHRASES)} {_mangle(item.number, rng)} e altre"
+        elif pattern == "parent":
+            name, iban = payer_name(cu.parent_name, rng), cu.parent_iban
+            if rng.random() < 0.6:
+                ultimate = cu.name
+            else:
+                remittance = f"per conto di {cu.name}"
+            if rng.random() < 0.5:
+                structured = item.reference
         elif pattern == "partial":
             structured = item.reference
             amount = (total * Decimal(rng.randrange(20, 80)) / 100).quantize(CENT)
@@ -201,13 +314,21 @@ def generate(items: dict[int, list[SimItem]], customers: dict[int, SimCustomer],
                 amount = total - Decimal(rng.choice(("3.50", "7.00", "12.50", "15.00")))
             else:
                 amount = total - (total * Decimal("0.02")).quantize(CENT)
+        elif pattern == "on_account":
+            structured = item.reference
+            amount = total - Decimal(rng.choice(("5.00", "10.00", "20.00")))
+            remittance = rng.choice(("acconto", "in acconto", "payment on account",
+                                     "trattenuta per merce danneggiata", "Teilzahlung"))
         if amount <= 0:
             continue
         out.append(StatementLine("", day, day, amount, currency, bank_reference=ref,
-                                 counterparty_name=cu.name, counterparty_iban=cu.iban,
+                                 counterparty_name=name, counterparty_iban=iban,
                                  remittance=remittance, structured_reference=structured,
-                                 transaction_code="PMNT/RCDT/ESCT"))
+                                 transaction_code="PMNT/RCDT/ESCT", ultimate_debtor=ultimate,
+                                 referred_documents=referred))
         labels.append(Label(ref, pattern, cid, frozenset(i.invoice_id for i in paid), True))
+        if pattern == "rf" and len(paid) == 1:
+            paid_once.append((item, cu))
         n += 1
     return out, labels
 
@@ -222,11 +343,13 @@ def statement(lines: list[StatementLine], account_iban: str, *, opening: Decimal
 
 
 def from_database(engine: Engine, bus: Any, lines: int, *, seed: int = 7,
-                  on: date | None = None, known_share: float = 0.85
+                  on: date | None = None, known_share: float = 0.85, cold: bool = False
                   ) -> tuple[bytes, list[Label]]:
     """A labelled camt.053.001.08 statement paying the open invoices of the database's first
     company, into its first bank account (its own IBAN). Customers get a payer IBAN; a share
-    of them are registered as known payers (as months of remittances would have taught)."""
+    of them are registered as known payers (as months of remittances would have taught),
+    none with `cold` (a new installation). Customer groups of the database are used; when it
+    has none, every 25th customer becomes the parent of the two after it."""
     from o2c.adapters.bank import camt
     from o2c.adapters.db.bank import BankStore
 
@@ -240,18 +363,28 @@ def from_database(engine: Engine, bus: Any, lines: int, *, seed: int = 7,
         names = {r["id"]: r["name"] for r in store.customers(company["id"])}
         ibans = {i: f"DE{(i * 7919) % 89 + 10:02d}{600000000000000000 + i:018d}" for i in names}
         known_now = store.payers(company["id"], ibans.values())
+        groups = store.parents(company["id"])
+    if not groups:
+        ordered = sorted(names)
+        for index, child in enumerate(ordered):
+            if index % 25 in (1, 2):
+                parent = ordered[index - index % 25]
+                bus.handle(c.SetCustomerParent(child, parent))
+                groups[child] = parent
     day = on or max((i.issue_date for i in items), default=date.today())
     pool: dict[int, list[SimItem]] = {}
     for item in items:
         pool.setdefault(item.customer_id, []).append(SimItem(
             item.invoice_id, item.number, item.customer_id, item.residual,
             item.remittance_reference, item.due_date))
-    teach = [(ibans[i], i) for i in sorted(names) if rng.random() < known_share
-             and ibans[i] not in known_now]
+    teach = [] if cold else [(ibans[i], i) for i in sorted(names)
+                             if rng.random() < known_share and ibans[i] not in known_now]
     if teach:
-        bus.handle(c.RegisterPayerAccounts(company["id"], tuple(teach)))
-    known = {i for _, i in teach} | set(known_now.values())
-    customers = {i: SimCustomer(i, names[i], ibans[i], i in known) for i in names}
+        bus.handle(c.RegisterPayerAccounts(company["id"], tuple(teach), source="history"))
+    known = set() if cold else {i for _, i in teach} | set(known_now.values())
+    customers = {i: SimCustomer(i, names[i], ibans[i], i in known,
+                                names[groups[i]] if i in groups else "",
+                                ibans[groups[i]] if i in groups else "") for i in names}
     statement_lines, labels = generate(pool, customers, lines, seed=seed, on=day,
                                        currency=company["currency"])
     account = "".join(str(company["iban"]).split()).upper()
@@ -343,11 +476,19 @@ def amount_of(rng: random.Random) -> Decimal:
     return D(rng.randrange(5_000, 2_000_000)) / 100
 
 
+def parent_of(i: int) -> int | None:
+    """Customer groups of the simulated book: every 50th customer is the parent of the
+    three customers after it."""
+    base = i - (i - 1) % 50
+    return base if i != base and i - base <= 3 else None
+
+
 def seed_receivables(engine: Engine, bus: Any, open_items: int, lines: int, seed: int,
-          progress: Callable[[str], None] = lambda _: None
+          progress: Callable[[str], None] = lambda _: None, *, cold: bool = False
           ) -> tuple[dict[int, list[SimItem]], dict[int, SimCustomer]]:
     """Bulk-insert the business; returns the generator's pool (a sample of customers with
-    all their open items) so memory does not hold a million items."""
+    all their open items) so memory does not hold a million items. `cold`: a new
+    installation, no payer IBAN known yet."""
     handle = bus.handle
     handle(c.CreatePaymentTerms("NET30", "Net 30 days", ((D(100), 30, False),)))
     company = handle(c.CreateCompany("BENCH", "Bench S.r.l.", "IT", "EUR",
@@ -356,6 +497,8 @@ def seed_receivables(engine: Engine, bus: Any, open_items: int, lines: int, seed
     now = datetime(2026, 10, 30, 18, tzinfo=UTC)
     rng = random.Random(seed)
     known = {i for i in range(1, n_customers + 1) if rng.random() < 0.85}
+    if cold:
+        known = set()
     # The generator's pool: every k-th customer, enough items for twice the lines.
     step = max(1, n_customers * 20 // max(1, 2 * lines))
     sampled = {i for i in range(1, n_customers + 1) if i % step == 0}
@@ -372,12 +515,21 @@ def seed_receivables(engine: Engine, bus: Any, open_items: int, lines: int, seed
                 "overdue_hold_days": None, "invoice_policy": "on_shipment",
                 "buyer_reference": "", "version": 0, "created_at": now})
             if i in sampled:
-                customers[i] = SimCustomer(i, customer_name(i), customer_iban(i), i in known)
+                parent = parent_of(i)
+                customers[i] = SimCustomer(
+                    i, customer_name(i), customer_iban(i), i in known,
+                    customer_name(parent) if parent else "",
+                    customer_iban(parent) if parent else "")
         for start in range(0, len(rows), 10000):
             conn.execute(insert(t.customers), rows[start : start + 10000])
-        conn.execute(insert(t.bank_payer_accounts), [
-            {"company_id": company, "iban": customer_iban(i), "customer_id": i}
-            for i in sorted(known)])
+        if known:
+            conn.execute(insert(t.bank_payer_accounts), [
+                {"company_id": company, "iban": customer_iban(i), "customer_id": i,
+                 "source": "history"} for i in sorted(known)])
+        groups = [{"customer_id": i, "company_id": company, "parent_id": parent_of(i)}
+                  for i in range(1, n_customers + 1) if parent_of(i) is not None]
+        if groups:
+            conn.execute(insert(t.customer_groups), groups)
     progress(f"{n_customers} customers")
     insert_invoice = SqlStatement(insert(t.invoices))
     insert_item = SqlStatement(insert(t.open_items))

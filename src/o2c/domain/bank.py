@@ -41,6 +41,11 @@ class StatementLine:
     remittance: str = ""  # unstructured remittance information, joined
     structured_reference: str = ""  # ISO 11649 RF creditor reference (or other CdtrRef)
     transaction_code: str = ""  # bank transaction code (domain/family/sub-family, GVC, TRNTYPE)
+    ultimate_debtor: str = ""  # the party the payer pays on behalf of (camt UltmtDbtr)
+    referred_documents: str = ""  # invoice numbers in structured remittance (RfrdDocInf/Nb)
+    # What the payer sent in another currency (camt AmtDtls/InstdAmt, or from CcyXchg)
+    instructed_amount: Decimal | None = None
+    instructed_currency: str = ""
 
     @property
     def is_credit(self) -> bool:

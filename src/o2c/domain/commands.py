@@ -378,3 +378,21 @@ class RegisterPayerAccounts(Command):
 
     company_id: int
     accounts: tuple[tuple[str, int], ...]  # (IBAN, customer id)
+    source: str = "master_data"  # master_data (given) | history | learned
+    replace: bool = False  # an IBAN known for another customer moves to the one given
+
+
+@dataclass(frozen=True)
+class ImportPayerAccountsFromHistory(Command):
+    """Learn payer IBANs from the company's received payments: an IBAN that paid for exactly
+    one customer (payments not reversed) becomes that customer's."""
+
+    company_id: int
+
+
+@dataclass(frozen=True)
+class SetCustomerParent(Command):
+    """Put a customer in a group: its parent pays for it (one level). None leaves the group."""
+
+    customer_id: int
+    parent_id: int | None

@@ -21,13 +21,15 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from o2c.domain.money import ZERO
+from o2c.domain.money import ZERO, round_amount
 from o2c.domain.references import is_valid_creditor_reference
 
 
@@ -68,6 +70,10 @@ class LineView:
     counterparty_iban: str
     counterparty_name: str
     transaction_code: str = ""
+    ultimate_debtor: str = ""  # the party the payer pays for (camt UltmtDbtr)
+    bank_reference: str = ""  # the bank's own reference: orders lines the same everywhere
+    instructed_amount: Decimal | None = None  # what the payer sent in another currency
+    instructed_currency: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +98,9 @@ class Candidates:
     customer_names: dict[int, str] = field(default_factory=dict)
     customer_codes: dict[int, str] = field(default_factory=dict)
     open_items: dict[int, list[ItemView]] = field(default_factory=dict)  # customer -> items
+    parent_of: dict[int, int] = field(default_factory=dict)  # subsidiary -> parent customer
+    # (currency, line currency, day) -> units of the line's currency per unit of currency
+    rates: dict[tuple[str, str, date], Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +122,10 @@ class Proposal:
     write_off_kind: WriteOff | None = None
     write_off_invoice_id: int | None = None
     unapplied: Decimal = ZERO
+    # The payment's currency and amount when the invoices are in another currency than the
+    # line (the line's amount at the bank's or the day's rate); "" and None otherwise.
+    currency: str = ""
+    amount: Decimal | None = None
 
     def decision(self, config: MatchConfig) -> str:
         if self.score >= config.auto_threshold:
@@ -125,9 +138,26 @@ class Proposal:
 # -- extracting keys from text ---------------------------------------------------------------
 
 _RF = re.compile(r"R\s?F\s?\d\s?\d(?:\s?[0-9A-Z]){1,21}")
+_SEP = r"[\s\-/._]*"
+# SERIES-YYYY-NNNNN in its many spellings; YYYY-NNNNN; NNNN/YYYY; INV-YY-NNNNN.
 _INVOICE = re.compile(
-    r"(?<![0-9A-Z])(?:[A-Z]{2,4}[\s\-/._]*(20\d\d)[\s\-/._]*(\d{1,7})"
-    r"|(20\d\d)[\s\-/._]*(\d{5,7}))(?!\d)")
+    r"(?<![0-9A-Z])(?:(?P<prefix>[A-Z]{2,9})\.?" + _SEP + r")?(?:"
+    r"(?P<year>20\d\d)" + _SEP + r"(?P<seq>\d{1,7})"
+    r"|(?P<seq2>\d{1,7})/(?P<year2>20\d\d)"
+    r"|(?P<yy>2\d)-(?P<seq3>\d{3,7}))(?![0-9A-Z])")
+# "n. 2259", "nr 2259", "no. 2259", "fattura 2259": a sequence without a year.
+_LOOSE = re.compile(r"(?<![0-9A-Z])(?:N|NR|NO|NUM|NUMERO|FATTURA|FATT|FT|FACTURA|FACT|FACTURE|"
+                    r"RECHNUNG|RG|INVOICE|INV)\.?\s*(?:N\.?\s*)?(?P<seq>\d{3,7})(?![0-9A-Z/.\-])")
+_DATE = re.compile(r"(?<!\d)(?:(?:19|20)\d\d[-/.](?:0[1-9]|1[0-2])[-/.](?:0[1-9]|[12]\d|3[01])"
+                   r"|(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|1[0-2])[-/.](?:19|20)\d\d)(?!\d)")
+# Words before a number that make it something other than an invoice of ours.
+NOT_INVOICE = frozenset({
+    "ORD", "ORDER", "ORDINE", "ORDRE", "PEDIDO", "PED", "AUFTRAG", "BEST", "BESTELLUNG", "SO",
+    "PO", "ODA", "OC", "OV", "CMD", "COMMANDE", "DEL", "DDT", "DN", "BOL", "LS", "LIEFERSCHEIN",
+    "BL", "ALB", "ALBARAN", "CONTRACT", "CONTRATTO", "VERTRAG", "CTR", "CRO", "TRN", "CUST",
+    "CLIENTE", "KUNDE", "KDNR", "CLIENT", "ACCOUNT", "CONTO", "KONTO", "CODE", "CODICE", "CIG",
+    "CUP", "PRATICA", "TICKET", "CASE", "REF", "DATE", "DATA", "DATUM", "FECHA", "DAL", "AL",
+    "DU", "AU", "VOM", "BIS", "FROM", "TO", "PERIOD", "PERIODO", "RATA", "MESE", "MONTH"})
 _SPACES = re.compile(r"\s+")
 
 
@@ -159,20 +189,48 @@ def rf_references(line: LineView) -> list[str]:
 
 
 def invoice_numbers(line: LineView, series: str = "INV") -> list[str]:
-    """Invoice numbers the remittance text or end-to-end id names, in our canonical form
-    (SERIES-YYYY-NNNNN): tolerates spaces, dashes, a missing or mangled prefix."""
-    return numbers_in((line.remittance, line.end_to_end_id, line.structured_reference), series)
+    """Invoice numbers the structured reference (referred documents), remittance text or
+    end-to-end id names, in our canonical form (SERIES-YYYY-NNNNN): tolerates spaces, dashes,
+    a missing or mangled prefix, "2259/2026" and two-digit years; dates and numbers that
+    follow an order, delivery or contract word are not invoice numbers."""
+    return numbers_in((line.structured_reference, line.remittance, line.end_to_end_id), series)
 
 
 def numbers_in(texts: Iterable[str], series: str = "INV") -> list[str]:
     found: list[str] = []
     for text in texts:
-        for match in _INVOICE.finditer(text.upper()):
-            year = match.group(1) or match.group(3)
-            seq = match.group(2) or match.group(4)
+        upper = _DATE.sub(" ", text.upper())
+        for match in _INVOICE.finditer(upper):
+            prefix = match.group("prefix")
+            if prefix is not None and prefix in NOT_INVOICE:
+                continue
+            if match.group("year"):
+                year, seq = match.group("year"), match.group("seq")
+            elif match.group("year2"):
+                year, seq = match.group("year2"), match.group("seq2")
+            else:
+                if prefix is None:  # "26-1234" alone is too weak; "INV-26-01234" is not
+                    continue
+                year, seq = "20" + match.group("yy"), match.group("seq3")
             number = f"{series}-{year}-{int(seq):05d}"
             if number not in found:
                 found.append(number)
+    return found
+
+
+def loose_numbers(line: LineView, series: str = "INV") -> list[str]:
+    """Invoice numbers quoted without a year ("n. 2259", "fattura 2259"): the candidates of
+    the booking year and the year before, in that order."""
+    found: list[str] = []
+    year = line.booking_date.year
+    for text in (line.structured_reference, line.remittance):
+        upper = _DATE.sub(" ", text.upper())
+        for match in _LOOSE.finditer(upper):
+            seq = int(match.group("seq"))
+            for y in (year, year - 1):
+                number = f"{series}-{y}-{seq:05d}"
+                if number not in found:
+                    found.append(number)
     return found
 
 
@@ -187,61 +245,121 @@ def one_typo(a: str, b: str) -> bool:
             and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
 
 
-_LEGAL = re.compile(r"\b(gmbh|ag|sa|sarl|srl|spa|bv|nv|ltd|limited|inc|llc|plc|co|kg|oy|ab|as|"
-                    r"sas|sl|kft|sp z o o|the|and|und|et)\b")
+# -- names ------------------------------------------------------------------------------------
+
+# Legal forms, written without dots (normalise_name removes them first).
+LEGAL_FORMS = frozenset({
+    "gmbh", "ag", "kg", "ohg", "ug", "ev", "eg", "kgaa", "se", "sa", "sarl", "sas", "sasu",
+    "eurl", "sci", "snc", "scs", "srl", "srls", "spa", "sapa", "scarl", "scrl",
+    "sl", "slu", "sll", "scp", "bv", "nv", "vof", "cv", "ltd", "limited", "inc",
+    "incorporated", "llc", "llp", "lp", "plc", "co", "corp", "corporation", "company", "cie",
+    "oy", "oyj", "ab", "as", "asa", "aps", "kft", "zrt", "nyrt", "bt", "sro", "doo",
+    "spzoo", "sadecv", "srldecv", "pty", "gbr", "kk", "lda",
+    "unipessoal", "ltda", "the", "and", "und", "et", "y", "e"})
+# Abbreviations written the same way whatever the payer's bank kept.
+ABBREVIATIONS = {"fratelli": "flli", "frat": "flli", "f lli": "flli", "brothers": "bros",
+                 "international": "intl", "internazionale": "intl", "industries": "ind",
+                 "industrie": "ind", "industria": "ind", "compagnie": "cie", "societa": "soc",
+                 "society": "soc", "societe": "soc", "sociedad": "soc", "gesellschaft": "ges",
+                 "saint": "st", "sankt": "st", "santo": "st", "san": "st"}
+_MULTI_FORMS = re.compile(r"\b(?:s\s?p\s?z\s?o\s?o|sa de cv|s de rl(?: de cv)?|s\s?a\s?s|"
+                          r"s\s?p\s?a|s\s?r\s?l|s\s?n\s?c|s\s?a|b\s?v|n\s?v|f\s?lli)\b")
 
 
 def normalise_name(name: str) -> str:
-    text = re.sub(r"[^a-z0-9 ]", " ", name.lower().replace(".", ""))
-    return _SPACES.sub(" ", _LEGAL.sub(" ", text)).strip()
+    """The one normal form of a party name for matching: accents and case folded, dots and
+    punctuation gone, abbreviations written one way, legal forms and joining words dropped.
+    "F.lli Rossi S.p.A." and "FRATELLI ROSSI SPA" both give "flli rossi"."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = text.replace("ß", "ss").replace("&", " ").replace(".", "")
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    text = _MULTI_FORMS.sub(lambda m: m.group(0).replace(" ", ""), text)
+    words = [ABBREVIATIONS.get(w, w) for w in text.split()]
+    kept = [w for w in words if w not in LEGAL_FORMS]
+    return " ".join(kept or words)
 
 
-def similarity(a: str, b: str) -> Decimal:
-    ratio = difflib.SequenceMatcher(None, normalise_name(a), normalise_name(b)).ratio()
-    return Decimal(str(round(ratio, 2)))
+NameScorer = Callable[[str, str], float]  # two normalised names -> similarity 0..100
+
+
+def difflib_scorer(a: str, b: str) -> float:
+    """The standard library's scorer (the services use rapidfuzz, `o2c.adapters.names`)."""
+    return 100 * difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def name_similarity(a: str, b: str, scorer: NameScorer = difflib_scorer) -> Decimal:
+    """How alike two party names are, 0..1 (two decimals). Numbers in the names must agree
+    (branch or plant numbers tell customers apart); a payer name cut by the bank at 35
+    characters is compared with the same length of the other."""
+    na, nb = normalise_name(a), normalise_name(b)
+    if not na or not nb:
+        return ZERO
+    if na == nb:
+        return Decimal("1.00")
+    digits_a = [w for w in na.split() if w.isdigit()]
+    digits_b = [w for w in nb.split() if w.isdigit()]
+    score = scorer(na, nb)
+    if len(a.strip()) >= 30:  # perhaps cut by the bank at 35 characters: the last word too
+        whole = na.rsplit(" ", 1)[0] if " " in na else na
+        score = max(score, scorer(na, nb[: len(na)]) - 2, scorer(whole, nb[: len(whole)]) - 3)
+    if digits_a != digits_b and not (len(a.strip()) >= 30 and not digits_a):
+        score = min(score, 50.0)
+    return Decimal(str(round(score / 100, 2)))
+
+
+def similarity(a: str, b: str, scorer: NameScorer = difflib_scorer) -> Decimal:
+    return name_similarity(a, b, scorer)
 
 
 class NameIndex:
     """Customers by normalised name (exact hits are free) and by word: fuzzy matching only
-    compares names sharing the query's rarest words, so it stays cheap with many customers."""
+    compares names sharing the query's rarest words, so it stays cheap with many customers.
+    Deterministic: words and customers are visited in sorted order, never in set order."""
 
-    def __init__(self, names: dict[int, str]) -> None:
+    def __init__(self, names: dict[int, str], scorer: NameScorer = difflib_scorer) -> None:
         self.names = names
+        self.scorer = scorer
         self.exact: dict[str, list[int]] = {}
         self.by_token: dict[str, list[int]] = {}
-        for customer_id, name in names.items():
-            normal = normalise_name(name)
+        for customer_id in sorted(names):
+            normal = normalise_name(names[customer_id])
             self.exact.setdefault(normal, []).append(customer_id)
-            for token in set(normal.split()):
+            for token in sorted(set(normal.split())):
                 self.by_token.setdefault(token, []).append(customer_id)
 
-    def best(self, name: str, floor: Decimal) -> tuple[int, Decimal] | None:
+    def matches(self, name: str, floor: Decimal) -> list[tuple[int, Decimal]]:
+        """The customers whose name is most like `name` (several when they tie), at or above
+        `floor`; sorted by customer id."""
         normal = normalise_name(name)
         if not normal:
-            return None
+            return []
         exact = self.exact.get(normal)
         if exact is not None:
-            return (exact[0], Decimal("1.00")) if len(exact) == 1 else None
-        postings = sorted((self.by_token[t] for t in set(normal.split()) if t in self.by_token),
-                          key=len)
+            return [(c, Decimal("1.00")) for c in exact]
+        tokens = sorted(set(normal.split()))
+        postings = sorted((len(self.by_token[t]), t) for t in tokens if t in self.by_token)
         if not postings:
-            return None
-        pool = set(postings[0])
-        for more in postings[1:]:
+            return []
+        pool = set(self.by_token[postings[0][1]])
+        for _, token in postings[1:]:
             if len(pool) <= 25:
                 break
-            narrower = pool.intersection(more)
+            narrower = pool.intersection(self.by_token[token])
             if not narrower:
                 break
             pool = narrower
         if len(pool) > 200:
-            return None
-        scored = sorted(((similarity(name, self.names[c]), c) for c in pool), reverse=True)
-        if not scored or scored[0][0] < floor:
-            return None
-        if len(scored) > 1 and scored[1][0] == scored[0][0]:
-            return None  # two customers look alike: the name does not decide
-        return scored[0][1], scored[0][0]
+            return []
+        scored = [(name_similarity(name, self.names[c], self.scorer), c) for c in sorted(pool)]
+        top = max((s for s, _ in scored), default=ZERO)
+        if top < floor:
+            return []
+        return [(c, s) for s, c in scored if s == top]
+
+    def best(self, name: str, floor: Decimal) -> tuple[int, Decimal] | None:
+        found = self.matches(name, floor)
+        return found[0] if len(found) == 1 else None
 
 
 # -- the engine -------------------------------------------------------------------------------
@@ -251,170 +369,415 @@ def _fmt(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
 
-class Matcher:
-    """Proposes for a batch of lines; remembers what earlier lines of the batch took, so two
-    lines never both settle the same residual."""
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """Who sent the money, as far as the line tells: a customer by a known IBAN (score 1) or
+    by name (the similarity)."""
 
-    def __init__(self, candidates: Candidates, config: MatchConfig | None = None) -> None:
+    customer: int
+    score: Decimal
+    reason: str
+    by_iban: bool
+
+
+# Words that make a short payment a payment on account or a disputed deduction, never a
+# write-off (Italian, English, German, French, Spanish).
+ON_ACCOUNT_WORDS = frozenset({
+    "ACCONTO", "ACCONTI", "ACONTO", "ANTICIPO", "PARZIALE", "SALDO PARZIALE", "ON ACCOUNT",
+    "PART PAYMENT", "PARTIAL", "INSTALMENT", "INSTALLMENT", "RATA", "ABSCHLAG", "ANZAHLUNG",
+    "TEILZAHLUNG", "A CONTO", "ACOMPTE", "PAIEMENT PARTIEL", "A CUENTA", "PAGO PARCIAL",
+    "PARCIAL"})
+DISPUTE_WORDS = frozenset({
+    "CONTESTAZIONE", "CONTESTATO", "CONTESTATA", "RECLAMO", "TRATTENUTA", "TRATTENUTO",
+    "DETRATTO", "DETRAZIONE", "NOTA DI CREDITO", "MERCE DANNEGGIATA", "DANNEGGIATA", "RESO",
+    "DISPUTE", "DISPUTED", "DEDUCTION", "DEDUCTED", "LESS", "DAMAGED", "SHORTAGE", "CLAIM",
+    "ABZUG", "ABZUEGLICH", "ABZÜGLICH", "REKLAMATION", "MANGEL", "LITIGE", "RETENUE",
+    "RECLAMATION", "RECLAMACION", "DESCUENTO NO", "DEDUCCION", "ABONO"})
+
+
+def _has_words(text: str, words: Iterable[str]) -> list[str]:
+    """The words (or phrases) of `words` found in `text` as whole words."""
+    upper = " " + re.sub(r"[^0-9A-ZÀ-ÖØ-Ý]+", " ", text.upper()) + " "
+    return sorted(w for w in words if f" {w} " in upper)
+
+
+class Matcher:
+    """Proposes for a batch of lines. Only automatic applications consume open items, and the
+    outcome does not depend on the order of the lines: every line is first proposed against
+    the open items as loaded; automatic proposals that would together take more than an
+    invoice's residual are settled by strength, then booking date and bank reference; the
+    others are proposed again against what the automatic ones leave, for review only."""
+
+    def __init__(self, candidates: Candidates, config: MatchConfig | None = None,
+                 scorer: NameScorer = difflib_scorer) -> None:
         self.c = candidates
         self.config = config or MatchConfig()
-        self.taken: dict[int, Decimal] = {}  # invoice id -> amount proposed in this batch
+        self.scorer = scorer
+        self.taken: dict[int, Decimal] = {}  # invoice id -> amount applied automatically
         self._names: NameIndex | None = None
-        self._keys: dict[int, tuple[list[str], list[str]]] = {}
+        self._keys: dict[int, tuple[list[str], list[str], list[str]]] = {}
+        self._items: dict[int, ItemView] = {}  # items proposals touched, by invoice id
+        self._children: dict[int, list[int]] | None = None
 
     @property
     def names(self) -> NameIndex:
         if self._names is None:
-            self._names = NameIndex(self.c.customer_names)
+            self._names = NameIndex(self.c.customer_names, self.scorer)
         return self._names
 
     def keys(self, line: LineView) -> tuple[list[str], list[str]]:
         """RF references and invoice numbers the line quotes (computed once per line)."""
+        refs, numbers, _ = self.all_keys(line)
+        return refs, numbers
+
+    def all_keys(self, line: LineView) -> tuple[list[str], list[str], list[str]]:
+        """RF references, invoice numbers, and numbers quoted without a year (candidates)."""
         found = self._keys.get(line.id)
         if found is None:
-            found = self._keys[line.id] = (rf_references(line), invoice_numbers(line))
+            numbers = invoice_numbers(line)
+            loose = [n for n in loose_numbers(line) if n not in numbers]
+            found = self._keys[line.id] = (rf_references(line), numbers, loose)
         return found
 
     def residual(self, item: ItemView) -> Decimal:
         return item.residual - self.taken.get(item.invoice_id, ZERO)
 
+    # customer groups ---------------------------------------------------------------------
+
+    def group(self, customer: int) -> int:
+        return self.c.parent_of.get(customer, customer)
+
+    def related(self, a: int, b: int) -> bool:
+        return a == b or self.group(a) == self.group(b)
+
+    def members(self, customer: int) -> list[int]:
+        """The customer's group: its parent first, then the parent's subsidiaries."""
+        if self._children is None:
+            self._children = {}
+            for child, parent in sorted(self.c.parent_of.items()):
+                self._children.setdefault(parent, []).append(child)
+        root = self.group(customer)
+        return [root, *self._children.get(root, [])]
+
+    # the batch ---------------------------------------------------------------------------
+
     def propose_all(self, lines: Iterable[LineView]) -> list[Proposal]:
-        return [self.propose(line) for line in lines]
+        lines = list(lines)
+        config = self.config
+        self.taken = {}
+        first = {line.id: self._one(line) for line in lines}
+        by_id = {line.id: line for line in lines}
+
+        def order(p: Proposal) -> tuple[Any, ...]:
+            line = by_id[p.line_id]
+            return (-p.score, line.booking_date, line.bank_reference, line.amount,
+                    line.remittance, line.structured_reference, line.counterparty_iban,
+                    line.id)
+
+        automatic = sorted((p for p in first.values() if p.kind is ProposalKind.RECEIPT
+                            and p.decision(config) == "auto"), key=order)
+        left = {i: item.residual for i, item in self._items.items()}
+        losers: set[int] = set()
+        for proposal in automatic:
+            wanted = _consumption(proposal)
+            if all(amount <= left.get(i, ZERO) for i, amount in wanted.items()):
+                for i, amount in wanted.items():
+                    left[i] = left.get(i, ZERO) - amount
+            else:
+                losers.add(proposal.line_id)
+        self.taken = {i: item.residual - left[i] for i, item in self._items.items()
+                      if left.get(i, item.residual) != item.residual}
+        result: list[Proposal] = []
+        ceiling = config.auto_threshold - Decimal("0.01")
+        for line in lines:
+            proposal = first[line.id]
+            if proposal.line_id in losers or (proposal.decision(config) != "auto"
+                                               and self._touches_taken(proposal)):
+                again = self._one(line)
+                note = ("another line of this statement settles the same invoice; review"
+                        if proposal.line_id in losers else
+                        "open items taken by automatic applications of this statement left "
+                        "out")
+                proposal = replace(again, score=min(again.score, ceiling),
+                                   reasons=(*again.reasons, note))
+            result.append(proposal)
+        return result
+
+    def _touches_taken(self, proposal: Proposal) -> bool:
+        return any(i in self.taken for i in _consumption(proposal)) or (
+            proposal.kind is not ProposalKind.RECEIPT and bool(self.taken))
 
     def propose(self, line: LineView) -> Proposal:
+        """One line against what automatic proposals before it left open."""
+        proposal = self._one(line)
+        if proposal.decision(self.config) == "auto":
+            for invoice_id, amount in _consumption(proposal).items():
+                self.taken[invoice_id] = self.taken.get(invoice_id, ZERO) + amount
+        return proposal
+
+    def _one(self, line: LineView) -> Proposal:
         if line.amount < 0:
             return self._outgoing(line)
-        proposal = self._incoming(line)
-        for allocation in proposal.allocations:
-            self.taken[allocation.invoice_id] = (self.taken.get(allocation.invoice_id, ZERO)
-                                                 + allocation.amount)
-        if proposal.write_off_invoice_id is not None:
-            self.taken[proposal.write_off_invoice_id] = (
-                self.taken.get(proposal.write_off_invoice_id, ZERO) + proposal.write_off)
-        return proposal
+        return self._incoming(line)
 
     # incoming money ------------------------------------------------------------------------
 
-    def _payer(self, line: LineView) -> tuple[int | None, Decimal, str]:
+    def payer(self, line: LineView) -> Payer | None:
         iban = compact(line.counterparty_iban)
         if iban and iban in self.c.customer_by_iban:
             customer = self.c.customer_by_iban[iban]
-            return customer, Decimal("1"), (
-                f"payer IBAN {iban} known for customer {self._code(customer)}")
-        if line.counterparty_name:
-            best = self.names.best(line.counterparty_name, self.config.name_similarity)
-            if best is not None:
-                customer, score = best
-                # A name is never as good as a known IBAN (1 means "IBAN seen before").
-                score = min(score, Decimal("0.99"))
-                return customer, score, (f"payer name '{line.counterparty_name}' ~ customer "
-                                         f"{self._code(customer)}, name similarity {score}")
-        return None, ZERO, ""
+            return Payer(customer, Decimal("1"),
+                         f"payer IBAN {iban} known for customer {self._code(customer)}", True)
+        if not line.counterparty_name:
+            return None
+        found = self.names.matches(line.counterparty_name, self.config.name_similarity)
+        note = ""
+        if len(found) > 1:
+            # Several customers share the name: the one with something open in the currency.
+            busy = [(c, s) for c, s in found
+                    if any(i.currency == line.currency for i in self.c.open_items.get(c, ()))]
+            if len(busy) != 1:
+                return None
+            note = (f" ({len(found)} customers have this name; only this one has open "
+                    "items)")
+            found = busy
+        if len(found) != 1:
+            return None
+        customer, score = found[0]
+        # A name is never as good as a known IBAN (1 means "IBAN seen before").
+        score = min(score, Decimal("0.99"))
+        return Payer(customer, score, f"payer name '{line.counterparty_name}' ~ customer "
+                                      f"{self._code(customer)}, name similarity {score}{note}",
+                     False)
+
+    def _payer(self, line: LineView) -> tuple[int | None, Decimal, str]:
+        found = self.payer(line)
+        return (found.customer, found.score, found.reason) if found else (None, ZERO, "")
+
+    def payer_ids(self, line: LineView) -> list[int]:
+        """Every customer the payer (or the ultimate debtor) may be, with their groups: whose
+        open items the service loads."""
+        iban = compact(line.counterparty_iban)
+        found: list[int] = []
+        if iban and iban in self.c.customer_by_iban:
+            found.append(self.c.customer_by_iban[iban])
+        for name in (line.counterparty_name, line.ultimate_debtor):
+            if name:
+                found.extend(c for c, _ in self.names.matches(name,
+                                                              self.config.name_similarity))
+        return sorted({m for c in found for m in self.members(c)})
 
     def _code(self, customer_id: int) -> str:
         return self.c.customer_codes.get(customer_id, str(customer_id))
+
+    def _named(self, line: LineView, customer: int) -> bool:
+        """The line's payer name or ultimate debtor is this customer's name."""
+        name = self.c.customer_names.get(customer, "")
+        floor = self.config.name_similarity
+        return bool(name) and any(
+            text and name_similarity(text, name, self.scorer) >= floor
+            for text in (line.counterparty_name, line.ultimate_debtor))
+
+    def _vouch(self, line: LineView, payer: Payer | None, customer: int
+               ) -> tuple[str, str]:
+        """Does the payer fit the invoice's customer? confirmed / contradicted / unknown, and
+        the reason."""
+        code = self._code(customer)
+        if payer is not None and payer.by_iban:
+            if payer.customer == customer:
+                return "confirmed", payer.reason
+            if self.related(payer.customer, customer):
+                return "confirmed", (f"{payer.reason}, of the same group as {code}")
+            if self._named(line, customer):
+                return "unknown", (f"the payer IBAN is known for customer "
+                                   f"{self._code(payer.customer)}, but the name is {code}'s")
+            return "contradicted", (f"but the payer IBAN belongs to customer "
+                                    f"{self._code(payer.customer)}, not to {code} or its "
+                                    "group")
+        for member in self.members(customer):
+            if self._named(line, member):
+                how = ("payer" if member == customer else f"its group's {self._code(member)}")
+                return "confirmed", f"payer name or ultimate debtor is {code}'s ({how})"
+        if payer is not None and not self.related(payer.customer, customer):
+            return "contradicted", (f"but the payer looks like customer "
+                                    f"{self._code(payer.customer)} (name similarity "
+                                    f"{payer.score}), not {code} or its group")
+        return "unknown", ""
+
+    def amount_in(self, line: LineView, currency: str) -> tuple[Decimal, bool, str] | None:
+        """The line's amount in `currency`: (amount, exact, how). Exact in its own currency
+        and when the bank gives the instructed amount; at the day's rate otherwise."""
+        if currency == line.currency:
+            return line.amount, True, ""
+        if line.instructed_currency == currency and line.instructed_amount:
+            return line.instructed_amount, True, (
+                f"paid {_fmt(line.amount)} {line.currency} for {_fmt(line.instructed_amount)} "
+                f"{currency} (the bank's exchange details)")
+        rate = self.c.rates.get((currency, line.currency, line.booking_date))
+        if not rate:
+            return None
+        value = round_amount(line.amount / rate, currency)
+        return value, False, (f"{_fmt(line.amount)} {line.currency} is {_fmt(value)} "
+                              f"{currency} at the day's rate {rate}")
 
     def _incoming(self, line: LineView) -> Proposal:
         reasons: list[str] = []
         items: list[ItemView] = []
         strength = ZERO
-        refs, numbers = self.keys(line)
+        refs, numbers, loose = self.all_keys(line)
         for ref in refs:
             item = self.c.by_reference.get(ref)
-            if item is not None and item.currency == line.currency and item not in items:
+            if (item is not None and self.amount_in(line, item.currency) is not None
+                    and item not in items):
                 items.append(item)
                 reasons.append(f"RF reference {_spaced(ref)} matches invoice {item.number}")
                 strength = max(strength, Decimal("0.99"))
-        payer, payer_score, payer_reason = self._payer(line)
+        payer = self.payer(line)
         by_number: list[ItemView] = []
         for number in numbers:
             item = self.c.by_number.get(number)
-            if (item is not None and item.currency == line.currency and item not in items
-                    and item not in by_number):
+            if (item is not None and self.amount_in(line, item.currency) is not None
+                    and item not in items and item not in by_number):
                 by_number.append(item)
-        if (not items and by_number and payer is not None and payer_score == 1
-                and all(i.customer_id != payer for i in by_number)):
-            # Free text has no check digits: a number of another customer's invoice from a
-            # known payer is more likely a typo of one of the payer's own.
-            reasons.append("invoice number(s) " + ", ".join(i.number for i in by_number)
-                           + " in the text belong to another customer than the payer; ignored")
-            by_number = []
+        typo = False
+        if not items and payer is not None:
+            own = [i for m in self.members(payer.customer) for i in self.c.open_items.get(m, ())
+                   if i.currency == line.currency and self.residual(i) > 0]
+            if by_number and not any(self.related(i.customer_id, payer.customer)
+                                     for i in by_number):
+                # Free text has no check digits: another customer's number from an identified
+                # payer is more likely a typo of one of the payer's own, or a mistake.
+                quoted = ", ".join(i.number for i in by_number)
+                fixed = [i for n in numbers for i in own if one_typo(n, i.number)]
+                if fixed:
+                    reasons.append(f"invoice number(s) {quoted} in the text belong to another "
+                                   "customer than the payer")
+                    by_number = []
+                else:
+                    by_amount = self._by_amount(line, payer, [
+                        payer.reason, f"invoice number(s) {quoted} in the text belong to "
+                        "another customer than the payer; the payer's own open items are "
+                        "searched"])
+                    if by_amount.allocations:
+                        return by_amount
+            if not by_number:
+                for number in numbers:
+                    for item in own:
+                        if one_typo(number, item.number) and item not in items:
+                            items.append(item)
+                            reasons.append(f"'{number}' in the text is one character off "
+                                           f"invoice {item.number} of the payer")
+                            strength = max(strength, Decimal("0.80"))
+                            typo = True
+                for number in loose:
+                    for item in own:
+                        if item.number == number and item not in items:
+                            items.append(item)
+                            reasons.append(f"invoice {item.number} of the payer quoted "
+                                           "without its year")
+                            strength = max(strength, Decimal("0.88"))
         for item in by_number:
             items.append(item)
             source = ("end-to-end id" if item.number in numbers_in([line.end_to_end_id])
+                      else "structured reference"
+                      if item.number in numbers_in([line.structured_reference])
                       else "remittance text")
             reasons.append(f"invoice number {item.number} found in {source}")
             strength = max(strength, Decimal("0.95"))
-        weak = bool(by_number) and strength < Decimal("0.99")
-        typo = False
-        if not items and numbers and payer is not None:
-            # One wrong digit: only against the identified payer's own open invoices.
-            for number in numbers:
-                for item in self.c.open_items.get(payer, ()):
-                    if (one_typo(number, item.number) and item.currency == line.currency
-                            and item not in items and self.residual(item) > 0):
-                        items.append(item)
-                        reasons.append(f"'{number}' in the text is one character off invoice "
-                                       f"{item.number} of the payer")
-                        strength = max(strength, Decimal("0.80"))
-                        typo = weak = True
+        weak = (bool(by_number) or typo or any("without its year" in r for r in reasons)) \
+            and strength < Decimal("0.99")
         if items:
-            customers = {i.customer_id for i in items}
+            customers = sorted({i.customer_id for i in items})
+            if len({i.currency for i in items}) > 1:
+                return Proposal(line.id, ProposalKind.NONE, Decimal("0.30"),
+                                (*reasons, "the invoices named are in several currencies"))
             if len(customers) > 1:
                 return Proposal(line.id, ProposalKind.NONE, Decimal("0.30"),
                                 (*reasons, "references point to several customers"))
-            customer = items[0].customer_id
-            confirmed = payer is not None and payer == customer
-            if confirmed:
-                reasons.append(payer_reason)
+            customer = customers[0]
+            state, why = self._vouch(line, payer, customer)
+            if state == "confirmed":
+                reasons.append(why)
                 strength = min(Decimal("0.99"), strength + Decimal("0.05"))
-            elif payer is not None and payer_score == 1:
-                reasons.append(f"but the payer IBAN belongs to customer {self._code(payer)}")
-                strength -= Decimal("0.25")
+            elif state == "contradicted":
+                reasons.append(why)
+                strength = min(strength - Decimal("0.15"), Decimal("0.80"))
+            elif why:
+                reasons.append(why)
             open_total = sum((max(self.residual(i), ZERO) for i in items), ZERO)
-            if weak and line.amount == open_total and typo:
+            converted = self.amount_in(line, items[0].currency)
+            paid = converted[0] if converted else line.amount
+            if weak and paid == open_total and typo:
                 strength += Decimal("0.07")
-            elif weak and line.amount != open_total:
+            elif weak and paid != open_total:
                 # Text without check digits and an amount that does not agree: a person looks.
                 strength = min(strength, Decimal("0.85"))
             return self._settle(line, customer, items, strength, reasons)
         if payer is None:
             return Proposal(line.id, ProposalKind.NONE, ZERO,
                             ("no reference, invoice number or known payer",))
-        reasons.append(payer_reason)
-        return self._by_amount(line, payer, payer_score, reasons)
+        return self._by_amount(line, payer, [payer.reason])
 
-    def _by_amount(self, line: LineView, customer: int, payer_score: Decimal,
-                   reasons: list[str]) -> Proposal:
-        base = Decimal("0.93") if payer_score == 1 else Decimal("0.70") * payer_score
-        items = [i for i in self.c.open_items.get(customer, ())
-                 if i.currency == line.currency and self.residual(i) > 0]
+    def _by_amount(self, line: LineView, payer: Payer, reasons: list[str]) -> Proposal:
+        if payer.by_iban:
+            base = Decimal("0.93")
+        elif payer.score >= Decimal("0.95"):
+            base = Decimal("0.91")  # a well-identified name and a unique exact amount
+        else:
+            base = Decimal("0.70") * payer.score
+        reasons = list(reasons)
+        customers = [payer.customer]
+        group = self.members(payer.customer)
+        if len(group) > 1:
+            named = [m for m in group if m != payer.customer and self._named(line, m)]
+            named += [m for m in group if m != payer.customer and m not in named
+                      and _mentions(line.remittance, self.c.customer_names.get(m, ""))]
+            if len(named) == 1:
+                customers = named
+                reasons.append(f"the line names {self._code(named[0])}, of the payer's group")
+            elif group[0] == payer.customer:
+                customers = group  # a parent pays for its subsidiaries
+        # Amount-only matching is exact: the line's currency, or what the bank says the payer
+        # sent in another one.
+        currency, amount = line.currency, line.amount
+        if line.instructed_currency and line.instructed_amount:
+            currency, amount = line.instructed_currency, line.instructed_amount
+        pay = (currency, amount) if currency != line.currency else None
+        items = [i for c in customers for i in self.c.open_items.get(c, ())
+                 if i.currency == currency and self.residual(i) > 0]
         items.sort(key=lambda i: (i.due_date, i.issue_date, i.invoice_id))
-        equal = [i for i in items if self.residual(i) == line.amount]
+        equal = [i for i in items if self.residual(i) == amount]
         if equal:
             chosen = equal[0]
-            why = [*reasons, f"amount {_fmt(line.amount)} equals the residual of "
+            why = [*reasons, f"amount {_fmt(amount)} equals the residual of "
                              f"{chosen.number}"]
+            if chosen.customer_id != payer.customer:
+                why.append(f"{chosen.number} is of {self._code(chosen.customer_id)}, of the "
+                           "payer's group")
             score = base
             if len(equal) > 1:
                 why.append(f"{len(equal)} open items have this amount; the oldest is proposed")
                 score = min(score, Decimal("0.75"))
-            return self._proposal(line, customer, [(chosen, line.amount)], score, why)
-        combination = self._combination(line.amount, items)
+            return self._proposal(line, chosen.customer_id, [(chosen, amount)], score, why,
+                                  pay=pay)
+        target = customers[0]
+        own = [i for i in items if i.customer_id == target]
+        combination = self._combination(amount, own)
         if combination is not None:
             chosen_items, unique = combination
-            why = [*reasons, f"amount {_fmt(line.amount)} equals the residuals of "
+            why = [*reasons, f"amount {_fmt(amount)} equals the residuals of "
                              + ", ".join(i.number for i in chosen_items)]
             score = base - Decimal("0.02")
             if not unique:
                 why.append("other combinations add up too; the oldest is proposed")
                 score = min(score, Decimal("0.75"))
-            return self._proposal(line, customer, [(i, self.residual(i)) for i in chosen_items],
-                                  score, why)
+            return self._proposal(line, target, [(i, self.residual(i)) for i in chosen_items],
+                                  score, why, pay=pay)
         return Proposal(line.id, ProposalKind.UNAPPLIED, min(base, Decimal("0.65")),
                         (*reasons, "no open item or combination matches the amount; "
                                    "proposed as unapplied credit"),
-                        customer_id=customer, unapplied=line.amount)
+                        customer_id=target, unapplied=amount,
+                        currency=pay[0] if pay else "", amount=pay[1] if pay else None)
 
     def _combination(self, amount: Decimal, items: Sequence[ItemView]
                      ) -> tuple[list[ItemView], bool] | None:
@@ -443,22 +806,53 @@ class Matcher:
                 strength: Decimal, reasons: list[str]) -> Proposal:
         items = sorted(items, key=lambda i: (i.due_date, i.issue_date, i.invoice_id))
         open_total = sum((max(self.residual(i), ZERO) for i in items), ZERO)
-        amount = line.amount
+        currency = items[0].currency
+        converted = self.amount_in(line, currency)
+        assert converted is not None  # items are only taken in a currency the line converts to
+        amount, exact, how = converted
+        pay = (currency, amount) if currency != line.currency else None
+        if how:
+            reasons = [*reasons, how]
+        if not exact and open_total and abs(amount - open_total) <= open_total / 100:
+            # At the day's rate the amounts never agree to the cent: the difference is an
+            # exchange difference, booked when the payment is allocated.
+            reasons.append("within 1% of the residual at the day's rate: the invoice is paid, "
+                           "the difference is an exchange difference")
+            amount = open_total
+            pay = (currency, amount)
         if open_total == 0:
             return Proposal(line.id, ProposalKind.UNAPPLIED, min(strength, Decimal("0.70")),
                             (*reasons, "the invoices named are already settled; proposed as "
                                        "unapplied credit"),
-                            customer_id=customer, unapplied=amount)
+                            customer_id=customer, unapplied=amount,
+                            currency=pay[0] if pay else "", amount=pay[1] if pay else None)
         if amount == open_total:
             return self._proposal(line, customer, [(i, self.residual(i)) for i in items],
                                   strength, [*reasons, "amount equals residual" if len(items) == 1
-                                             else "amount equals the residuals' sum"])
+                                             else "amount equals the residuals' sum"], pay=pay)
         if amount > open_total:
+            rest = amount - open_total
+            others = sorted((i for i in self.c.open_items.get(customer, ())
+                             if i not in items and i.currency == currency
+                             and self.residual(i) > 0),
+                            key=lambda i: (i.due_date, i.issue_date, i.invoice_id))
+            equal = [i for i in others if self.residual(i) == rest]
+            found = (([equal[0]], len(equal) == 1) if equal
+                     else self._combination(rest, others))
+            if found is not None:
+                extra, unique = found
+                return self._proposal(
+                    line, customer, [(i, self.residual(i)) for i in (*items, *extra)],
+                    strength - Decimal("0.03") if unique else min(strength, Decimal("0.80")),
+                    [*reasons, f"the rest, {_fmt(rest)}, equals the residual(s) of "
+                               + ", ".join(i.number for i in extra) + ", not quoted"
+                               + ("" if unique else "; other invoices add up too")], pay=pay)
+            # An over-payment is rare; an invoice paid but not quoted is not: a person looks.
             return self._proposal(line, customer, [(i, self.residual(i)) for i in items],
-                                  strength - Decimal("0.02"),
-                                  [*reasons, f"over-payment: {_fmt(amount - open_total)} stays "
+                                  min(strength - Decimal("0.02"), Decimal("0.85")),
+                                  [*reasons, f"over-payment: {_fmt(rest)} stays "
                                              "as unapplied customer credit"],
-                                  unapplied=amount - open_total)
+                                  unapplied=rest, pay=pay)
         short = open_total - amount
         plan: list[tuple[ItemView, Decimal]] = []
         left = amount
@@ -470,6 +864,18 @@ class Matcher:
         planned = {i.invoice_id: a for i, a in plan}
         left_open = [i for i in items if self.residual(i) > planned.get(i.invoice_id, ZERO)]
         discount_limit = open_total * self.config.discount_tolerance_percent / 100
+        on_account = _has_words(f"{line.remittance} {line.structured_reference}",
+                                ON_ACCOUNT_WORDS)
+        disputed = _has_words(f"{line.remittance} {line.structured_reference}",
+                              DISPUTE_WORDS)
+        if on_account or disputed:
+            said = ", ".join(f"'{w.lower()}'" for w in (*on_account, *disputed))
+            what = ("a deduction the customer disputes" if disputed
+                    else "a payment on account")
+            return self._proposal(line, customer, plan, strength - Decimal("0.04"),
+                                  [*reasons, f"partial payment: the text says {said} "
+                                             f"({what}), so {_fmt(short)} stays open, not "
+                                             "written off"], pay=pay)
         if len(left_open) == 1 and (short <= self.config.charges_tolerance
                                     or short <= discount_limit):
             target = left_open[0]
@@ -479,13 +885,18 @@ class Matcher:
             return self._proposal(
                 line, customer, plan, strength - Decimal("0.03"),
                 [*reasons, f"short payment of {_fmt(short)} within tolerance, written off as "
-                           f"{label}"], write_off=(short, kind, target))
+                           f"{label}"], write_off=(short, kind, target), pay=pay)
         return self._proposal(line, customer, plan, strength - Decimal("0.04"),
-                              [*reasons, f"partial payment: {_fmt(short)} stays open"])
+                              [*reasons, f"partial payment: {_fmt(short)} stays open"], pay=pay)
 
     def _proposal(self, line: LineView, customer: int, plan: list[tuple[ItemView, Decimal]],
                   score: Decimal, reasons: list[str], unapplied: Decimal = ZERO,
-                  write_off: tuple[Decimal, WriteOff, ItemView] | None = None) -> Proposal:
+                  write_off: tuple[Decimal, WriteOff, ItemView] | None = None,
+                  pay: tuple[str, Decimal] | None = None) -> Proposal:
+        for item, _ in plan:
+            self._items.setdefault(item.invoice_id, item)
+        if write_off is not None:
+            self._items.setdefault(write_off[2].invoice_id, write_off[2])
         allocations = tuple(Allocate(i.invoice_id, i.number, a) for i, a in plan if a > 0)
         return Proposal(
             line.id, ProposalKind.RECEIPT, max(min(score, Decimal("0.99")), ZERO),
@@ -493,29 +904,90 @@ class Matcher:
             write_off=write_off[0] if write_off else ZERO,
             write_off_kind=write_off[1] if write_off else None,
             write_off_invoice_id=write_off[2].invoice_id if write_off else None,
-            unapplied=unapplied)
+            unapplied=unapplied, currency=pay[0] if pay else "",
+            amount=pay[1] if pay else None)
 
     # outgoing money ------------------------------------------------------------------------
 
     def _outgoing(self, line: LineView) -> Proposal:
-        text = f"{line.remittance} {line.transaction_code}".upper()
-        if any(word in text for word in FEE_WORDS) and not line.counterparty_iban:
+        """Bank transaction code first (ISO 20022 domain/family/sub-family), whole words of
+        the text second."""
+        code = [p.upper() for p in ([*line.transaction_code.split("/"), "", "", ""])[:3]]
+        domain, family, sub = code
+        text = f"{line.remittance} {line.structured_reference}"
+        debit_words = _has_words(text, DIRECT_DEBIT_WORDS)
+        if family in CHARGE_FAMILIES or sub in CHARGE_SUBFAMILIES:
             return Proposal(line.id, ProposalKind.BANK_FEE, Decimal("0.95"),
-                            ("outgoing line without counterparty, text says bank fee/charges",))
-        if any(word in text for word in ("RETURN", "RUECKLAST", "R-TRANSACTION", "RJCT", "MD06",
-                                         "AM04", "RDDT", "REVERSAL", "RÜCKLAST")):
+                            (f"bank transaction code {line.transaction_code} is a charge",))
+        if sub in RETURN_SUBFAMILIES:
             return Proposal(line.id, ProposalKind.RETURNED_DEBIT, Decimal("0.70"),
-                            ("outgoing line reads as a returned direct debit; review",))
-        payer, _, reason = self._payer(line)
-        if payer is not None or "REFUND" in text:
+                            (f"bank transaction code {line.transaction_code}: a returned "
+                             "direct debit; review",))
+        if family == "RDDT" or debit_words:
+            return Proposal(line.id, ProposalKind.NONE, ZERO,
+                            ("a direct debit a creditor collected from this account "
+                             f"({line.transaction_code or ', '.join(debit_words)}): not a bank "
+                             "fee nor a customer's",))
+        if family == "CCRD" or domain == "CAMT" or family == "CWDL":
+            return Proposal(line.id, ProposalKind.NONE, ZERO,
+                            (f"card or cash operation ({line.transaction_code})",))
+        fee_words = _has_words(text, FEE_WORDS)
+        if fee_words and not line.counterparty_iban and family not in ("ICDT", "RCDT"):
+            return Proposal(line.id, ProposalKind.BANK_FEE, Decimal("0.92"),
+                            ("outgoing line without counterparty, text says "
+                             + ", ".join(w.lower() for w in fee_words),))
+        returned = _has_words(text, RETURN_WORDS)
+        if returned:
+            return Proposal(line.id, ProposalKind.RETURNED_DEBIT, Decimal("0.70"),
+                            ("outgoing line reads as a returned direct debit ("
+                             + ", ".join(returned) + "); review",))
+        payer = self.payer(line)
+        if payer is not None or _has_words(text, ("REFUND", "RIMBORSO", "ERSTATTUNG",
+                                                  "REMBOURSEMENT", "REEMBOLSO")):
             return Proposal(line.id, ProposalKind.REFUND, Decimal("0.70"),
-                            tuple(r for r in ("outgoing payment to a customer: refund", reason)
-                                  if r), customer_id=payer)
+                            tuple(r for r in ("outgoing payment to a customer: refund",
+                                              payer.reason if payer else "") if r),
+                            customer_id=payer.customer if payer else None)
         return Proposal(line.id, ProposalKind.NONE, ZERO, ("outgoing line not recognised",))
 
 
-FEE_WORDS = ("FEE", "CHARGE", "CHRG", "SRVCHG", "GEBUEHR", "GEBÜHR", "FRAIS", "COMMISSION",
-             "SPESE")
+# Bank transaction codes (ISO 20022 external code sets): charges, returns.
+CHARGE_FAMILIES = frozenset({"CHRG"})
+CHARGE_SUBFAMILIES = frozenset({"CHRG", "COMM", "FEES", "COMT", "SRVC", "INTR", "TAXE",
+                                "ADJT"})
+RETURN_SUBFAMILIES = frozenset({"UPDD", "RRTN", "ARET", "RCDD", "PRDD"})
+FEE_WORDS = frozenset({
+    "FEE", "FEES", "CHARGE", "CHARGES", "CHRG", "SRVCHG", "GEBUEHR", "GEBUEHREN", "GEBÜHR",
+    "GEBÜHREN", "ENTGELT", "KONTOFUEHRUNG", "KONTOFÜHRUNG", "FRAIS", "COMMISSION",
+    "COMMISSIONS", "COMMISSIONI", "COMM", "COMPETENZE", "CANONE", "SPESE", "IMPOSTA DI BOLLO",
+    "BOLLO", "COMISION", "COMISIONES", "COMISIÓN", "MANTENIMIENTO", "CUOTA"})
+DIRECT_DEBIT_WORDS = frozenset({
+    "SDD", "ADDEBITO DIRETTO", "ADDEBITO SDD", "RID", "LASTSCHRIFT", "SEPA LASTSCHRIFT",
+    "PRELEVEMENT", "PRÉLÈVEMENT", "DOMICILIACION", "ADEUDO", "DIRECT DEBIT", "MANDATE",
+    "MANDATO"})
+RETURN_WORDS = frozenset({
+    "RETURN", "RETURNED", "RUECKLAST", "RUECKLASTSCHRIFT", "RÜCKLASTSCHRIFT", "RÜCKLAST",
+    "R-TRANSACTION", "RJCT", "MD06", "AM04", "MS02", "AC04", "REVERSAL", "STORNO", "INSOLUTO",
+    "IMPAGATO", "IMPAYE", "IMPAYÉ", "DEVOLUCION", "DEVOLUCIÓN"})
+
+
+def _consumption(proposal: Proposal) -> dict[int, Decimal]:
+    """Invoice id -> how much of its residual the proposal takes (allocations, write-off)."""
+    found: dict[int, Decimal] = {}
+    for allocation in proposal.allocations:
+        found[allocation.invoice_id] = found.get(allocation.invoice_id, ZERO) + allocation.amount
+    if proposal.write_off_invoice_id is not None:
+        found[proposal.write_off_invoice_id] = (found.get(proposal.write_off_invoice_id, ZERO)
+                                                + proposal.write_off)
+    return found
+
+
+def _mentions(text: str, name: str) -> bool:
+    """The remittance text contains the customer's name (normalised, as whole words)."""
+    normal = normalise_name(name)
+    if not normal or len(normal) < 4:
+        return False
+    return f" {normal} " in f" {normalise_name(text)} "
 
 
 def _spaced(ref: str) -> str:

@@ -9,11 +9,13 @@ writes payments, allocations, journal entries and events with bulk inserts in it
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from o2c.adapters import names
 from o2c.adapters.bank import parse_file
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.bank import BankStore
@@ -53,12 +55,14 @@ from o2c.domain.reconciliation import (
     ProposalKind,
     WriteOff,
     compact,
+    name_similarity,
 )
 from o2c.services import payments as payment_service
 from o2c.services.exchange import fx_rate
 from o2c.services.uow import UnitOfWork
 
 LOCK_CHUNK = 5000
+FX_QUANTUM = Decimal("0.0000000001")  # exchange rates keep ten decimals
 
 
 def store_of(uow: UnitOfWork) -> BankStore:
@@ -84,14 +88,92 @@ def add_bank_account(cmd: c.AddBankAccount, uow: UnitOfWork) -> int:
     return store.add_account(company.id, iban, currency, cmd.name or f"{company.name} {iban}")
 
 
+PAYER_SOURCES = ("master_data", "history", "learned")
+
+
 def register_payer_accounts(cmd: c.RegisterPayerAccounts, uow: UnitOfWork) -> int:
-    pairs = {compact_iban(iban): customer for iban, customer in cmd.accounts}
-    found = {cu.id for cu in uow.customers.get_many(set(pairs.values()))}
-    missing = sorted(set(pairs.values()) - found)
+    """Customers' bank accounts (payer IBANs) in master data; returns how many are new (or
+    moved, with `replace`). An IBAN known for another customer is a conflict unless
+    `replace` says it moves."""
+    if cmd.source not in PAYER_SOURCES:
+        raise InvalidInput(f"source must be one of {', '.join(PAYER_SOURCES)}", field="source")
+    pairs: dict[str, int] = {}
+    for i, (iban, customer) in enumerate(cmd.accounts):
+        compact_form = compact_iban(iban)
+        if not 5 <= len(compact_form) <= 34 or not compact_form.isalnum():
+            raise InvalidInput(f"'{iban}' is not an IBAN or account id",
+                               field=f"accounts[{i}].iban")
+        pairs[compact_form] = customer
+    customers = {cu.id: cu for cu in uow.customers.get_many(set(pairs.values()))}
+    missing = sorted(set(pairs.values()) - set(customers))
     if missing:
         raise NotFound("customer", missing[0], field="accounts")
-    store_of(uow).learn_payers(cmd.company_id, pairs)
-    return len(pairs)
+    others = sorted(cu.company_id for cu in customers.values() if cu.company_id != cmd.company_id)
+    if others:
+        raise RuleViolation("a customer of another company cannot pay into this company's "
+                            "accounts", field="accounts")
+    store = store_of(uow)
+    known = store.payers(cmd.company_id, pairs)
+    moved = {iban: customer for iban, customer in pairs.items()
+             if iban in known and known[iban] != customer}
+    if moved and not cmd.replace:
+        iban = sorted(moved)[0]
+        raise Conflict(f"IBAN {iban} is known for another customer (id {known[iban]}); "
+                       "give replace to move it", field="accounts")
+    for iban, customer in sorted(moved.items()):
+        store.reassign_payer(cmd.company_id, iban, customer, cmd.source)
+    added = store.learn_payers(cmd.company_id, pairs, cmd.source)
+    if added or moved:
+        uow.event_store.append([Event("company", cmd.company_id, "payer_accounts_registered",
+                                      {"source": cmd.source, "added": added,
+                                       "moved": len(moved)})], uow.now, uow.actor)
+    return added + len(moved)
+
+
+def import_payer_accounts_from_history(cmd: c.ImportPayerAccountsFromHistory,
+                                       uow: UnitOfWork) -> int:
+    """IBANs that paid for exactly one customer become that customer's payer accounts;
+    IBANs already known are left as they are. Returns how many were added."""
+    if uow.companies.find(cmd.company_id) is None:
+        raise NotFound("company", cmd.company_id, field="company_id")
+    store = store_of(uow)
+    added = store.learn_payers(cmd.company_id, store.payers_from_history(cmd.company_id),
+                               "history")
+    if added:
+        uow.event_store.append([Event("company", cmd.company_id, "payer_accounts_registered",
+                                      {"source": "history", "added": added, "moved": 0})],
+                               uow.now, uow.actor)
+    return added
+
+
+def set_customer_parent(cmd: c.SetCustomerParent, uow: UnitOfWork) -> int:
+    """A parent pays for its subsidiaries: one level, same company, no parent of its own."""
+    ids = {cmd.customer_id} | ({cmd.parent_id} if cmd.parent_id is not None else set())
+    customers = {cu.id: cu for cu in uow.customers.get_many(ids)}
+    child = customers.get(cmd.customer_id)
+    if child is None:
+        raise NotFound("customer", cmd.customer_id, field="customer_id")
+    store = store_of(uow)
+    if cmd.parent_id is not None:
+        parent = customers.get(cmd.parent_id)
+        if parent is None:
+            raise NotFound("customer", cmd.parent_id, field="parent_id")
+        if parent.id == child.id:
+            raise RuleViolation("a customer cannot be its own parent", field="parent_id")
+        if parent.company_id != child.company_id:
+            raise RuleViolation("the parent must be a customer of the same company",
+                                field="parent_id")
+        groups = store.parents(child.company_id)
+        if cmd.parent_id in groups:
+            raise RuleViolation(f"customer {parent.code} is itself a subsidiary; groups have "
+                                "one level", field="parent_id")
+        if cmd.customer_id in groups.values():
+            raise RuleViolation(f"customer {child.code} is a parent of others; groups have "
+                                "one level", field="customer_id")
+    store.set_parent(child.company_id, cmd.customer_id, cmd.parent_id)
+    uow.event_store.append([Event("customer", cmd.customer_id, "group_changed",
+                                  {"parent_id": cmd.parent_id})], uow.now, uow.actor)
+    return cmd.customer_id
 
 
 def _known_currency(currency: str, where: str) -> None:
@@ -158,6 +240,13 @@ def import_bank_file(cmd: c.ImportBankFile, uow: UnitOfWork) -> ImportResult:
             if not is_rounded(line.amount, currency):
                 raise BankFileError(cmd.filename, line.location,
                                     f"{line.amount} has more decimals than {currency} allows")
+            if line.instructed_currency:
+                _check_currency(cmd.filename, line.location, line.instructed_currency)
+                if (line.instructed_amount is None or line.instructed_amount <= 0
+                        or not is_rounded(line.instructed_amount, line.instructed_currency)):
+                    raise BankFileError(cmd.filename, line.location,
+                                        f"instructed amount {line.instructed_amount} "
+                                        f"{line.instructed_currency} is not a valid amount")
     digest = hashlib.sha256(cmd.content).hexdigest()
     first = accounts[parsed.statements[0].account_iban]
     # Keys: the bank's references + account, date, amount; identical entries inside one file
@@ -205,7 +294,11 @@ def import_bank_file(cmd: c.ImportBankFile, uow: UnitOfWork) -> ImportResult:
             "end_to_end_id": line.end_to_end_id[:100],
             "counterparty_name": line.counterparty_name[:200],
             "counterparty_iban": line.counterparty_iban[:34], "remittance": line.remittance,
-            "structured_reference": line.structured_reference[:100],
+            "structured_reference": " ".join(
+                r for r in (line.structured_reference, line.referred_documents) if r)[:100],
+            "ultimate_debtor": line.ultimate_debtor[:200],
+            "instructed_amount": line.instructed_amount,
+            "instructed_currency": line.instructed_currency,
             "transaction_code": line.transaction_code[:40], "dedup_key": key,
             "status": "unmatched", "kind": "", "score": None, "reasons": [], "proposal": {},
             "customer_id": None, "payment_id": None, "entry_id": None, "applied_on": None,
@@ -263,7 +356,8 @@ def proposal_json(p: Proposal) -> dict[str, Any]:
                              "amount": str(a.amount)} for a in p.allocations],
             "write_off": str(p.write_off),
             "write_off_kind": p.write_off_kind.value if p.write_off_kind else None,
-            "write_off_invoice_id": p.write_off_invoice_id, "unapplied": str(p.unapplied)}
+            "write_off_invoice_id": p.write_off_invoice_id, "unapplied": str(p.unapplied),
+            "currency": p.currency, "amount": str(p.amount) if p.amount is not None else None}
 
 
 def match_bank_lines(cmd: c.MatchBankLines, uow: UnitOfWork) -> MatchResult:
@@ -278,7 +372,8 @@ def match_bank_lines(cmd: c.MatchBankLines, uow: UnitOfWork) -> MatchResult:
         lines = store.lines_to_match(company_id, cmd.as_of)
         if not lines:
             continue
-        matcher = gather_candidates(store, company_id, lines, config)
+        matcher = gather_candidates(store, company_id, lines, config,
+                                    rates=uow.lookups.exchange_rate)
         rows = []
         for proposal in matcher.propose_all(lines):
             decision = proposal.decision(config)
@@ -301,12 +396,14 @@ def match_bank_lines(cmd: c.MatchBankLines, uow: UnitOfWork) -> MatchResult:
 
 
 def gather_candidates(store: BankStore, company_id: int, lines: list[LineView],
-                      config: MatchConfig | None = None) -> Matcher:
+                      config: MatchConfig | None = None,
+                      rates: Callable[[str, str, date], Decimal | None] | None = None
+                      ) -> Matcher:
     """A few set queries: open items by RF reference and invoice number, payers' IBANs,
-    customers' names, then the open items of the customers the lines point at. Returns the
-    matcher over those candidates."""
+    customers' names and groups, then the open items of the customers the lines point at.
+    Returns the matcher over those candidates."""
     candidates = Candidates()
-    matcher = Matcher(candidates, config)
+    matcher = Matcher(candidates, config, scorer=names.score)
     refs: set[str] = set()
     numbers: set[str] = set()
     ibans: set[str] = set()
@@ -314,32 +411,54 @@ def gather_candidates(store: BankStore, company_id: int, lines: list[LineView],
         if line.counterparty_iban:
             ibans.add(compact(line.counterparty_iban))
         if line.amount > 0:
-            line_refs, line_numbers = matcher.keys(line)
+            line_refs, line_numbers, loose = matcher.all_keys(line)
             refs.update(line_refs)
             numbers.update(line_numbers)
+            numbers.update(loose)
     candidates.by_reference = store.items_by_reference(refs)
     candidates.by_number = store.items_by_number(company_id, numbers)
     candidates.customer_by_iban = store.payers(company_id, ibans)
+    candidates.parent_of = store.parents(company_id)
+    if rates is not None:
+        # Invoices in another currency than the line's: the day's rate (one look-up per
+        # currency and day, not per line), unless the bank gave the instructed amount.
+        wanted_rates: set[tuple[str, str, date]] = set()
+        for line in lines:
+            if line.amount <= 0:
+                continue
+            line_refs, line_numbers, loose = matcher.all_keys(line)
+            quoted = [candidates.by_reference.get(r) for r in line_refs]
+            quoted += [candidates.by_number.get(n) for n in (*line_numbers, *loose)]
+            wanted_rates.update((i.currency, line.currency, line.booking_date) for i in quoted
+                                if i is not None and i.currency != line.currency
+                                and i.currency != line.instructed_currency)
+        for key in sorted(wanted_rates):
+            rate = rates(*key)
+            if rate:
+                candidates.rates[key] = rate
     for row in store.customers(company_id):
         candidates.customer_names[row["id"]] = row["name"]
         candidates.customer_codes[row["id"]] = row["code"]
-    # Lines no reference settles need their payer's open items (amount, combination, typo).
+    # Lines no reference settles need their payer's open items (amount, combination, typo);
+    # so do lines whose reference names another customer than the payer.
     wanted: set[int] = set()
     for line in lines:
         if line.amount <= 0:
             continue
         line_refs, line_numbers = matcher.keys(line)
-        if any(r in candidates.by_reference for r in line_refs):
+        named = [candidates.by_reference[r] for r in line_refs if r in candidates.by_reference]
+        named += [candidates.by_number[n] for n in line_numbers if n in candidates.by_number]
+        iban = compact(line.counterparty_iban)
+        payer = candidates.customer_by_iban.get(iban) if iban else None
+        if named and line.amount > sum((i.residual for i in named), ZERO):
+            # Over the invoices quoted: perhaps others of the same customer, not quoted.
+            wanted.update(i.customer_id for i in named)
+        if named and payer is not None and all(matcher.related(i.customer_id, payer)
+                                               for i in named):
             continue
-        payer, score, _ = matcher._payer(line)
-        if payer is None:
-            continue
-        named = [candidates.by_number[n] for n in line_numbers if n in candidates.by_number]
-        if named and score < 1:
-            continue
-        if named and any(i.customer_id == payer for i in named):
-            continue
-        wanted.add(payer)
+        if named and payer is None and any(r in candidates.by_reference for r in line_refs):
+            continue  # a check-digit reference from a payer we cannot tell: its own items
+        wanted.update(matcher.payer_ids(line))
     candidates.open_items = store.open_items_of(wanted)
     return matcher
 
@@ -423,6 +542,7 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
     events: list[Event] = []
     marks: list[dict[str, Any]] = []
     learned: dict[int, dict[str, int]] = {}
+    paid_for: dict[str, tuple[str, str]] = {}  # IBAN -> (payer name, ultimate debtor)
     write_offs: list[tuple[dict[str, Any], JournalEntry]] = []
     for row in receipts:
         line_id = row["id"]
@@ -434,21 +554,30 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
             company_of_customer, customer_currency = customer
             company = batch.company(company_of_customer)
             mode = company.rounding.mode
-            if row["currency"] != customer_currency:
-                raise CurrencyMismatch(customer_currency, row["currency"], field="currency")
+            # Invoices in another currency: the payment is in theirs, for the amount the
+            # proposal converted (the bank's or the day's rate); its company-currency value
+            # is what the bank booked, so allocating books the exchange difference.
+            currency = proposal.get("currency") or row["currency"]
+            amount = (Decimal(proposal["amount"]) if proposal.get("amount") is not None
+                      else row["amount"])
+            if currency != customer_currency:
+                raise CurrencyMismatch(customer_currency, currency, field="currency")
             plan = [(items.get(int(a["invoice_id"])), Decimal(a["amount"]))
                     for a in proposal.get("allocations", ())]
             write_off = Decimal(proposal.get("write_off") or "0")
             target = items.get(int(proposal["write_off_invoice_id"])) \
                 if proposal.get("write_off_invoice_id") else None
-            _check_plan(plan, write_off, target, row["customer_id"], row["amount"])
+            _check_plan(plan, write_off, target, row["customer_id"], amount)
             on = row["booking_date"]
-            rate = batch.rate(row["currency"], company, on)
+            booked_rate = batch.rate(row["currency"], company, on)
+            amount_company = convert(row["amount"], booked_rate, company.currency, mode)
+            rate = (booked_rate if currency == row["currency"]
+                    else (amount_company / amount).quantize(FX_QUANTUM))
             payment = Payment.receive(
                 company_id=company_of_customer, customer_id=row["customer_id"],
-                currency=row["currency"], company_currency=company.currency,
-                amount=row["amount"], received_on=on, fx_rate=rate,
-                amount_company=convert(row["amount"], rate, company.currency, mode),
+                currency=currency, company_currency=company.currency,
+                amount=amount, received_on=on, fx_rate=rate,
+                amount_company=amount_company,
                 method=PaymentMethod.BANK_TRANSFER,
                 reference=(row["structured_reference"] or row["remittance"]
                            or row["end_to_end_id"]),
@@ -459,9 +588,9 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
         payment.id = next(payment_ids)
         payment.number = document_number("PAY", payment.id)
         line_allocations = []
-        for item, amount in plan:
+        for item, part in plan:
             assert item is not None
-            line_allocations.append(allocate(payment, item, amount, on, mode))
+            line_allocations.append(allocate(payment, item, part, on, mode))
         entry_ref = None
         if write_off and target is not None:
             company_value = target.settle(write_off, mode, by_credit_note=False)
@@ -470,12 +599,12 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
             label = ("bank charges" if account == BANK_CHARGES else "early-payment discount")
             entry = write_off_entry(
                 company_id=company_of_customer, customer_id=row["customer_id"],
-                currency=row["currency"], on=on, account=account, amount=write_off,
+                currency=currency, on=on, account=account, amount=write_off,
                 amount_company=company_value, source_id=line_id,
                 memo=f"{label} on {target.number} ({payment.number})")
             write_offs.append((row, entry))
             entry_ref = entry
-            target.record("written_off", amount=in_minor_units(write_off, row["currency"]),
+            target.record("written_off", amount=in_minor_units(write_off, currency),
                           account=account,
                           bank_line=line_id)
         payments.append(payment)
@@ -485,6 +614,8 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
         if row["counterparty_iban"]:
             learned.setdefault(company_of_customer, {})[row["counterparty_iban"]] = \
                 row["customer_id"]
+            paid_for[row["counterparty_iban"]] = (row["counterparty_name"],
+                                                  row.get("ultimate_debtor", ""))
         result.applied.append(line_id)
     # ids for allocations, then entries (payment, allocations, write-offs, fees)
     for allocation, new_id in zip(allocations,
@@ -532,9 +663,32 @@ def _apply(uow: UnitOfWork, store: BankStore, rows: list[dict[str, Any]],
     if store.mark_applied(marks) != len(marks):
         raise Conflict("a bank line changed while it was being applied; run again")
     for company_id, pairs in learned.items():
-        store.learn_payers(company_id, pairs)
+        store.learn_payers(company_id, _payers_to_learn(store, company_id, pairs, paid_for))
     result.payments = len(payments)
     result.allocations = len(allocations)
+
+
+def _payers_to_learn(store: BankStore, company_id: int, pairs: dict[str, int],
+                     paid_for: dict[str, tuple[str, str]]) -> dict[str, int]:
+    """An IBAN that paid a subsidiary's invoice is the parent's when the payer pays on
+    behalf of another (an ultimate debtor) or its name is the parent's rather than the
+    subsidiary's: its next payments may be for any company of the group."""
+    parents = store.parents(company_id)
+    if not parents or not any(c in parents for c in pairs.values()):
+        return pairs
+    involved = {c for c in pairs.values() if c in parents}
+    names_of = store.customer_names(involved | {parents[c] for c in involved})
+    result = dict(pairs)
+    for iban, customer in pairs.items():
+        parent = parents.get(customer)
+        if parent is None:
+            continue
+        payer_name, ultimate = paid_for.get(iban, ("", ""))
+        own = name_similarity(payer_name, names_of.get(customer, ""), names.score)
+        theirs = name_similarity(payer_name, names_of.get(parent, ""), names.score)
+        if ultimate or theirs > own:
+            result[iban] = parent
+    return result
 
 
 def _check_plan(plan: list[tuple[Any, Decimal]], write_off: Decimal, target: Any,

@@ -63,6 +63,8 @@ HANDLERS.update({
     c.SplitBankLine: bank.split_bank_line,
     c.UnmatchBankLine: bank.unmatch_bank_line,
     c.RegisterPayerAccounts: bank.register_payer_accounts,
+    c.ImportPayerAccountsFromHistory: bank.import_payer_accounts_from_history,
+    c.SetCustomerParent: bank.set_customer_parent,
 })
 
 # -- invoice documents and e-invoicing (issue 6) ---------------------------------------------

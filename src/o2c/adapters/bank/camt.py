@@ -297,7 +297,8 @@ def _line(tx: _Node | None, where: str, booked: date, value_date: date | None,
           extra: str) -> StatementLine:
     incoming = amount > 0
     party = "Dbtr" if incoming else "Cdtr"
-    name = iban = e2e = structured = ""
+    name = iban = e2e = structured = referred = ultimate = instructed_currency = ""
+    instructed: Decimal | None = None
     texts: list[str] = []
     if tx is not None:
         bank_ref = tx.text_at("Refs/AcctSvcrRef") or bank_ref
@@ -309,7 +310,11 @@ def _line(tx: _Node | None, where: str, booked: date, value_date: date | None,
                 or tx.text_at(f"RltdPties/{party}/Pty/Nm"))
         iban = tx.text_at(f"RltdPties/{party}Acct/Id/IBAN")
         structured = " ".join(r.text for r in tx.all("RmtInf/Strd/CdtrRefInf/Ref") if r.text)
+        referred = " ".join(r.text for r in tx.all("RmtInf/Strd/RfrdDocInf/Nb") if r.text)
+        ultimate = (tx.text_at(f"RltdPties/Ultmt{party}/Nm")
+                    or tx.text_at(f"RltdPties/Ultmt{party}/Pty/Nm"))
         texts = [u.text for u in tx.all("RmtInf/Ustrd") if u.text]
+        instructed, instructed_currency = _instructed(tx, currency, abs(amount))
         info = tx.text_at("AddtlTxInf")
         if info:
             texts.append(info)
@@ -320,7 +325,35 @@ def _line(tx: _Node | None, where: str, booked: date, value_date: date | None,
         currency=currency, bank_reference=bank_ref, entry_reference=entry_ref,
         end_to_end_id=e2e, counterparty_name=name, counterparty_iban=compact_iban(iban),
         remittance=" ".join(texts)[:1000], structured_reference=structured,
-        transaction_code=code)
+        transaction_code=code, ultimate_debtor=ultimate, referred_documents=referred,
+        instructed_amount=instructed, instructed_currency=instructed_currency)
+
+
+def _instructed(tx: _Node, currency: str, booked: Decimal) -> tuple[Decimal | None, str]:
+    """What the payer sent in another currency: AmtDtls/InstdAmt/Amt, or the booked amount
+    through the bank's rate (CcyXchg: source currency, rate per unit currency)."""
+    given = tx.get("AmtDtls/InstdAmt/Amt")
+    if given is not None:
+        other = str(given.attrib.get("Ccy", ""))
+        if other and other != currency:
+            try:
+                return Decimal(given.text), other
+            except InvalidOperation:
+                return None, ""
+    for path in ("AmtDtls/InstdAmt/CcyXchg", "AmtDtls/TxAmt/CcyXchg"):
+        exchange = tx.get(path)
+        if exchange is None:
+            continue
+        source, unit = exchange.text_at("SrcCcy"), exchange.text_at("UnitCcy")
+        try:
+            rate = Decimal(exchange.text_at("XchgRate"))
+        except InvalidOperation:
+            continue
+        if not source or source == currency or rate <= 0:
+            continue
+        value = booked / rate if (unit or source) == source else booked * rate
+        return value.quantize(quantum(source)), source
+    return None, ""
 
 
 # -- writing (fixtures, the demo simulator and the bench) --------------------------------------
@@ -381,10 +414,20 @@ def _write_entry(line: StatementLine, v: int) -> str:
     parts.append("<NtryDtls><TxDtls>")
     if line.end_to_end_id:
         parts.append(f"<Refs><EndToEndId>{_esc(line.end_to_end_id)}</EndToEndId></Refs>")
+    instructed = ""
+    if line.instructed_amount is not None and line.instructed_currency:
+        rate = (abs(line.amount) / line.instructed_amount).quantize(Decimal("0.0000000001"))
+        instructed = (f"<InstdAmt>{_amt(line.instructed_amount, line.instructed_currency)}"
+                      f"<CcyXchg><SrcCcy>{line.instructed_currency}</SrcCcy>"
+                      f"<TrgtCcy>{line.currency}</TrgtCcy><UnitCcy>{line.instructed_currency}"
+                      f"</UnitCcy><XchgRate>{rate.normalize():f}</XchgRate></CcyXchg></InstdAmt>")
     if v >= 3:
         parts.append(f"{_amt(line.amount, line.currency)}<CdtDbtInd>{side}</CdtDbtInd>")
+        if instructed:
+            parts.append(f"<AmtDtls>{instructed}</AmtDtls>")
     else:
-        parts.append(f"<AmtDtls><TxAmt>{_amt(line.amount, line.currency)}</TxAmt></AmtDtls>")
+        parts.append(f"<AmtDtls>{instructed}<TxAmt>{_amt(line.amount, line.currency)}</TxAmt>"
+                     "</AmtDtls>")
     if line.counterparty_name or line.counterparty_iban:
         party = "Dbtr" if incoming else "Cdtr"
         name = _esc(line.counterparty_name[:140])
@@ -395,11 +438,19 @@ def _write_entry(line: StatementLine, v: int) -> str:
         if line.counterparty_iban:
             parts.append(f"<{party}Acct><Id><IBAN>{line.counterparty_iban}</IBAN></Id>"
                          f"</{party}Acct>")
+        if line.ultimate_debtor and incoming:
+            ultimate = f"<Nm>{_esc(line.ultimate_debtor[:140])}</Nm>"
+            if v >= 8:
+                ultimate = f"<Pty>{ultimate}</Pty>"
+            parts.append(f"<UltmtDbtr>{ultimate}</UltmtDbtr>")
         parts.append("</RltdPties>")
-    if line.remittance or line.structured_reference:
+    if line.remittance or line.structured_reference or line.referred_documents:
         parts.append("<RmtInf>")
         if line.remittance:
             parts.append(f"<Ustrd>{_esc(line.remittance[:140])}</Ustrd>")
+        for number in line.referred_documents.split():
+            parts.append("<Strd><RfrdDocInf><Tp><CdOrPrtry><Cd>CINV</Cd></CdOrPrtry></Tp>"
+                         f"<Nb>{_esc(number[:35])}</Nb></RfrdDocInf></Strd>")
         if line.structured_reference:
             parts.append("<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp>"
                          f"<Ref>{_esc(line.structured_reference)}</Ref></CdtrRefInf></Strd>")

@@ -9,7 +9,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Connection, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.fastpath import Statement
@@ -53,9 +64,13 @@ _PAYERS = Statement(select(_pa.c.iban, _pa.c.customer_id).where(
     _pa.c.company_id == bindparam("company_id"), _pa.c.iban.in_(_ids("ibans"))))
 _CUSTOMERS = Statement(select(_cu.c.id, _cu.c.code, _cu.c.name).where(
     _cu.c.company_id == bindparam("company_id")))
+_cg = t.customer_groups
+_PARENTS = Statement(select(_cg.c.customer_id, _cg.c.parent_id).where(
+    _cg.c.company_id == bindparam("company_id")))
 _LINE_COLUMNS = (_bl.c.id, _bl.c.amount, _bl.c.currency, _bl.c.booking_date, _bl.c.remittance,
                  _bl.c.structured_reference, _bl.c.end_to_end_id, _bl.c.counterparty_iban,
-                 _bl.c.counterparty_name, _bl.c.transaction_code)
+                 _bl.c.counterparty_name, _bl.c.transaction_code, _bl.c.ultimate_debtor,
+                 _bl.c.bank_reference, _bl.c.instructed_amount, _bl.c.instructed_currency)
 _TO_MATCH = Statement(select(*_LINE_COLUMNS).where(
     _bl.c.company_id == bindparam("company_id"), _bl.c.status.in_(["unmatched", "proposed"]),
     _bl.c.booking_date <= bindparam("as_of")).order_by(_bl.c.booking_date, _bl.c.id))
@@ -151,7 +166,11 @@ class BankStore:
                          end_to_end_id=r["end_to_end_id"],
                          counterparty_iban=r["counterparty_iban"],
                          counterparty_name=r["counterparty_name"],
-                         transaction_code=r["transaction_code"])
+                         transaction_code=r["transaction_code"],
+                         ultimate_debtor=r["ultimate_debtor"],
+                         bank_reference=r["bank_reference"],
+                         instructed_amount=r["instructed_amount"],
+                         instructed_currency=r["instructed_currency"])
                 for r in _TO_MATCH.all(self.conn, {"company_id": company_id, "as_of": as_of})]
 
     @staticmethod
@@ -202,6 +221,47 @@ class BankStore:
     def customers(self, company_id: int) -> list[dict[str, Any]]:
         return _CUSTOMERS.all(self.conn, {"company_id": company_id})
 
+    def customer_names(self, ids: Iterable[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for part in chunks(sorted(set(ids))):
+            for r in self.conn.execute(select(_cu.c.id, _cu.c.name).where(
+                    _cu.c.id.in_(list(part)))).mappings():
+                found[r["id"]] = r["name"]
+        return found
+
+    def parents(self, company_id: int) -> dict[int, int]:
+        """Customer groups of a company: subsidiary -> parent."""
+        return {r["customer_id"]: r["parent_id"]
+                for r in _PARENTS.all(self.conn, {"company_id": company_id})}
+
+    def set_parent(self, company_id: int, customer_id: int, parent_id: int | None) -> None:
+        self.conn.execute(delete(_cg).where(_cg.c.customer_id == customer_id))
+        if parent_id is not None:
+            self.conn.execute(insert(_cg).values(customer_id=customer_id, company_id=company_id,
+                                                 parent_id=parent_id))
+
+    def payer_accounts(self, company_id: int, customer_id: int | None = None
+                       ) -> list[dict[str, Any]]:
+        query = (select(_pa.c.iban, _pa.c.customer_id, _pa.c.source, _cu.c.code)
+                 .join(_cu, _cu.c.id == _pa.c.customer_id)
+                 .where(_pa.c.company_id == company_id).order_by(_cu.c.code, _pa.c.iban))
+        if customer_id is not None:
+            query = query.where(_pa.c.customer_id == customer_id)
+        return [dict(r) for r in self.conn.execute(query).mappings()]
+
+    def payers_from_history(self, company_id: int) -> dict[str, int]:
+        """IBANs that paid for exactly one customer in the company's received payments (not
+        reversed): IBAN -> customer."""
+        p = t.payments
+        iban = func.upper(func.replace(p.c.payer_iban, " ", ""))
+        rows = self.conn.execute(
+            select(iban.label("iban"), func.min(p.c.customer_id).label("customer_id"))
+            .where(p.c.company_id == company_id, p.c.payer_iban != "",
+                   p.c.state != "reversed")
+            .group_by(iban).having(func.count(func.distinct(p.c.customer_id)) == 1)
+            .order_by(iban)).mappings()
+        return {r["iban"]: int(r["customer_id"]) for r in rows}
+
     def save_proposals(self, rows: list[dict[str, Any]]) -> None:
         for part in chunks(rows, 5000):
             _SAVE_PROPOSAL.run_many(self.conn, part)
@@ -241,14 +301,23 @@ class BankStore:
         self.conn.execute(update(_bl).where(_bl.c.id == line_id).values(
             status=status, version=_bl.c.version + 1, **values))
 
-    def learn_payers(self, company_id: int, pairs: dict[str, int]) -> None:
+    def learn_payers(self, company_id: int, pairs: dict[str, int], source: str = "learned"
+                     ) -> int:
+        """Adds the IBANs not known yet; returns how many."""
         if not pairs:
-            return
+            return 0
         known = self.payers(company_id, pairs)
-        new = [{"company_id": company_id, "iban": iban, "customer_id": customer}
-               for iban, customer in pairs.items() if iban not in known]
+        new = [{"company_id": company_id, "iban": iban, "customer_id": customer,
+                "source": source}
+               for iban, customer in sorted(pairs.items()) if iban not in known]
         if new:
             Statement(insert(_pa)).run_many(self.conn, new)
+        return len(new)
+
+    def reassign_payer(self, company_id: int, iban: str, customer_id: int, source: str
+                       ) -> None:
+        self.conn.execute(update(_pa).where(_pa.c.company_id == company_id, _pa.c.iban == iban)
+                          .values(customer_id=customer_id, source=source))
 
     # -- bulk writes of an applied batch -----------------------------------------------------
 

@@ -723,6 +723,10 @@ bank_lines = Table(
     Column("structured_reference", String(100), nullable=False),
     Column("transaction_code", String(40), nullable=False),
     Column("dedup_key", String(40), nullable=False, unique=True),
+    Column("ultimate_debtor", String(200), nullable=False, server_default=""),
+    # the amount the payer sent in another currency, when the bank says (camt InstdAmt)
+    Column("instructed_amount", AMOUNT, nullable=True),
+    Column("instructed_currency", String(3), nullable=False, server_default=""),
     # unmatched -> proposed -> applied; rejected and unmatched lines can be matched again
     Column("status", String(16), nullable=False),
     Column("kind", String(20), nullable=False, server_default=""),
@@ -749,7 +753,21 @@ bank_payer_accounts = Table(
     Column("iban", String(34), nullable=False),
     Column("customer_id", ForeignKey("customers.id"), nullable=False),
     UniqueConstraint("company_id", "iban"),
+    # how the company knows it: master data (given), history (past payments), learned
+    # (an applied bank line)
+    Column("source", String(16), nullable=False, server_default="learned"),
 )
+Index("ix_bank_payer_accounts_customer", bank_payer_accounts.c.customer_id)
+
+# A customer group: the parent pays for its subsidiaries (one level).
+customer_groups = Table(
+    "customer_groups", metadata,
+    Column("customer_id", ForeignKey("customers.id"), primary_key=True),
+    Column("company_id", ForeignKey("companies.id"), nullable=False),
+    Column("parent_id", ForeignKey("customers.id"), nullable=False),
+    CheckConstraint("parent_id <> customer_id", name="not_own_parent"),
+)
+Index("ix_customer_groups_parent", customer_groups.c.parent_id)
 
 
 # -- invoice documents and e-invoicing (issue 6) ---------------------------------------------

@@ -18,9 +18,14 @@ from o2c.api.schemas.bank import (
     BankAccountIn,
     BankAccountOut,
     BankLineOut,
+    CustomerGroupIn,
     ImportOut,
     MatchIn,
     MatchOut,
+    PayerAccountOut,
+    PayerAccountsIn,
+    PayerAccountsOut,
+    PayerHistoryIn,
     RejectIn,
     SplitIn,
     UnmatchIn,
@@ -146,6 +151,43 @@ def split(line_id: Id, body: SplitIn, bus: Bus) -> JSONResponse:
 def unmatch(line_id: Id, body: UnmatchIn, bus: Bus) -> JSONResponse:
     """Undo a wrongly applied line: allocations, write-off and payment are reversed."""
     return bus.run(c.UnmatchBankLine(line_id, body.reason, body.on), _line, payload=body)
+
+
+@bank.get("/bank-payer-accounts", response_model=list[PayerAccountOut])
+def list_payer_accounts(conn: Conn, company_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
+                        customer_id: IdFilter = None) -> list[dict[str, Any]]:
+    """Customers' bank accounts: the IBANs known to pay for them, and how they are known."""
+    return BankStore(conn).payer_accounts(company_id, customer_id)
+
+
+@bank.post("/bank-payer-accounts", response_model=PayerAccountsOut)
+def register_payer_accounts(body: PayerAccountsIn, bus: Bus) -> JSONResponse:
+    """Register payer IBANs in the customers' master data (e.g. from an export of the old
+    system); a payment from a known IBAN with a unique exact amount applies automatically."""
+    def present(conn: Connection, added: int) -> PayerAccountsOut:
+        rows = BankStore(conn).payer_accounts(body.company_id)
+        return PayerAccountsOut(registered=added, accounts=[
+            PayerAccountOut.model_validate(r) for r in rows])
+
+    return bus.run(body.command(), present, payload=body)
+
+
+@bank.post("/bank-payer-accounts/import-history", response_model=PayerAccountsOut)
+def import_payer_history(body: PayerHistoryIn, bus: Bus) -> JSONResponse:
+    """Learn payer IBANs from received payments: an IBAN that paid for one customer only."""
+    def present(conn: Connection, added: int) -> PayerAccountsOut:
+        rows = BankStore(conn).payer_accounts(body.company_id)
+        return PayerAccountsOut(registered=added, accounts=[
+            PayerAccountOut.model_validate(r) for r in rows])
+
+    return bus.run(c.ImportPayerAccountsFromHistory(body.company_id), present, payload=body)
+
+
+@bank.post("/customer-groups", response_model=CustomerGroupIn)
+def set_customer_group(body: CustomerGroupIn, bus: Bus) -> JSONResponse:
+    """Put a customer in its parent's group (the parent pays for it), or take it out."""
+    return bus.run(c.SetCustomerParent(body.customer_id, body.parent_id),
+                   lambda _conn, _: body, payload=body)
 
 
 __all__ = ["ApplyOut", "bank"]

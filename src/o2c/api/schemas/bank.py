@@ -66,6 +66,7 @@ class BankLineOut(Model):
     counterparty_iban: str
     remittance: str
     structured_reference: str
+    ultimate_debtor: str = Field("", description="the party the payer paid for (UltmtDbtr)")
     status: str = Field(description="unmatched, proposed, applied or rejected")
     kind: str
     score: Dec | None
@@ -126,3 +127,40 @@ class RejectIn(Input):
 class UnmatchIn(Input):
     reason: str = Field(min_length=1, max_length=500)
     on: Day | None = None
+
+
+class PayerAccountIn(Input):
+    iban: str = Field(min_length=5, max_length=40, description="the payer's IBAN")
+    customer_id: Ref
+
+
+class PayerAccountsIn(Input):
+    company_id: Ref
+    accounts: list[PayerAccountIn] = Field(min_length=1, max_length=5000)
+    replace: bool = Field(False, description="move an IBAN known for another customer")
+
+    def command(self) -> c.RegisterPayerAccounts:
+        return c.RegisterPayerAccounts(
+            self.company_id, tuple((a.iban, a.customer_id) for a in self.accounts),
+            source="master_data", replace=self.replace)
+
+
+class PayerHistoryIn(Input):
+    company_id: Ref
+
+
+class PayerAccountOut(Model):
+    iban: str
+    customer_id: int
+    code: str = Field(description="the customer's code")
+    source: str = Field(description="master_data, history or learned")
+
+
+class PayerAccountsOut(Model):
+    registered: int = Field(description="IBANs added (or moved) by this request")
+    accounts: list[PayerAccountOut]
+
+
+class CustomerGroupIn(Input):
+    customer_id: Ref
+    parent_id: Ref | None = Field(description="the parent that pays for it; null: no group")

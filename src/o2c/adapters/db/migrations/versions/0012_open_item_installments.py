@@ -4,7 +4,7 @@ and the credit check sum what is actually due (not the whole residual once the f
 instalment falls due)
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-05 07:00:00
 """
 
@@ -21,7 +21,7 @@ from o2c.adapters.db.types import AMOUNT
 from o2c.domain.money import allocate
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
