@@ -378,3 +378,16 @@ class RegisterPayerAccounts(Command):
 
     company_id: int
     accounts: tuple[tuple[str, int], ...]  # (IBAN, customer id)
+
+
+# -- background jobs (issue 19) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryJob(Command):
+    job_id: int
+
+
+@dataclass(frozen=True)
+class CancelJob(Command):
+    job_id: int
