@@ -9,8 +9,11 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from o2c.adapters.db.engine import make_engine
+from o2c.adapters.jobs import JobEngine
+from o2c.adapters.mail import MailSettings, SmtpMailer
 from o2c.config import Settings
 from o2c.domain.access import Controls
+from o2c.services import jobs
 from o2c.services.bus import MessageBus
 from o2c.services.registry import GUARDS, HANDLERS, POLICIES
 from o2c.services.uow import Clock, UnitOfWork
@@ -26,6 +29,7 @@ class App:
     engine: Engine
     bus: MessageBus
     clock: Clock
+    jobs: JobEngine
 
 
 def bootstrap(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -33,13 +37,20 @@ def bootstrap(settings: Settings | None = None, *, engine: Engine | None = None,
     settings = settings or Settings.from_env()
     engine = engine or make_engine(settings.database_url, echo=settings.log_sql)
 
+    job_engine: JobEngine | None = None
+
     def uow_factory(actor: str) -> UnitOfWork:
-        return UnitOfWork(engine, clock, actor)
+        return UnitOfWork(engine, clock, actor, job_engine)
 
     controls = Controls(settings.approval_credit_limit_increase, settings.approval_credit_note,
                         dict(settings.retention_years))
     bus = MessageBus(uow_factory, HANDLERS, POLICIES, GUARDS, controls)
-    return App(settings, engine, bus, clock)
+    runtime = jobs.Runtime(engine, clock, bus, lambda: SmtpMailer(MailSettings.from_env()),
+                           settings.timezone)
+    job_engine = jobs.job_engine(runtime, settings.database_url,
+                                 settings.schedules or jobs.DEFAULT_SCHEDULES,
+                                 settings.job_max_attempts)
+    return App(settings, engine, bus, clock, job_engine)
 
 
 class SettableClock:

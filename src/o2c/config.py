@@ -30,6 +30,14 @@ class Settings:
     approval_credit_note: Decimal = Decimal(5000)
     retention_years: dict[str, int] = field(default_factory=lambda: {
         "IT": 10, "FR": 10, "ES": 6, "DE": 10, "MX": 5})
+    # -- background jobs and operations (issue 19) --
+    timezone: str = "UTC"  # O2C_TIMEZONE: the company's time, for schedules
+    schedules: str = ""  # O2C_SCHEDULES: name=task@cron;... ("" = services.jobs defaults)
+    job_max_attempts: int = 6  # O2C_JOB_MAX_ATTEMPTS: then a job is failed (retry by hand)
+    # O2C_INPROCESS_WORKER: run jobs inside `o2c serve` (1/0; default: on for SQLite only)
+    inprocess_worker: str = ""
+    log_format: str = "text"  # O2C_LOG_FORMAT=json: one JSON object per log line
+    queue_stuck_seconds: float = 600.0  # O2C_QUEUE_STUCK_SECONDS: /health/ready fails past it
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,7 +57,19 @@ class Settings:
                                                        "10000")),
             approval_credit_note=Decimal(env("O2C_APPROVAL_CREDIT_NOTE", "5000")),
             retention_years=_retention(env("O2C_RETENTION_YEARS", "")),
+            timezone=env("O2C_TIMEZONE", "UTC"),
+            schedules=env("O2C_SCHEDULES", ""),
+            job_max_attempts=int(env("O2C_JOB_MAX_ATTEMPTS", "6")),
+            inprocess_worker=env("O2C_INPROCESS_WORKER", ""),
+            log_format=env("O2C_LOG_FORMAT", "text"),
+            queue_stuck_seconds=float(env("O2C_QUEUE_STUCK_SECONDS", "600")),
         )
+
+    @property
+    def runs_jobs_in_process(self) -> bool:
+        if self.inprocess_worker:
+            return self.inprocess_worker == "1"
+        return not self.database_url.startswith("postgresql")
 
 
 def _retention(text: str) -> dict[str, int]:

@@ -24,6 +24,7 @@ from o2c.api.routes import (
     invoices,
     ledger,
     masterdata,
+    operations,
     orders,
     payments,
     reports,
@@ -88,6 +89,10 @@ def create_app(app: App | None = None) -> FastAPI:
         api.include_router(security_router, prefix=PREFIX)
     api.include_router(login_pages.pages)
     docs.install(api)
+
+    # operations (issue 19): the failed-jobs API, /metrics, /health/live, /health/ready
+    api.include_router(operations.jobs, prefix=PREFIX)
+    api.include_router(operations.probes)
     _problems_only_as_problem_json(api)
     return api
 

@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -22,6 +24,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.middleware.base import BaseHTTPMiddleware
 
+from o2c.adapters import logs, metrics
 from o2c.adapters.db import queries
 from o2c.adapters.db.types import MAX_INTEGER
 from o2c.api.errors import unexpected_error
@@ -139,6 +142,22 @@ def request_id(request: Request) -> str | None:
     return value
 
 
+access_log = logging.getLogger("o2c.access")
+
+
+def _observe(request: Request, status: int, seconds: float) -> None:
+    """Latency by route (the path template, so /orders/{order_id} is one series) and one
+    access log line with the request id and the user."""
+    route = getattr(request.scope.get("route"), "path", None) or "unmatched"
+    metrics.REQUEST_SECONDS.labels(request.method, route, str(status)).observe(seconds)
+    principal = getattr(request.state, "principal", None)
+    access_log.info("%s %s %d %.1fms", request.method, request.url.path, status,
+                    seconds * 1000, extra={
+                        "request_id": request.state.request_id, "route": route,
+                        "status": status, "duration_ms": round(seconds * 1000, 2),
+                        "user": getattr(principal, "actor", None)})
+
+
 # -- request id and security headers -----------------------------------------------------------
 
 # /docs: Swagger UI from the package (api/docs.py); it sets inline styles, never scripts.
@@ -157,10 +176,15 @@ class RequestContext(BaseHTTPMiddleware):
                        call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         given = request.headers.get(REQUEST_ID_HEADER, "")
         request.state.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        token = logs.request_id.set(request.state.request_id)  # for every log line below
+        started = time.perf_counter()
         try:
             response = await call_next(request)
         except Exception as error:  # the 500 problem gets the headers too
             response = unexpected_error(request, error)
+        finally:
+            logs.request_id.reset(token)
+        _observe(request, response.status_code, time.perf_counter() - started)
         headers = response.headers
         headers[REQUEST_ID_HEADER] = request.state.request_id
         docs = request.url.path in ("/docs", "/redoc", "/docs/oauth2-redirect")

@@ -32,7 +32,9 @@ FINANCE_READ = roles(ADMIN, AR, CREDIT, COLLECTOR, CONTROLLER, AUDITOR)
 AUDIT_READ = roles(ADMIN, CONTROLLER, AUDITOR)
 
 PUBLIC = frozenset({"health", "login", "logout", "login_form", "login_submit",
-                    "logout_submit"})
+                    "logout_submit",
+                    # operations (issue 19): probes and the scrape, no credentials
+                    "health_live", "health_ready", "metrics_endpoint"})
 
 PERMISSIONS: dict[str, Roles] = {
     # master data
@@ -219,6 +221,12 @@ PERMISSIONS: dict[str, Roles] = {
     "portal_invoice_document": roles(CUSTOMER),
     "portal_payments": roles(CUSTOMER),
     "portal_statement": roles(CUSTOMER),
+    # background jobs (issue 19): the failed-jobs view, in the API and the back-office
+    "list_jobs": roles(ADMIN, CONTROLLER, AUDITOR),
+    "retry_job": roles(ADMIN),
+    "cancel_job": roles(ADMIN),
+    "web_jobs": roles(ADMIN, CONTROLLER, AUDITOR),
+    "web_job_action": roles(ADMIN),  # per action: retry_job / cancel_job
 }
 
 # Operations on one object of a customer: (object type, path parameter). A portal customer

@@ -44,6 +44,7 @@ app.command("events")(receivables.events)
 # invoice documents and e-invoicing (issue 6): `invoice render|check`, `customer documents`
 app.add_typer(documents.outbox, name="outbox")
 app.command("serve")(system.serve)
+app.command("worker")(system.worker)  # background jobs (issue 19)
 
 # -- security (issue 3) ------------------------------------------------------------------------
 for group, name in [(security.users, "user"), (security.tokens, "token"),

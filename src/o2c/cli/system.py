@@ -105,17 +105,23 @@ def serve(host: Annotated[str | None, typer.Option(
               "--host", help="Interface to listen on (O2C_HOST, default 127.0.0.1).")] = None,
           port: Annotated[int | None, typer.Option(
               "--port", help="Port (O2C_PORT, default 8000).")] = None) -> None:
-    """Serve the REST API (OpenAPI at /docs) with uvicorn."""
+    """Serve the REST API (OpenAPI at /docs) with uvicorn. On SQLite background jobs run
+    inside the server (O2C_INPROCESS_WORKER=0 turns that off); on PostgreSQL they run in
+    `o2c worker` processes."""
     import uvicorn
+
+    from o2c.adapters import logs
 
     current = state()
     settings = current.settings()
+    logs.configure(settings.log_format)
     current.app()  # fails early, with a hint, when the schema is missing
     # uvicorn builds the app itself (o2c.server:create_app: API and web pages), from the
     # environment: hand it the database this command was given.
     os.environ["O2C_DATABASE_URL"] = settings.database_url
     uvicorn.run("o2c.server:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, **proxy_options(settings))
+                port=port or settings.port, log_config=None, access_log=False,
+                **proxy_options(settings))
 
 
 def proxy_options(settings: Settings) -> dict[str, Any]:
@@ -124,3 +130,28 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
     if not settings.trusted_proxies:
         return {"proxy_headers": False}
     return {"proxy_headers": True, "forwarded_allow_ips": settings.trusted_proxies}
+
+
+def worker(concurrency: Annotated[int, typer.Option(
+               "--concurrency", min=1, max=64,
+               help="Jobs this worker runs at the same time.")] = 1,
+           queues: Annotated[str, typer.Option(
+               "--queues", help="Comma-separated queues to take jobs from (mail, batch, "
+                                "default); all when empty.")] = "",
+           once: Annotated[bool, typer.Option(
+               "--once", help="Stop when no job is waiting, instead of waiting for more.")
+           ] = False) -> None:
+    """Run background jobs: e-mail delivery, chunked runs, the schedules (O2C_SCHEDULES).
+    On PostgreSQL start as many workers as you like, on any machine: each job is taken by
+    one. On SQLite the jobs run inside `o2c serve`; this runs the schedules in the
+    foreground instead."""
+    from o2c.adapters import logs
+
+    current = state()
+    settings = current.settings()
+    logs.configure(settings.log_format)
+    o2c = current.app()
+    names = [q.strip() for q in queues.split(",") if q.strip()] or None
+    say(f"worker on {o2c.engine.url.render_as_string()}: queues {', '.join(names or ['all'])}, "
+        f"concurrency {concurrency}")
+    o2c.jobs.run_worker(concurrency, names, wait=not once)

@@ -396,3 +396,17 @@ class SetCustomerParent(Command):
 
     customer_id: int
     parent_id: int | None
+
+
+
+# -- background jobs (issue 19) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryJob(Command):
+    job_id: int
+
+
+@dataclass(frozen=True)
+class CancelJob(Command):
+    job_id: int

@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
+from o2c.adapters import logs, metrics
 from o2c.domain.access import Controls, Principal, system
 from o2c.domain.commands import Command
-from o2c.domain.errors import Conflict, InvalidInput
+from o2c.domain.errors import Conflict, DomainError, InvalidInput
 from o2c.domain.events import Event
 from o2c.services.uow import UnitOfWork
 
@@ -78,9 +79,26 @@ class MessageBus:
         idempotent replay returns exactly what the first call returned. `principal` is who
         asks (a logged-in user; `actor` names a system actor otherwise): it goes to the audit
         trail with `request_id`, and users are held to dual control (see services.access)."""
+        principal = principal or system(actor)
+        name = type(command).__name__
+        tokens = (logs.command.set(name), logs.user.set(principal.actor))
+        outcome = "error"
+        try:
+            result = self._execute(command, principal, present, idempotency, request_id)
+            outcome = "replayed" if result.replayed else "ok"
+            return result
+        except DomainError as error:
+            outcome = str(error.kind)  # not_found, conflict, rule_violation...
+            raise
+        finally:
+            metrics.COMMANDS.labels(name, outcome).inc()
+            logs.command.reset(tokens[0])
+            logs.user.reset(tokens[1])
+
+    def _execute(self, command: Command, principal: Principal, present: Presenter | None,
+                 idempotency: IdempotencyClaim | None, request_id: str | None) -> Outcome:
         handler = self.handlers[type(command)]
         guard = self.guards.get(type(command))
-        principal = principal or system(actor)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self.uow_factory(principal.actor) as uow:
@@ -130,6 +148,7 @@ class MessageBus:
                     raise
                 log.info("retrying %s after %s (attempt %d)", type(command).__name__,
                          getattr(error.orig, "sqlstate", error), attempt)
+                metrics.COMMAND_RETRIES.labels(type(command).__name__).inc()
                 time.sleep(0.005 * attempt)
         raise AssertionError("unreachable")
 

@@ -63,9 +63,11 @@ def post_invoice(uow: UnitOfWork, invoice: Invoice, company: Company,
         company_currency=invoice.company_currency, issue_date=invoice.issue_date,
         amount=invoice.gross_amount, amount_company=invoice.gross_amount_company,
         installments=invoice.installments))
-    uow.outbox.add("invoice.posted", f"invoice.posted:{invoice.id}", {
+    key = f"invoice.posted:{invoice.id}"
+    uow.outbox.add("invoice.posted", key, {
         "invoice_id": invoice.id, "number": invoice.number, "kind": invoice.kind.value,
         "customer_id": invoice.customer_id, "email": invoice.buyer.email})
+    uow.defer("o2c.deliver_invoice", key=key)  # e-mailed now; the schedule is the backstop
 
 
 def invoice_order(uow: UnitOfWork, order: SalesOrder, quantities: dict[int, Decimal],

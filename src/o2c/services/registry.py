@@ -72,3 +72,11 @@ from o2c.domain.einvoice import SetDocumentPreferences  # noqa: E402
 from o2c.services import documents  # noqa: E402
 
 HANDLERS[SetDocumentPreferences] = documents.set_document_preferences
+
+# -- background jobs (issue 19): retry or cancel a job from the failed-jobs view --------------
+from o2c.services import jobs  # noqa: E402
+
+HANDLERS.update({
+    c.RetryJob: jobs.retry_job,
+    c.CancelJob: jobs.cancel_job,
+})

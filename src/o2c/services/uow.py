@@ -35,6 +35,7 @@ from o2c.adapters.db.repositories import (
     StockRepository,
 )
 from o2c.adapters.db.security import AuditEntry, append_audit
+from o2c.adapters.jobs import JobEngine
 from o2c.domain.access import Controls, Principal, system
 from o2c.domain.catalog import Product
 from o2c.domain.events import Event
@@ -88,8 +89,11 @@ class UnitOfWork:
     lookups: Lookups
     idempotency: IdempotencyStore
 
-    def __init__(self, engine: Engine, clock: Clock, actor: str = "system") -> None:
+    def __init__(self, engine: Engine, clock: Clock, actor: str = "system",
+                 jobs: JobEngine | None = None) -> None:
         self.engine = engine
+        self.jobs = jobs
+        self._deferred: list[tuple[str, dict[str, Any]]] = []
         self.clock = clock
         self.actor = actor
         self._committed = False
@@ -148,6 +152,20 @@ class UnitOfWork:
             self.lookups.autoflush = _nothing_to_flush
         self._connections.release(self.conn)
 
+    def defer(self, task: str, **kwargs: Any) -> None:
+        """Enqueue a background job that commits with this unit of work. PostgreSQL: in this
+        transaction, in procrastinate's table. SQLite: handed to the in-process worker after
+        the commit (when it runs; otherwise the schedules find the work in the database).
+        Without a job engine (a bare unit of work) nothing is enqueued: the schedules find
+        the work in the database."""
+        jobs = self.jobs
+        if jobs is None:
+            return
+        if jobs.postgres:
+            jobs.defer_in(self.conn, task, **kwargs)
+        else:
+            self._deferred.append((task, kwargs))
+
     def today(self) -> date:
         return self.now.date()
 
@@ -191,3 +209,7 @@ class UnitOfWork:
         self._committed = True
         if self.cache is not None:
             self.cache.publish()
+        if self._deferred and self.jobs is not None and self.jobs.running:
+            for task, kwargs in self._deferred:
+                self.jobs.defer(task, **kwargs)
+        self._deferred.clear()

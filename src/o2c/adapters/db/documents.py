@@ -104,8 +104,10 @@ class Claim:
     payload: dict[str, Any]
 
 
-def claim_due(conn: Connection, now: datetime, limit: int) -> list[Claim]:
-    """Claim up to `limit` due `invoice.posted` rows for this worker.
+def claim_due(conn: Connection, now: datetime, limit: int, *, ids: list[int] | None = None,
+              keys: list[str] | None = None) -> list[Claim]:
+    """Claim up to `limit` due `invoice.posted` rows for this worker (only those of `ids` or
+    of dedup `keys` when given: a job that stands for some rows).
 
     Each claim is a conditional UPDATE (still undelivered and still due at the value read),
     so two workers never both win a row; PostgreSQL also skips rows another worker has
@@ -115,6 +117,10 @@ def claim_due(conn: Connection, now: datetime, limit: int) -> list[Claim]:
              .where(_o.c.topic == INVOICE_POSTED, _o.c.delivered_at.is_(None),
                     _o.c.available_at <= now, _o.c.attempts < MAX_ATTEMPTS)
              .order_by(_o.c.available_at, _o.c.id).limit(limit))
+    if ids is not None:
+        query = query.where(_o.c.id.in_(ids))
+    if keys is not None:
+        query = query.where(_o.c.dedup_key.in_(keys))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     claims = []

@@ -810,3 +810,36 @@ master_data_generations = Table(
     Column("table_name", String(40), primary_key=True),
     Column("generation", BigInteger, nullable=False),
 )
+
+# -- background jobs (issue 19) ---------------------------------------------------------------
+# The jobs themselves are procrastinate's tables (PostgreSQL; migration 0015). o2c keeps the
+# error of each failed attempt (procrastinate keeps none) and the chunks of large runs.
+
+job_errors = Table(
+    "job_errors", metadata, _id(),
+    Column("job_id", BigInteger, nullable=False),
+    Column("task", String(100), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)
+Index("ix_job_errors_job", job_errors.c.job_id)
+
+job_runs = Table(
+    "job_runs", metadata, _id(),
+    Column("kind", String(60), nullable=False),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("as_of", UtcDateTime(), nullable=False),
+    Column("chunks", Integer, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+job_run_chunks = Table(
+    "job_run_chunks", metadata,
+    Column("run_id", ForeignKey("job_runs.id"), primary_key=True),
+    Column("chunk", Integer, primary_key=True),
+    Column("items", JSON, nullable=False),
+    Column("done_at", UtcDateTime(), nullable=True),
+    Column("result", JSON, nullable=True),
+)
