@@ -157,8 +157,7 @@ def test_every_response_carries_security_headers_and_a_request_id(
 
 
 def test_hsts_is_sent_when_cookies_are_secure(any_app: App) -> None:
-    secure = App(replace(any_app.settings, secure_cookies=True), any_app.engine, any_app.bus,
-                 any_app.clock)
+    secure = replace(any_app, settings=replace(any_app.settings, secure_cookies=True))
     with TestClient(create_app(secure)) as https:
         assert "max-age" in https.get("/health").headers["Strict-Transport-Security"]
 

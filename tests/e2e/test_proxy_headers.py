@@ -38,8 +38,7 @@ def test_a_local_caller_cannot_dodge_the_login_lock_with_x_forwarded_for(
 
 
 def test_a_configured_proxy_is_believed(app: App, mara: None) -> None:
-    behind_proxy = App(replace(app.settings, trusted_proxies="127.0.0.1"), app.engine, app.bus,
-                       app.clock)
+    behind_proxy = replace(app, settings=replace(app.settings, trusted_proxies="127.0.0.1"))
     with served(create_app(behind_proxy), **proxy_options(behind_proxy.settings)) as base:
         statuses = _attempts(base, app.settings.login_max_failures + 1)
     assert set(statuses) == {401}  # each a different client address, as the proxy says

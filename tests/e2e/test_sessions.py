@@ -53,8 +53,7 @@ def test_login_sets_a_secure_session_cookie_and_returns_the_csrf_token(
 
 
 def test_the_cookie_is_secure_when_configured(any_app: App, lena: str) -> None:
-    secure = App(replace(any_app.settings, secure_cookies=True), any_app.engine, any_app.bus,
-                 any_app.clock)
+    secure = replace(any_app, settings=replace(any_app.settings, secure_cookies=True))
     with TestClient(create_app(secure), base_url="https://testserver") as https:
         response = https.post(f"{API}/auth/login",
                               json={"username": "lena", "password": PASSWORD})
