@@ -6,6 +6,7 @@ ISO 4217 minor units of their currency (Babel's own currency digits differ for s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +18,9 @@ from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent, parse_pattern
 
+from o2c.domain.credit import HOLD_REASONS
 from o2c.domain.money import MINOR_UNITS
+from o2c.domain.payment_terms import TERMS_TEXTS
 
 LANGUAGES = ("en", "it", "fr", "es")
 LANGUAGE_NAMES = {"en": "English", "it": "Italiano", "fr": "Français", "es": "Español"}
@@ -48,6 +51,15 @@ def negotiate(requested: str | None, cookie: str | None, accept_language: str | 
     return DEFAULT_LANGUAGE
 
 
+@cache
+def _pattern(template: str) -> re.Pattern[str]:
+    """A text made from `template` ("{amount} overdue for {days} days"), values captured."""
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)"
+                    for i, part in enumerate(parts))
+    return re.compile(f"^{regex}$")
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Everything a template needs to speak one language."""
@@ -61,6 +73,31 @@ class Formatter:
     def gettext(self, text: str, **values: object) -> str:
         translated = _catalogue(self.language).get(text, text)
         return translated.format(**values) if values else translated
+
+    def generated(self, text: str, templates: tuple[str, ...] | list[str],
+                  separator: str) -> str:
+        """A text the domain wrote in English from known templates (hold reasons, payment
+        terms), in this language: each part is matched to its template and translated with
+        its values; a part that matches none stays as it is."""
+        out = []
+        for part in text.split(separator):
+            for template in templates:
+                match = _pattern(template).match(part)
+                if match:
+                    part = self.gettext(template, **match.groupdict())
+                    break
+            out.append(part)
+        return separator.join(out)
+
+    def hold_reasons(self, text: str) -> str:
+        return self.generated(text, HOLD_REASONS, "; ")
+
+    def payment_terms(self, text: str) -> str:
+        head, _, discount = text.partition("; ")
+        result = self.generated(head, list(TERMS_TEXTS.values()), ", ")
+        if discount:
+            result += "; " + self.generated(discount, [TERMS_TEXTS["discount"]], "; ")
+        return result
 
     def money(self, value: Decimal | None, currency: str) -> str:
         if value is None:
