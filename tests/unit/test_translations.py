@@ -30,7 +30,7 @@ from o2c.web.i18n import Formatter
 WEB = Path(o2c.web.__file__).parent
 DOMAIN = WEB.parent / "domain"
 TEMPLATES = sorted((WEB / "templates").rglob("*.html"))
-CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+CODE = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 # Texts that read the same in every language (names, formats, symbols).
 SAME_EVERYWHERE = {"IBAN", "PDF", "UBL", "Factur-X", "FatturaPA", "SKU", "DSO", "OK", "o2c",
                    "CSV", "XLSX", "API", "Email", "E-mail", "%", "#", "Total", "Portal",
@@ -82,6 +82,8 @@ def _codes() -> set[str]:
     codes |= {"invoice", "credit_note", "payment", "order", "shipment", "customer",
               "allocation", "applied", "partially_applied", "unapplied"}
     codes |= {f"{step}_action" for step in ("pick", "pack", "ship", "deliver")}
+    codes |= {f"unit_{code}" for code in ("C62", "H87", "KGM", "GRM", "LTR", "MTR", "HUR",
+                                          "DAY", "MTK", "MTQ")}
     return codes | _events()
 
 
