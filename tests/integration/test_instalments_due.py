@@ -113,3 +113,16 @@ def test_the_credit_hold_cites_only_the_instalment_that_is_overdue(
     result = any_app.bus.handle(c.ConfirmOrder(order_id, on=on))
     assert result.state == "credit_hold"
     assert result.decision.reasons == ("73.20 EUR overdue for 16 days (more than 10)",)
+
+
+def test_the_statement_shows_each_instalment_as_a_debit_with_its_own_due_date(
+        any_app: App, world: World) -> None:
+    _invoice(any_app, world)
+    with any_app.engine.connect() as conn:
+        statement = reports.statement_of_account(conn, world.customers["rossi"],
+                                                 date(2026, 3, 1), date(2026, 4, 30))
+    assert [(line["number"], line["due_date"], line["debit"], line["balance"])
+            for line in statement["lines"]] == [
+        ("INV-2026-00001 (1/2)", date(2026, 4, 9), D("73.20"), D("73.20")),
+        ("INV-2026-00001 (2/2)", date(2026, 5, 9), D("73.20"), D("146.40"))]
+    assert statement["closing_balance"] == D("146.40")
