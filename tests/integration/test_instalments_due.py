@@ -12,6 +12,7 @@ import pytest
 from o2c.adapters.db import queries, reports
 from o2c.bootstrap import App
 from o2c.domain import commands as c
+from o2c.domain.analytics import AGING_BUCKETS
 from tests.fixtures.world import World, build_world, line
 from tests.services import support as s
 
@@ -126,3 +127,19 @@ def test_the_statement_shows_each_instalment_as_a_debit_with_its_own_due_date(
         ("INV-2026-00001 (1/2)", date(2026, 4, 9), D("73.20"), D("73.20")),
         ("INV-2026-00001 (2/2)", date(2026, 5, 9), D("73.20"), D("146.40"))]
     assert statement["closing_balance"] == D("146.40")
+
+
+def test_an_invoice_is_listed_under_each_aging_bucket_it_has_an_instalment_owed_in(
+        any_app: App, world: World) -> None:
+    invoice_id = _invoice(any_app, world)
+    as_of = date(2026, 4, 20)
+
+    def listed(bucket: str) -> list[int]:
+        [found] = [b for b in AGING_BUCKETS if b.code == bucket]
+        due_from, due_to = found.due_dates(as_of)
+        with any_app.engine.connect() as conn:
+            return [r["id"] for r in queries.list_invoices(conn, queries.Filters(extra={
+                "open": True, "due_from": due_from, "due_to": due_to}), as_of=as_of).items]
+
+    assert listed("not_due") == listed("1_30") == [invoice_id]
+    assert listed("31_60") == []

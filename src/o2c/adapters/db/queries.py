@@ -524,10 +524,16 @@ def list_invoices(conn: Connection, filters: Filters = Filters(),
                             _payment_status(as_of) == status)
     if filters.extra.get("open"):
         query = query.where(t.OPEN_ITEM)
-    if due_from := filters.extra.get("due_from"):
-        query = query.where(t.open_items.c.due_date >= due_from)
-    if due_to := filters.extra.get("due_to"):
-        query = query.where(t.open_items.c.due_date <= due_to)
+    due_from, due_to = filters.extra.get("due_from"), filters.extra.get("due_to")
+    if due_from or due_to:
+        # An aging bucket: the invoices with an instalment still owed falling due then.
+        ii = t.open_item_installments
+        due = [ii.c.open_item_id == t.open_items.c.id, dues.owing()]
+        if due_from:
+            due.append(ii.c.due_date >= due_from)
+        if due_to:
+            due.append(ii.c.due_date <= due_to)
+        query = query.where(select(ii.c.seq).where(*due).correlate(t.open_items).exists())
     query = _dates(query, inv.c.issue_date, filters)
     if filters.q:
         pattern = _like(filters.q)
