@@ -100,7 +100,7 @@ def shop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 BACK_OFFICE = ["/", "/orders", "/orders/new", "/orders/{order}", "/credit-holds", "/warehouse",
                "/warehouse?view=stock", "/warehouse/shipments/{shipment}", "/invoices",
                "/invoices/{invoice}", "/invoices/{note}", "/payments", "/payments/new",
-               "/customers", "/customers/{customer}"]
+               "/customers", "/customers/{customer}", "/customers/{customer}?view=statement"]
 PORTAL = ["/portal", "/portal/orders", "/portal/orders/new", "/portal/orders/{portal_order}",
           "/portal/invoices", "/portal/invoices/{portal_invoice}", "/portal/payments",
           "/portal/statement"]
