@@ -150,3 +150,21 @@ def test_every_portal_page_speaks_each_language_without_console_errors(
         chromium: Browser, shop_server: tuple[str, dict[str, str]]) -> None:  # noqa: F811
     base, ids = shop_server
     assert _visit_all(chromium, base, "portal-dupont", PORTAL, ids) == []
+
+
+def test_the_api_documentation_renders_offline_without_console_errors(
+        chromium: Browser, shop_server: tuple[str, dict[str, str]]) -> None:  # noqa: F811
+    base, _ = shop_server
+    context = chromium.new_context(base_url=base, offline=False)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # Anything not served by the app (a CDN) is refused, as on a machine without internet.
+    page.route(re.compile(r"^(?!" + re.escape(base) + ").*"), lambda route: route.abort())
+    page.goto("/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=60000)  # a 1.7 MB bundle
+    assert "o2c" in page.inner_text(".swagger-ui .info .title")
+    assert page.locator(".opblock").count() > 20
+    context.close()
+    assert errors == []
