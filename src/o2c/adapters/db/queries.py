@@ -526,13 +526,17 @@ def list_invoices(conn: Connection, filters: Filters = Filters(),
     due_from, due_to = filters.extra.get("due_from"), filters.extra.get("due_to")
     if due_from or due_to:
         # An aging bucket: the invoices with an instalment still owed falling due then.
-        ii = t.open_item_installments
-        due = [ii.c.open_item_id == t.open_items.c.id, dues.owing()]
+        # (The oldest unpaid instalment falls due first and the last one last: conditions
+        # on the item's own dates narrow the search by index before the EXISTS.)
+        ii, oi = t.open_item_installments, t.open_items
+        due = [ii.c.open_item_id == oi.c.id, dues.owing()]
         if due_from:
             due.append(ii.c.due_date >= due_from)
+            query = query.where(oi.c.final_due_date >= due_from)
         if due_to:
             due.append(ii.c.due_date <= due_to)
-        query = query.where(select(ii.c.seq).where(*due).correlate(t.open_items).exists())
+            query = query.where(oi.c.due_date <= due_to)
+        query = query.where(t.OPEN_ITEM, select(ii.c.seq).where(*due).correlate(oi).exists())
     query = _dates(query, inv.c.issue_date, filters)
     if filters.q:
         pattern = _like(filters.q)
