@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 
 from o2c.adapters.db import queries, reports
+from o2c.adapters.db import tables as t
+from o2c.adapters.db.migrate import downgrade, upgrade
 from o2c.bootstrap import App
 from o2c.domain import commands as c
 from o2c.domain.analytics import AGING_BUCKETS
@@ -143,3 +145,18 @@ def test_an_invoice_is_listed_under_each_aging_bucket_it_has_an_instalment_owed_
 
     assert listed("not_due") == listed("1_30") == [invoice_id]
     assert listed("31_60") == []
+
+
+def test_the_migration_gives_existing_open_items_their_instalment_rows(
+        any_app: App, world: World) -> None:
+    _invoice(any_app, world)  # half at 30, half at 60 days
+    other = any_app.bus.handle(c.CreateOrder(world.customers["dupont"],
+                                             (line(world.products["BOOK"], 2),),
+                                             order_date=ISSUED))
+    [shipment_id] = any_app.bus.handle(c.ConfirmOrder(other, on=ISSUED)).shipment_ids
+    s.ship(any_app.bus, shipment_id, on=ISSUED)
+    written = s.rows(any_app.engine, t.open_item_installments)
+    assert len(written) == 3
+    downgrade(any_app.engine, "0010")  # as a database was before: no instalment rows
+    upgrade(any_app.engine)
+    assert s.rows(any_app.engine, t.open_item_installments) == written
