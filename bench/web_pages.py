@@ -80,7 +80,7 @@ def main() -> None:
                         "/invoices?payment_status=overdue", "/invoices?aging=1_30",
                         f"/invoices/{invoice_id}", "/payments",
                         f"/payments/new?customer={code}", "/customers",
-                        f"/customers/{customer_id}"],
+                        f"/customers/{customer_id}", f"/customers/{customer_id}?view=statement"],
         "portal": ["/portal", "/portal/orders", "/portal/invoices", "/portal/payments",
                    "/portal/statement", f"/portal/invoices/{invoice_id}"],
     }

@@ -214,3 +214,22 @@ def test_the_api_documentation_is_served_from_the_package_without_a_cdn_or_inlin
     for src in re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', page.text):
         asset = client.get(src)
         assert asset.status_code == 200 and len(asset.content) > 100, src
+
+
+def test_a_broken_json_body_is_refused_naming_the_line_and_column_where_it_broke(
+        client: TestClient, world: World) -> None:
+    body = '{"customer_id": 1,\n "lines": [{"product_id": 1, "quantity": }]}'
+    response = client.post(f"{API}/orders", content=body,
+                           headers={"Content-Type": "application/json"})
+    found = problem(response, 422)
+    [error] = found["errors"]
+    assert (error["field"], error["line"], error["column"]) == ("body", 2, 42)
+    assert "line 2, column 42" in error["message"] and "[" not in error["field"]
+
+
+def test_money_as_a_json_number_is_taken_exactly_as_written(client: TestClient,
+                                                            world: World) -> None:
+    created = ok(client.post(f"{API}/payments", content=(
+        f'{{"customer_id": {world.customers["rossi"]}, "amount": 0.10, "currency": "EUR"}}'),
+        headers={"Content-Type": "application/json"}), 201)
+    assert created["amount"] == "0.10"

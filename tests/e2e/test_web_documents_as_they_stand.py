@@ -75,3 +75,12 @@ def _quantities(html: str) -> list[str]:
     assert match, "no DESK line"
     cells = re.findall(r'<td class="num">([^<]*)</td>', match.group(1))
     return [cells[0].split()[0], *cells[2:]]
+
+
+def test_a_portal_user_refused_a_back_office_page_reads_why_in_their_language(
+        browser: TestClient, shop: Shop) -> None:
+    sign_in(browser, "portal-dupont")
+    refused = browser.get("/orders?lang=fr")
+    assert refused.status_code == 403
+    assert "Non autorisé" in refused.text and "Votre rôle (client)" in refused.text
+    assert "may not" not in refused.text

@@ -73,7 +73,10 @@ def test_document_pages_render_with_their_timelines(browser: TestClient, shop: S
     invoice = browser.get(f"/invoices/{shop.invoices['rossi']}")
     assert invoice.status_code == 200 and "Rossi Arredamenti" in invoice.text
     customer = browser.get(f"/customers/{shop.world.customers['rossi']}")
-    assert customer.status_code == 200 and 'id="statement"' in customer.text
+    assert customer.status_code == 200 and 'id="statement-tab"' in customer.text
+    assert 'id="statement"' not in customer.text  # a tab of its own, not 8,000 px below
+    statement = browser.get(f"/customers/{shop.world.customers['rossi']}?view=statement")
+    assert statement.status_code == 200 and 'id="statement"' in statement.text
     pdf = browser.get(f"/invoices/{shop.invoices['rossi']}/pdf")
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
 

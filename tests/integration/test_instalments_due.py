@@ -10,8 +10,11 @@ from decimal import Decimal
 import pytest
 
 from o2c.adapters.db import queries, reports
+from o2c.adapters.db import tables as t
+from o2c.adapters.db.migrate import downgrade, upgrade
 from o2c.bootstrap import App
 from o2c.domain import commands as c
+from o2c.domain.analytics import AGING_BUCKETS
 from tests.fixtures.world import World, build_world, line
 from tests.services import support as s
 
@@ -113,3 +116,47 @@ def test_the_credit_hold_cites_only_the_instalment_that_is_overdue(
     result = any_app.bus.handle(c.ConfirmOrder(order_id, on=on))
     assert result.state == "credit_hold"
     assert result.decision.reasons == ("73.20 EUR overdue for 16 days (more than 10)",)
+
+
+def test_the_statement_shows_each_instalment_as_a_debit_with_its_own_due_date(
+        any_app: App, world: World) -> None:
+    _invoice(any_app, world)
+    with any_app.engine.connect() as conn:
+        statement = reports.statement_of_account(conn, world.customers["rossi"],
+                                                 date(2026, 3, 1), date(2026, 4, 30))
+    assert [(line["number"], line["due_date"], line["debit"], line["balance"])
+            for line in statement["lines"]] == [
+        ("INV-2026-00001 (1/2)", date(2026, 4, 9), D("73.20"), D("73.20")),
+        ("INV-2026-00001 (2/2)", date(2026, 5, 9), D("73.20"), D("146.40"))]
+    assert statement["closing_balance"] == D("146.40")
+
+
+def test_an_invoice_is_listed_under_each_aging_bucket_it_has_an_instalment_owed_in(
+        any_app: App, world: World) -> None:
+    invoice_id = _invoice(any_app, world)
+    as_of = date(2026, 4, 20)
+
+    def listed(bucket: str) -> list[int]:
+        [found] = [b for b in AGING_BUCKETS if b.code == bucket]
+        due_from, due_to = found.due_dates(as_of)
+        with any_app.engine.connect() as conn:
+            return [r["id"] for r in queries.list_invoices(conn, queries.Filters(extra={
+                "open": True, "due_from": due_from, "due_to": due_to}), as_of=as_of).items]
+
+    assert listed("not_due") == listed("1_30") == [invoice_id]
+    assert listed("31_60") == []
+
+
+def test_the_migration_gives_existing_open_items_their_instalment_rows(
+        any_app: App, world: World) -> None:
+    _invoice(any_app, world)  # half at 30, half at 60 days
+    other = any_app.bus.handle(c.CreateOrder(world.customers["dupont"],
+                                             (line(world.products["BOOK"], 2),),
+                                             order_date=ISSUED))
+    [shipment_id] = any_app.bus.handle(c.ConfirmOrder(other, on=ISSUED)).shipment_ids
+    s.ship(any_app.bus, shipment_id, on=ISSUED)
+    written = s.rows(any_app.engine, t.open_item_installments)
+    assert len(written) == 3
+    downgrade(any_app.engine, "0010")  # as a database was before: no instalment rows
+    upgrade(any_app.engine)
+    assert s.rows(any_app.engine, t.open_item_installments) == written

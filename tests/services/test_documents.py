@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from o2c.adapters.db import documents as store
 from o2c.adapters.db import tables as t
-from o2c.adapters.einvoice import fatturapa, incoming, validation
+from o2c.adapters.einvoice import fatturapa, incoming, pdf, validation
 from o2c.adapters.mail import MailSettings, SmtpMailer
 from o2c.bootstrap import App
 from o2c.domain import commands as c
@@ -216,3 +216,15 @@ def test_two_workers_never_claim_the_same_outbox_row(app: App, world: World) -> 
     with UnitOfWork(app.engine, app.clock) as second:
         theirs = store.claim_due(second.conn, now, 10)
     assert len(mine) == 1 and theirs == []
+
+
+def test_a_french_buyers_pdf_has_its_exemption_note_and_courtesy_copy_mention_in_french(
+        app: App, world: World) -> None:
+    invoice_id = _invoice(app, world, "dupont", line(world.products["CHAIR"], 1))
+    with app.engine.connect() as conn:
+        document, _ = service.document_of(conn, invoice_id, app.clock())
+    page = pdf.html(document)
+    assert "Livraison intracommunautaire VATEX-EU-IC" in page
+    assert "Copie de courtoisie" in page
+    assert "Intra-community" not in page and "Courtesy copy" not in page
+    assert "30 days" not in page and "days" not in page

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
@@ -16,17 +17,20 @@ from babel.messages.pofile import read_po
 import o2c.web
 from o2c.domain.access import Role
 from o2c.domain.analytics import AGING_BUCKETS
+from o2c.domain.credit import HOLD_REASONS
 from o2c.domain.invoicing import InvoiceKind
 from o2c.domain.orders import InvoicingStatus, OrderState, ShippingStatus
 from o2c.domain.parties import InvoicePolicy
+from o2c.domain.payment_terms import TERMS_TEXTS, PaymentTerms, TermLine
 from o2c.domain.payments import PaymentMethod, PaymentState
 from o2c.domain.receivables import PaymentStatus
 from o2c.domain.shipping import DeliveryRoute, ShipmentState
+from o2c.web.i18n import Formatter
 
 WEB = Path(o2c.web.__file__).parent
 DOMAIN = WEB.parent / "domain"
 TEMPLATES = sorted((WEB / "templates").rglob("*.html"))
-CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+CODE = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 # Texts that read the same in every language (names, formats, symbols).
 SAME_EVERYWHERE = {"IBAN", "PDF", "UBL", "Factur-X", "FatturaPA", "SKU", "DSO", "OK", "o2c",
                    "CSV", "XLSX", "API", "Email", "E-mail", "%", "#", "Total", "Portal",
@@ -80,6 +84,8 @@ def _codes() -> set[str]:
     codes |= {"invoice", "credit_note", "payment", "order", "shipment", "customer",
               "allocation", "applied", "partially_applied", "unapplied"}
     codes |= {f"{step}_action" for step in ("pick", "pack", "ship", "deliver")}
+    codes |= {f"unit_{code}" for code in ("C62", "H87", "KGM", "GRM", "LTR", "MTR", "HUR",
+                                          "DAY", "MTK", "MTQ")}
     return codes | _events()
 
 
@@ -89,7 +95,10 @@ def _catalogue(language: str) -> dict[str, str]:
     return {str(m.id): str(m.string) for m in catalog if m.id and not m.fuzzy}
 
 
-USED = _template_msgids() | _code_msgids() | _codes()
+# Texts the domain writes in English from templates, shown translated (fmt.hold_reasons,
+# fmt.payment_terms).
+GENERATED = set(HOLD_REASONS) | set(TERMS_TEXTS.values())
+USED = _template_msgids() | _code_msgids() | _codes() | GENERATED
 
 
 def test_the_extraction_finds_the_texts_of_templates_code_and_codes() -> None:
@@ -119,3 +128,24 @@ def test_placeholders_survive_translation(language: str) -> None:
     wrong = {m: t for m, t in catalogue.items() if m in USED
              and set(re.findall(r"\{\w+\}", m)) != set(re.findall(r"\{\w+\}", t))}
     assert not wrong, wrong
+
+
+@pytest.mark.parametrize(("language", "reasons", "terms"), [
+    ("it", "l'esposizione di 5,856.00 EUR supererebbe il fido di 5,000.00 EUR; 73.20 EUR "
+           "scaduti da 16 giorni (oltre 10)",
+     "50% a 30 giorni, 50% a 60 giorni fine mese; sconto del 2% se pagata entro 10 giorni"),
+    ("fr", "client bloqué (crédit)", "Net à 30 jours"),
+    ("en", "customer is on credit block", "Net 30 days"),
+])
+def test_hold_reasons_and_payment_terms_read_in_the_page_language(
+        language: str, reasons: str, terms: str) -> None:
+    fmt = Formatter(language)
+    held = ("exposure 5,856.00 EUR would exceed the credit limit 5,000.00 EUR; 73.20 EUR "
+            "overdue for 16 days (more than 10)") if language == "it" else HOLD_REASONS[0]
+    assert fmt.hold_reasons(held) == reasons
+    lines = ((TermLine(Decimal(50), 30), TermLine(Decimal(50), 60, True))
+             if language == "it" else (TermLine(Decimal(100), 30),))
+    described = PaymentTerms(code="T", name="t", lines=lines,
+                             discount_percent=Decimal(2) if language == "it" else Decimal(0),
+                             discount_days=10 if language == "it" else 0).describe()
+    assert fmt.payment_terms(described) == terms

@@ -83,11 +83,26 @@ def domain_error(request: Request, error: DomainError) -> JSONResponse:
 
 
 def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-    errors = [{"field": field_path(e.get("loc", ())) or "body", "message": _message(e)}
+    errors = [_broken_json(e, error.body) if e.get("type") == "json_invalid"
+              else {"field": field_path(e.get("loc", ())) or "body", "message": _message(e)}
               for e in error.errors()]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem(request, 422, "validation_error", detail,
                    title="The request is not valid", errors=errors)
+
+
+def _broken_json(error: dict[str, Any], body: Any) -> dict[str, Any]:
+    """A body that is not JSON: where it broke (line and column), not a field "[19]"."""
+    loc = error.get("loc", ())
+    position = loc[-1] if loc and isinstance(loc[-1], int) else None
+    reason = str((error.get("ctx") or {}).get("error", "invalid JSON"))
+    if position is None or not isinstance(body, str | bytes):
+        return {"field": "body", "message": f"the body is not valid JSON: {reason}"}
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return {"field": "body", "line": line, "column": column,
+            "message": f"the body is not valid JSON: {reason} at line {line}, column {column}"}
 
 
 def _message(error: dict[str, Any]) -> str:

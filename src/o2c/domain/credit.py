@@ -76,6 +76,13 @@ class CreditDecision:
     reasons: tuple[str, ...]
 
 
+# The reasons of a hold, as English templates: the web translates them by these msgids.
+REASON_BLOCKED = "customer is on credit block"
+REASON_LIMIT = "exposure {exposure} would exceed the credit limit {limit}"
+REASON_OVERDUE = "{amount} overdue for {days} days (more than {allowed})"
+HOLD_REASONS = (REASON_BLOCKED, REASON_LIMIT, REASON_OVERDUE)
+
+
 def _fmt(amount: Decimal, currency: str) -> str:
     return f"{amount:,.{minor_units(currency)}f} {currency}"
 
@@ -88,13 +95,14 @@ def check_credit(position: CreditPosition, order_amount: Decimal, as_of: date,
     exposure_after = position.exposure + order_amount
     reasons = []
     if position.blocked:
-        reasons.append("customer is on credit block")
+        reasons.append(REASON_BLOCKED)
     if position.credit_limit is not None and exposure_after > position.credit_limit:
-        reasons.append(
-            f"exposure {_fmt(exposure_after, position.currency)} would exceed the credit limit "
-            f"{_fmt(position.credit_limit, position.currency)}")
+        reasons.append(REASON_LIMIT.format(
+            exposure=_fmt(exposure_after, position.currency),
+            limit=_fmt(position.credit_limit, position.currency)))
     days = position.days_overdue(as_of)
     if days > overdue_hold_days:
-        reasons.append(f"{_fmt(position.overdue_amount, position.currency)} overdue for "
-                       f"{days} days (more than {overdue_hold_days})")
+        reasons.append(REASON_OVERDUE.format(
+            amount=_fmt(position.overdue_amount, position.currency), days=days,
+            allowed=overdue_hold_days))
     return CreditDecision(not reasons, exposure_after, tuple(reasons))

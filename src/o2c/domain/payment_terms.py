@@ -93,18 +93,29 @@ class PaymentTerms:
         )
 
     def describe(self) -> str:
-        """Human text for the invoice (EN 16931 BT-20)."""
+        """Human text for the invoice (EN 16931 BT-20), from the TERMS_TEXTS templates (the
+        web shows it in the reader's language by the same templates)."""
         parts = []
         for line in self.lines:
-            text = f"{line.days} days" + (" end of month" if line.end_of_month else "")
+            eom = "_eom" if line.end_of_month else ""
             if len(self.lines) > 1:
-                text = f"{plain(line.percent)}% at {text}"
-            parts.append(text)
-        text = "Net " + ", ".join(parts) if len(self.lines) == 1 else ", ".join(parts)
+                parts.append(TERMS_TEXTS["part" + eom].format(percent=plain(line.percent),
+                                                              days=line.days))
+            else:
+                parts.append(TERMS_TEXTS["net" + eom].format(days=line.days))
+        text = ", ".join(parts)
         if self.discount_percent:
-            text += (f"; {plain(self.discount_percent)}% discount if paid within "
-                     f"{self.discount_days} days")
+            text += "; " + TERMS_TEXTS["discount"].format(
+                percent=plain(self.discount_percent), days=self.discount_days)
         return text
+
+
+# How payment terms read in English (BT-20); each is also a msgid of the web catalogues.
+TERMS_TEXTS = {
+    "net": "Net {days} days", "net_eom": "Net {days} days end of month",
+    "part": "{percent}% at {days} days", "part_eom": "{percent}% at {days} days end of month",
+    "discount": "{percent}% discount if paid within {days} days",
+}
 
 
 def net_days(days: int) -> PaymentTerms:

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from o2c.domain.access import Forbidden
 from o2c.domain.errors import DomainError, ErrorKind
-from o2c.web.render import page
+from o2c.web.render import CsrfRejected, page
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 NOT_PAGES = ("/api/", "/docs", "/openapi.json", "/redoc", "/static/", "/login", "/logout",
@@ -48,6 +48,8 @@ def _page_or(api_handler: Handler) -> Handler:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         status = 403 if isinstance(error, Forbidden) else PAGE_STATUS[error.kind]
-        return await run_in_threadpool(page, request, "error.html", status, error=error)
+        return await run_in_threadpool(page, request, "error.html", status, error=error,
+                                       forbidden=isinstance(error, Forbidden),
+                                       expired=isinstance(error, CsrfRejected))
 
     return handle

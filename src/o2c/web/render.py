@@ -22,7 +22,7 @@ from o2c.domain.access import Forbidden
 from o2c.domain.commands import Command
 from o2c.domain.errors import DomainError
 from o2c.web.access import can, navigation, viewer
-from o2c.web.i18n import LANGUAGE_NAMES, LANGUAGES, Formatter, negotiate
+from o2c.web.i18n import LANGUAGE_NAMES, LANGUAGES, Formatter, negotiate, territory
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGE_COOKIE = "o2c_lang"
@@ -51,7 +51,7 @@ def today(request: Request) -> date:
 def formatter(request: Request) -> Formatter:
     language = negotiate(request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE),
                          request.headers.get("accept-language"))
-    return Formatter(language)
+    return Formatter(language, territory(language, request.headers.get("accept-language")))
 
 
 def actor(request: Request) -> str:

@@ -45,12 +45,18 @@ def owing(company: bool = False) -> Any:
     return and_(ii.c.later < oi.c.residual, ii.c.amount > 0)
 
 
-def overdue_of_invoice(as_of: date) -> Any:
-    """A correlated scalar: what is overdue of the invoice of the enclosing query's open
-    item on `as_of` (instalments due before it, less what was paid)."""
-    return (select(owed_sum())
-            .where(ii.c.open_item_id == oi.c.id, ii.c.due_date < as_of, owing())
-            .correlate(oi).scalar_subquery())
+def overdue_by_invoice(conn: Connection, invoice_ids: list[int], as_of: date
+                       ) -> dict[int, Any]:
+    """Invoice id -> what it has overdue on `as_of` (instalments due before it, less what
+    was paid); invoices with nothing overdue are absent."""
+    if not invoice_ids:
+        return {}
+    rows = conn.execute(
+        select(oi.c.invoice_id, owed_sum().label("overdue"))
+        .select_from(ITEM_INSTALLMENTS)
+        .where(oi.c.invoice_id.in_(invoice_ids), ii.c.due_date < as_of, owing())
+        .group_by(oi.c.invoice_id))
+    return {r.invoice_id: r.overdue for r in rows}
 
 
 def overdue_by_customer(conn: Connection, customer_ids: list[int], as_of: date

@@ -497,7 +497,6 @@ def _invoice(row: Row, as_of: date) -> Row:
 def _invoice_query(as_of: date) -> Select[Any]:
     inv, oi, c = t.invoices, t.open_items, t.customers
     return (select(inv, oi.c.residual, oi.c.due_date.label("open_due_date"),
-                   dues.overdue_of_invoice(as_of).label("overdue_amount"),
                    _payment_status(as_of).label("payment_status"),
                    c.c.code.label("customer_code"), c.c.name.label("customer_name"))
             .join(c, c.c.id == inv.c.customer_id)
@@ -524,10 +523,20 @@ def list_invoices(conn: Connection, filters: Filters = Filters(),
                             _payment_status(as_of) == status)
     if filters.extra.get("open"):
         query = query.where(t.OPEN_ITEM)
-    if due_from := filters.extra.get("due_from"):
-        query = query.where(t.open_items.c.due_date >= due_from)
-    if due_to := filters.extra.get("due_to"):
-        query = query.where(t.open_items.c.due_date <= due_to)
+    due_from, due_to = filters.extra.get("due_from"), filters.extra.get("due_to")
+    if due_from or due_to:
+        # An aging bucket: the invoices with an instalment still owed falling due then.
+        # (The oldest unpaid instalment falls due first and the last one last: conditions
+        # on the item's own dates narrow the search by index before the EXISTS.)
+        ii, oi = t.open_item_installments, t.open_items
+        due = [ii.c.open_item_id == oi.c.id, dues.owing()]
+        if due_from:
+            due.append(ii.c.due_date >= due_from)
+            query = query.where(oi.c.final_due_date >= due_from)
+        if due_to:
+            due.append(ii.c.due_date <= due_to)
+            query = query.where(oi.c.due_date <= due_to)
+        query = query.where(t.OPEN_ITEM, select(ii.c.seq).where(*due).correlate(oi).exists())
     query = _dates(query, inv.c.issue_date, filters)
     if filters.q:
         pattern = _like(filters.q)
@@ -535,7 +544,15 @@ def list_invoices(conn: Connection, filters: Filters = Filters(),
                                 c.c.name.ilike(pattern, escape="\\"),
                                 inv.c.order_reference.ilike(pattern, escape="\\")))
     rows, total = _page(conn, query, page, [inv.c.issue_date.desc(), inv.c.id.desc()])
-    return Page([_invoice(r, as_of) for r in rows], total, page.limit, page.offset)
+    return Page(_invoices(conn, rows, as_of), total, page.limit, page.offset)
+
+
+def _invoices(conn: Connection, rows: Sequence[Row], as_of: date) -> list[Row]:
+    """Rows of invoices with what each has overdue on `as_of` (one grouped query for all)."""
+    overdue = dues.overdue_by_invoice(conn, [r["id"] for r in rows
+                                             if r["kind"] == OpenItemKind.INVOICE.value], as_of)
+    return [_invoice({**r, "overdue_amount": overdue.get(r["id"], Decimal(0))}, as_of)
+            for r in rows]
 
 
 def invoice_id_of(conn: Connection, number_or_id: str) -> int:
@@ -554,7 +571,7 @@ def invoice(conn: Connection, invoice_id: int, as_of: date | None = None) -> Row
                        ).mappings().first()
     if row is None:
         raise NotFound("invoice", invoice_id)
-    result = _invoice(dict(row), as_of)
+    [result] = _invoices(conn, [dict(row)], as_of)
     cur = result["currency"]
     result.update({
         "company_currency": row["company_currency"], "fx_rate": plain(row["fx_rate"]),
@@ -881,7 +898,7 @@ def shipment_invoices(conn: Connection, shipment_id: int, as_of: date) -> list[R
     inv = t.invoices
     rows = conn.execute(_invoice_query(as_of).where(inv.c.shipment_id == shipment_id)
                         .order_by(inv.c.id)).mappings().all()
-    return [_invoice(dict(r), as_of) for r in rows]
+    return _invoices(conn, [dict(r) for r in rows], as_of)
 
 
 # -- portal scope (issue 3): a customer's users see only that customer's objects ------------

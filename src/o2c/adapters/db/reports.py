@@ -208,12 +208,33 @@ def statement_of_account(conn: Connection, customer_id: int, date_from: date,
     documents = conn.execute(
         select(inv.c.id, inv.c.kind, inv.c.number, inv.c.issue_date, inv.c.due_date,
                inv.c.gross_amount)
-        .where(*posted, inv.c.issue_date >= date_from, inv.c.issue_date <= date_to)).mappings()
-    lines: list[Row] = [{"date": r["issue_date"], "kind": r["kind"], "number": r["number"],
-                         "id": r["id"], "due_date": r["due_date"],
-                         "debit": r["gross_amount"] if r["kind"] == "invoice" else None,
-                         "credit": r["gross_amount"] if r["kind"] != "invoice" else None}
-                        for r in documents]
+        .where(*posted, inv.c.issue_date >= date_from, inv.c.issue_date <= date_to)
+    ).mappings().all()
+    # An invoice payable in instalments is one debit per instalment, each with its own due
+    # date (one query for all the invoices of the period).
+    oi, ii = t.open_items, t.open_item_installments
+    schedules: dict[int, list[Row]] = {}
+    invoice_ids = [r["id"] for r in documents if r["kind"] == "invoice"]
+    if invoice_ids:
+        for r in conn.execute(
+                select(oi.c.invoice_id, ii.c.seq, ii.c.due_date, ii.c.amount)
+                .select_from(dues.ITEM_INSTALLMENTS)
+                .where(oi.c.invoice_id.in_(invoice_ids)).order_by(oi.c.invoice_id, ii.c.seq)
+                ).mappings():
+            schedules.setdefault(r["invoice_id"], []).append(dict(r))
+    lines: list[Row] = []
+    for r in documents:
+        parts = schedules.get(r["id"], [])
+        if r["kind"] == "invoice" and len(parts) > 1:
+            lines += [{"date": r["issue_date"], "kind": r["kind"],
+                       "number": f"{r['number']} ({p['seq']}/{len(parts)})", "id": r["id"],
+                       "due_date": p["due_date"], "debit": p["amount"], "credit": None}
+                      for p in parts]
+            continue
+        lines.append({"date": r["issue_date"], "kind": r["kind"], "number": r["number"],
+                      "id": r["id"], "due_date": r["due_date"],
+                      "debit": r["gross_amount"] if r["kind"] == "invoice" else None,
+                      "credit": r["gross_amount"] if r["kind"] != "invoice" else None})
     lines += [{"date": r["received_on"], "kind": "payment",
                "number": document_number("PAY", r["id"]), "id": r["id"], "due_date": None,
                "debit": None, "credit": r["amount"]}

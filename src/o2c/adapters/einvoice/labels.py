@@ -119,10 +119,39 @@ SELLER_MENTIONS: dict[str, dict[str, str]] = {
     "IT": {"it": "Copia di cortesia: l'originale del documento è trasmesso tramite il Sistema "
                  "di Interscambio (SdI).",
            "en": "Courtesy copy: the legal invoice is the one transmitted through the Italian "
-                 "Exchange System (SdI)."},
+                 "Exchange System (SdI).",
+           "fr": "Copie de courtoisie : la facture légale est celle transmise par le système "
+                 "d'échange italien (SdI).",
+           "es": "Copia de cortesía: la factura legal es la transmitida a través del Sistema "
+                 "de Intercambio italiano (SdI).",
+           "de": "Höflichkeitskopie: maßgeblich ist die über das italienische "
+                 "Austauschsystem (SdI) übermittelte Rechnung."},
     "DE": {"de": "Leistungsdatum entspricht dem Lieferdatum, sofern nicht anders angegeben.",
            "en": "Date of supply is the delivery date unless stated otherwise."},
 }
+
+# The exemption note of a VAT breakdown line, by category, in the document's language (the
+# e-invoice keeps the legal English text and its VATEX code).
+EXEMPTION_NOTES: dict[str, dict[str, str]] = {
+    "K": {"en": "Intra-community supply", "it": "Cessione intracomunitaria",
+          "fr": "Livraison intracommunautaire", "es": "Entrega intracomunitaria",
+          "de": "Innergemeinschaftliche Lieferung"},
+    "G": {"en": "Export outside the EU", "it": "Esportazione extra UE",
+          "fr": "Exportation hors UE", "es": "Exportación fuera de la UE",
+          "de": "Ausfuhr aus der EU"},
+    "AE": {"en": "Reverse charge", "it": "Inversione contabile", "fr": "Autoliquidation",
+           "es": "Inversión del sujeto pasivo",
+           "de": "Steuerschuldnerschaft des Leistungsempfängers"},
+    "E": {"en": "Exempt from VAT", "it": "Esente IVA", "fr": "Exonéré de TVA",
+          "es": "Exento de IVA", "de": "Steuerfrei"},
+}
+
+
+def exemption_note(code: str, reason: str, language: str) -> str:
+    """The breakdown line's exemption note in `language` (its own text when none is known)."""
+    notes = EXEMPTION_NOTES.get(code)
+    return _pick(notes, language) if notes and reason else reason
+
 
 STAMP_MENTION = {"it": "Imposta di bollo assolta in modo virtuale (DM 17/06/2014).",
                  "en": "Italian stamp duty paid virtually (DM 17/06/2014)."}

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from o2c.adapters.einvoice import cii
 from o2c.adapters.einvoice.labels import (
+    exemption_note,
     labels,
     legal_mentions,
     tax_number_label,
@@ -81,6 +82,7 @@ def html(doc: Document) -> str:
         if isinstance(d, date) else "",
         "unit": lambda u: UNIT_SYMBOLS.get(u, u),
         "rf": format_creditor_reference,
+        "exemption": lambda b: exemption_note(b.code, b.exemption_reason, language),
     }
     env.filters.update(filters)
     template = env.get_template("credit_note.html" if doc.is_credit_note else "invoice.html")

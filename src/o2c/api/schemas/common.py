@@ -181,6 +181,9 @@ class FieldError(BaseModel):
     field: str | None = Field(description="input path, e.g. `lines[0].quantity`; null when "
                                           "the rule concerns the request as a whole")
     message: str
+    line: int | None = Field(None, description="a body that is not JSON: the line where it "
+                                               "broke (1-based)")
+    column: int | None = Field(None, description="and the column on that line (1-based)")
 
 
 class Problem(BaseModel):

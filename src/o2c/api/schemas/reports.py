@@ -20,9 +20,14 @@ class DashboardOut(Model):
     currency: str = Field(description="the company's currency; every amount is in it")
     as_of: dt.date
     open_receivables: Dec = Field(description="residual of open invoices (= account 1200)")
-    overdue: Dec
+    overdue: Dec = Field(description="what is still owed of the instalments due before "
+                                     "`as_of` (each instalment is its own due amount)")
     open_invoices: int
-    aging: list[AgingBucketOut]
+    overdue_invoices: int = Field(0, description="invoices with an instalment due before "
+                                                 "`as_of` still unpaid")
+    aging: list[AgingBucketOut] = Field(description="by each instalment's own due date; "
+                                                    "`count` is the invoices with something "
+                                                    "in the bucket")
     orders_by_state: dict[str, int]
     cash_received_this_month: Dec
     credit_sales_window: Dec = Field(description="invoiced (gross) in the DSO window")

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from babel.numbers import NumberFormatError, parse_decimal
+from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from o2c.adapters.db.queries import MAX_LIMIT, PageRequest
@@ -25,6 +25,7 @@ MAX_FORM_FIELDS = 500  # fields of one form: an order of 50 lines, a payment of 
 PageId = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
 IdParam = Annotated[int | None, Query(ge=1, le=MAX_INTEGER)]
 _ID_TEXT = re.compile(r"[0-9]{1,10}")
+_PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 
 def web_router() -> APIRouter:
@@ -48,21 +49,23 @@ def query_date(request: Request, name: str) -> date | None:
 
 def decimal_field(form: dict[str, str], name: str, errors: dict[str, str], message: str,
                   language: str = "en") -> Decimal | None:
-    """A decimal typed by a person, read in the page's language ("1.234,56" in Italian),
-    with a plain "1234.56" accepted everywhere."""
+    """A decimal typed by a person, read in the page's language first ("1.234,56" and
+    "1.234" are 1234.56 and 1234 in Italian), then as a plain "1234.56"; anything else is
+    refused with an example of how the language writes a number."""
     raw = form.get(name, "").strip().replace(" ", "").replace("\u00a0", "")
     if not raw:
         return None
+    value: Decimal | None
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
+        value = parse_decimal(raw, locale=language, strict=True)
+    except NumberFormatError:
         try:
-            value = parse_decimal(raw, locale=language, strict=True)
-        except NumberFormatError:
-            errors[name] = message
-            return None
-    if not value.is_finite():
-        errors[name] = message
+            value = Decimal(raw) if _PLAIN_DECIMAL.fullmatch(raw) else None
+        except InvalidOperation:
+            value = None
+    if value is None or not value.is_finite():
+        example = format_decimal(Decimal("1234.5"), locale=language, format="#,##0.00")
+        errors[name] = f"{message} ({example})"
         return None
     return value
 

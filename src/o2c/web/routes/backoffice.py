@@ -582,16 +582,22 @@ def statement_period(request: Request) -> tuple[date, date]:
 
 @backoffice.get("/customers/{customer_id}", name="web_customer", response_class=HTMLResponse)
 def customer(request: Request, customer_id: PageId) -> Response:
+    # Two tabs: the overview (open items, timeline) and the statement of account, which is
+    # long (a year of documents) and read only when asked for.
+    view = "statement" if request.query_params.get("view") == "statement" else "overview"
     date_from, date_to = statement_period(request)
+    statement = open_items = events = None
     with read(request) as conn:
         found = queries.customer(conn, customer_id, today(request))
-        open_items = queries.list_invoices(
-            conn, Filters(customer_id=customer_id, extra={"open": True}),
-            PageRequest(limit=20), today(request))
-        statement = reports.statement_of_account(conn, customer_id, date_from, date_to)
-        events = reports.timeline(conn, [("customer", customer_id)])
+        if view == "statement":
+            statement = reports.statement_of_account(conn, customer_id, date_from, date_to)
+        else:
+            open_items = queries.list_invoices(
+                conn, Filters(customer_id=customer_id, extra={"open": True}),
+                PageRequest(limit=20), today(request))
+            events = reports.timeline(conn, [("customer", customer_id)])
     return page(request, "customer.html", c=found, open_items=open_items, statement=statement,
-                events=events, can_order=can(request, "create_order"),
+                events=events, view=view, can_order=can(request, "create_order"),
                 can_pay=can(request, "record_payment"))
 
 
