@@ -234,6 +234,23 @@ def test_customer_credit_applies_a_credit_note_and_unapplied_money_to_an_open_in
     assert 'id="register-payment"' in invoice_page and 'id="apply-credit"' in invoice_page
 
 
+def test_register_payment_on_an_open_invoice_fills_its_open_amount_and_shows_the_payment(
+        any_app: App, browser: TestClient, shop: Shop) -> None:
+    invoice_id = shop.invoices["rossi"]
+    sign_in(browser, "ar_clerk")
+    assert f'href="/payments/new?invoice={invoice_id}"' in browser.get(
+        f"/invoices/{invoice_id}").text
+    form = browser.get(f"/payments/new?invoice={invoice_id}").text
+    assert 'name="amount" type="text" value="292.80"' in form
+    assert f'name="allocate_{invoice_id}"' in form and 'value="292.80"' in form
+    recorded = post(browser, f"/payments/new?invoice={invoice_id}", "/payments/new",
+                    customer=shop.codes["rossi"], amount="292.80", received_on="2026-03-02",
+                    method="bank_transfer", **{f"allocate_{invoice_id}": "292.80"})
+    assert re.search(r"/payments/\d+$", str(recorded.url))  # type: ignore[attr-defined]
+    assert "recorded" in recorded.text  # type: ignore[attr-defined]
+    assert residual(any_app, invoice_id) == 0
+
+
 def test_a_write_off_requested_on_the_invoice_page_is_approved_by_another_person(
         any_app: App, browser: TestClient, shop: Shop) -> None:
     invoice_id = shop.invoices["dupont"]
