@@ -25,12 +25,14 @@ from o2c.server import create_app
 from o2c.web.i18n import LANGUAGES, _catalogue
 from o2c.web.routes import bank as bank_routes
 from o2c.web.routes import cash as cash_routes
+from tests.e2e.conftest import row_counts
 from tests.e2e.web_support import PASSWORD, Shop, csrf_of, open_shop, sign_in
 from tests.services.bank_support import entry, statement_file
 
 D = Decimal
 TODAY = date(2026, 3, 2)  # the test clock's day
 WEB = Path(__file__).parents[2] / "src" / "o2c" / "web"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "bank"
 
 
 @pytest.fixture
@@ -130,6 +132,17 @@ def test_a_line_is_rejected_then_split_by_hand_then_un_matched_with_a_reason(
          reason="paid another invoice")
     assert lines_by_status(any_app) == {line_id: "rejected"}
     assert residual(any_app, invoice_id) == D("292.80")
+
+
+def test_a_broken_statement_is_refused_naming_where_and_writes_nothing(
+        any_app: App, browser: TestClient, shop: Shop) -> None:
+    sign_in(browser, "ar_clerk")
+    before = row_counts(any_app.engine)
+    refused = upload(browser, (FIXTURES / "broken_truncated.sta").read_bytes(),
+                     "broken_truncated.sta")
+    assert "flash error" in refused.text  # type: ignore[attr-defined]
+    assert "broken_truncated.sta, line 9" in refused.text  # type: ignore[attr-defined]
+    assert row_counts(any_app.engine) == before
 
 
 def test_the_review_list_pages_by_key_in_booking_order(any_app: App, browser: TestClient,

@@ -109,8 +109,8 @@ def upload(request: Request, data: UploadData) -> Response:
             data.content, data.filename, format=chosen if chosen in FORMATS else None,
             csv_profile=profile if profile in profiles() else None))
     except FormError as error:
-        return redirect(request, "/bank", fmt.gettext("{file} was not imported: {why}",
-                                                      file=data.filename, why=error.first),
+        return redirect(request, "/bank", fmt.gettext(
+            "The statement was not imported, nothing was written: {why}", why=error.first),
                         "error")
     if result.already_imported:
         return redirect(request, "/bank", fmt.gettext(
