@@ -14,7 +14,6 @@ from sqlalchemy import Connection, and_, func, literal, or_, select, tuple_
 
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.queries import amount
-from o2c.domain.money import plain
 
 Row = dict[str, Any]
 LINE_STATUSES = ("proposed", "unmatched", "rejected", "applied")
@@ -127,7 +126,8 @@ def payment_entries(conn: Connection, payment_id: int) -> list[Row]:
     allocation_ids = select(al.c.id).where(al.c.payment_id == payment_id).scalar_subquery()
     entries = [dict(r) for r in conn.execute(
         select(je.c.id, je.c.entry_date, je.c.source_type, je.c.source_id, je.c.memo,
-               je.c.reverses_entry_id)
+               je.c.reverses_entry_id, t.companies.c.currency)
+        .join(t.companies, t.companies.c.id == je.c.company_id)
         .where(or_(and_(je.c.source_type == "payment", je.c.source_id == payment_id),
                    and_(je.c.source_type == "allocation", je.c.source_id.in_(allocation_ids))))
         .order_by(je.c.id)).mappings()]
@@ -138,10 +138,10 @@ def payment_entries(conn: Connection, payment_id: int) -> list[Row]:
                                  .where(jl.c.entry_id.in_(ids))
                                  .order_by(jl.c.entry_id, jl.c.id)).mappings():
             lines[line["entry_id"]].append({"account": line["account"],
-                                            "debit": plain(line["debit"]),
-                                            "credit": plain(line["credit"])})
-    for e in entries:
-        e["lines"] = lines[e["id"]]
+                                            "debit": line["debit"], "credit": line["credit"]})
+    for e in entries:  # in the company's currency, to its minor units
+        e["lines"] = [{**x, "debit": amount(x["debit"], e["currency"]),
+                       "credit": amount(x["credit"], e["currency"])} for x in lines[e["id"]]]
     return entries
 
 
