@@ -306,6 +306,25 @@ def test_a_credit_limit_raise_is_rejected_from_the_inbox_with_a_reason(
     assert "Sets the credit limit of Rossi Arredamenti S.p.A. to €90,000.00" in inbox
     post(browser, "/approvals", f"/approvals/{request_id}/reject", reason="too risky")
     assert "too risky" in browser.get("/approvals?state=rejected").text
+    with any_app.engine.connect() as conn:
+        limit = conn.execute(select(t.customers.c.credit_limit).where(
+            t.customers.c.id == rossi)).scalar_one()
+    assert D(limit) == D("5000")  # as it was
+
+
+def test_a_credit_note_request_is_approved_by_a_controller_and_posts_the_credit_note(
+        any_app: App, browser: TestClient, shop: Shop) -> None:
+    invoice_id = shop.invoices["rossi"]
+    request_id = any_app.bus.handle(RequestApproval("credit_note", invoice_id, "damaged"))
+    sign_in(browser, "controller")
+    inbox = browser.get("/approvals").text
+    assert "Posts a credit note of €292.80 on INV-2026-00001." in inbox
+    post(browser, "/approvals", f"/approvals/{request_id}/approve")
+    with any_app.engine.connect() as conn:
+        result_id = conn.execute(select(t.approval_requests.c.result_id)).scalar_one()
+        kind = conn.execute(select(t.invoices.c.kind).where(
+            t.invoices.c.id == result_id)).scalar_one()
+    assert kind == "credit_note" and residual(any_app, invoice_id) == 0
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
