@@ -312,10 +312,16 @@ def test_a_credit_limit_raise_is_rejected_from_the_inbox_with_a_reason(
     assert D(limit) == D("5000")  # as it was
 
 
-def test_a_credit_note_request_is_approved_by_a_controller_and_posts_the_credit_note(
+def test_a_credit_note_asked_for_on_the_invoice_page_is_approved_by_a_controller(
         any_app: App, browser: TestClient, shop: Shop) -> None:
     invoice_id = shop.invoices["rossi"]
-    request_id = any_app.bus.handle(RequestApproval("credit_note", invoice_id, "damaged"))
+    sign_in(browser, "ar_clerk")
+    asked = post(browser, f"/invoices/{invoice_id}",
+                 f"/invoices/{invoice_id}/credit-note-approval", reason="damaged")
+    assert "Credit note requested" in asked.text  # type: ignore[attr-defined]
+    with any_app.engine.connect() as conn:
+        request_id = conn.execute(select(t.approval_requests.c.id)).scalar_one()
+    browser.post("/logout", data={"csrf_token": csrf_of(asked.text)})  # type: ignore[attr-defined]
     sign_in(browser, "controller")
     inbox = browser.get("/approvals").text
     assert "Posts a credit note of €292.80 on INV-2026-00001." in inbox
@@ -355,7 +361,7 @@ def test_every_text_of_the_cash_pages_is_translated_in_every_catalogue() -> None
     texts |= set(bank_routes.LINE_DONE.values()) | set(cash_routes.DECISION_DONE.values())
     texts = {x for x in texts if not x.endswith("_")}  # a prefix: its codes follow
     texts |= {"Bank", "Approvals", "Register payment", "Apply customer credit", "Write off",
-              "Reason for the write-off", "Request write-off",
+              "Reason for the write-off", "Request write-off", "Ask a controller to approve it",
               "Asks for the open amount to be written off as a bad debt; a controller "
               "approves it in Approvals."}  # the navigation and the invoice page
     codes = {f"bank_status_{s}" for s in bank_routes.STATUSES}
