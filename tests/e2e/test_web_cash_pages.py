@@ -25,12 +25,14 @@ from o2c.server import create_app
 from o2c.web.i18n import LANGUAGES, _catalogue
 from o2c.web.routes import bank as bank_routes
 from o2c.web.routes import cash as cash_routes
+from tests.e2e.conftest import row_counts
 from tests.e2e.web_support import PASSWORD, Shop, csrf_of, open_shop, sign_in
 from tests.services.bank_support import entry, statement_file
 
 D = Decimal
 TODAY = date(2026, 3, 2)  # the test clock's day
 WEB = Path(__file__).parents[2] / "src" / "o2c" / "web"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "bank"
 
 
 @pytest.fixture
@@ -130,6 +132,17 @@ def test_a_line_is_rejected_then_split_by_hand_then_un_matched_with_a_reason(
          reason="paid another invoice")
     assert lines_by_status(any_app) == {line_id: "rejected"}
     assert residual(any_app, invoice_id) == D("292.80")
+
+
+def test_a_broken_statement_is_refused_naming_where_and_writes_nothing(
+        any_app: App, browser: TestClient, shop: Shop) -> None:
+    sign_in(browser, "ar_clerk")
+    before = row_counts(any_app.engine)
+    refused = upload(browser, (FIXTURES / "broken_truncated.sta").read_bytes(),
+                     "broken_truncated.sta")
+    assert "flash error" in refused.text  # type: ignore[attr-defined]
+    assert "broken_truncated.sta, line 9" in refused.text  # type: ignore[attr-defined]
+    assert row_counts(any_app.engine) == before
 
 
 def test_the_review_list_pages_by_key_in_booking_order(any_app: App, browser: TestClient,
@@ -234,6 +247,23 @@ def test_customer_credit_applies_a_credit_note_and_unapplied_money_to_an_open_in
     assert 'id="register-payment"' in invoice_page and 'id="apply-credit"' in invoice_page
 
 
+def test_register_payment_on_an_open_invoice_fills_its_open_amount_and_shows_the_payment(
+        any_app: App, browser: TestClient, shop: Shop) -> None:
+    invoice_id = shop.invoices["rossi"]
+    sign_in(browser, "ar_clerk")
+    assert f'href="/payments/new?invoice={invoice_id}"' in browser.get(
+        f"/invoices/{invoice_id}").text
+    form = browser.get(f"/payments/new?invoice={invoice_id}").text
+    assert 'name="amount" type="text" value="292.80"' in form
+    assert f'name="allocate_{invoice_id}"' in form and 'value="292.80"' in form
+    recorded = post(browser, f"/payments/new?invoice={invoice_id}", "/payments/new",
+                    customer=shop.codes["rossi"], amount="292.80", received_on="2026-03-02",
+                    method="bank_transfer", **{f"allocate_{invoice_id}": "292.80"})
+    assert re.search(r"/payments/\d+$", str(recorded.url))  # type: ignore[attr-defined]
+    assert "recorded" in recorded.text  # type: ignore[attr-defined]
+    assert residual(any_app, invoice_id) == 0
+
+
 def test_a_write_off_requested_on_the_invoice_page_is_approved_by_another_person(
         any_app: App, browser: TestClient, shop: Shop) -> None:
     invoice_id = shop.invoices["dupont"]
@@ -276,6 +306,31 @@ def test_a_credit_limit_raise_is_rejected_from_the_inbox_with_a_reason(
     assert "Sets the credit limit of Rossi Arredamenti S.p.A. to €90,000.00" in inbox
     post(browser, "/approvals", f"/approvals/{request_id}/reject", reason="too risky")
     assert "too risky" in browser.get("/approvals?state=rejected").text
+    with any_app.engine.connect() as conn:
+        limit = conn.execute(select(t.customers.c.credit_limit).where(
+            t.customers.c.id == rossi)).scalar_one()
+    assert D(limit) == D("5000")  # as it was
+
+
+def test_a_credit_note_asked_for_on_the_invoice_page_is_approved_by_a_controller(
+        any_app: App, browser: TestClient, shop: Shop) -> None:
+    invoice_id = shop.invoices["rossi"]
+    sign_in(browser, "ar_clerk")
+    asked = post(browser, f"/invoices/{invoice_id}",
+                 f"/invoices/{invoice_id}/credit-note-approval", reason="damaged")
+    assert "Credit note requested" in asked.text  # type: ignore[attr-defined]
+    with any_app.engine.connect() as conn:
+        request_id = conn.execute(select(t.approval_requests.c.id)).scalar_one()
+    browser.post("/logout", data={"csrf_token": csrf_of(asked.text)})  # type: ignore[attr-defined]
+    sign_in(browser, "controller")
+    inbox = browser.get("/approvals").text
+    assert "Posts a credit note of €292.80 on INV-2026-00001." in inbox
+    post(browser, "/approvals", f"/approvals/{request_id}/approve")
+    with any_app.engine.connect() as conn:
+        result_id = conn.execute(select(t.approval_requests.c.result_id)).scalar_one()
+        kind = conn.execute(select(t.invoices.c.kind).where(
+            t.invoices.c.id == result_id)).scalar_one()
+    assert kind == "credit_note" and residual(any_app, invoice_id) == 0
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -306,7 +361,7 @@ def test_every_text_of_the_cash_pages_is_translated_in_every_catalogue() -> None
     texts |= set(bank_routes.LINE_DONE.values()) | set(cash_routes.DECISION_DONE.values())
     texts = {x for x in texts if not x.endswith("_")}  # a prefix: its codes follow
     texts |= {"Bank", "Approvals", "Register payment", "Apply customer credit", "Write off",
-              "Reason for the write-off", "Request write-off",
+              "Reason for the write-off", "Request write-off", "Ask a controller to approve it",
               "Asks for the open amount to be written off as a bad debt; a controller "
               "approves it in Approvals."}  # the navigation and the invoice page
     codes = {f"bank_status_{s}" for s in bank_routes.STATUSES}

@@ -208,6 +208,7 @@ PERMISSIONS: dict[str, Roles] = {
     "web_customer_credit": STAFF_READ,
     "web_apply_credit": roles(ADMIN, AR),  # per source: allocate_payment/apply_credit_note
     "web_request_write_off": roles(AR, COLLECTOR, CONTROLLER, ADMIN),
+    "web_request_credit_note": roles(ADMIN, AR, CONTROLLER),  # as web_create_credit_note
     "web_approvals": roles(ADMIN, CREDIT, CONTROLLER, AUDITOR, AR, COLLECTOR, SALES),
     "web_decide_approval": roles(CREDIT, CONTROLLER),  # per kind: APPROVERS
     # customer portal pages: the account's own documents only (checked per object too)

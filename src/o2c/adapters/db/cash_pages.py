@@ -10,11 +10,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, literal, or_, select, tuple_
 
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.queries import amount
-from o2c.domain.money import plain
 
 Row = dict[str, Any]
 LINE_STATUSES = ("proposed", "unmatched", "rejected", "applied")
@@ -46,16 +45,19 @@ def statement_files(conn: Connection, limit: int, offset: int) -> tuple[list[Row
 
 
 def statement_file(conn: Connection, file_id: int) -> Row | None:
-    row = conn.execute(select(_bf.c.id, _bf.c.filename, _bf.c.format, _bf.c.created_at,
-                              _ba.c.iban, _ba.c.currency)
+    row = conn.execute(select(_bf.c.id, _bf.c.company_id, _bf.c.filename, _bf.c.format,
+                              _bf.c.created_at, _ba.c.iban, _ba.c.currency)
                        .join(_ba, _ba.c.id == _bf.c.bank_account_id)
                        .where(_bf.c.id == file_id)).mappings().first()
     return dict(row) if row else None
 
 
-def line_counts(conn: Connection, file_id: int | None = None) -> dict[str, int]:
+def line_counts(conn: Connection, company_id: int | None = None, file_id: int | None = None
+                ) -> dict[str, int]:
     """Lines per status (of one file, or all): the filter tabs of the review page."""
     query = select(_bl.c.status, func.count()).group_by(_bl.c.status)
+    if company_id is not None:
+        query = query.where(_bl.c.company_id == company_id)
     if file_id is not None:
         query = query.where(_bl.c.file_id == file_id)
     found = {status: int(n) for status, n in conn.execute(query).all()}
@@ -85,19 +87,24 @@ _LINE_QUERY = select(*(c for c in _bl.c if c.name not in ("dedup_key",)),
 Key = tuple[date, int]  # (booking date, line id): where a review page starts
 
 
-def review_lines(conn: Connection, *, status: str | None, file_id: int | None,
-                 after: Key | None, limit: int) -> tuple[list[Row], Key | None]:
+def review_lines(conn: Connection, *, company_id: int | None, status: str | None,
+                 file_id: int | None, after: Key | None, limit: int
+                 ) -> tuple[list[Row], Key | None]:
     """One page of statement lines in booking order, starting after the key (booking date,
     id) of the previous page's last line; with the key of this page's last line when more
-    follow. Uses the (company, status, booking date) index: no OFFSET to skip over."""
+    follow. With the company and a status, the (company, status, booking date) index gives
+    the rows in order: no OFFSET to skip over, no sort of every waiting line."""
     query = _LINE_QUERY
+    if company_id is not None:
+        query = query.where(_bl.c.company_id == company_id)
     if status:
         query = query.where(_bl.c.status == status)
     if file_id is not None:
         query = query.where(_bl.c.file_id == file_id)
     if after is not None:
-        query = query.where(or_(_bl.c.booking_date > after[0],
-                                and_(_bl.c.booking_date == after[0], _bl.c.id > after[1])))
+        query = query.where(tuple_(_bl.c.booking_date, _bl.c.id)
+                            > tuple_(literal(after[0], _bl.c.booking_date.type),
+                                     literal(after[1], _bl.c.id.type)))
     rows = [_line_row(r) for r in conn.execute(
         query.order_by(_bl.c.booking_date, _bl.c.id).limit(limit + 1)).mappings()]
     more = len(rows) > limit
@@ -119,7 +126,8 @@ def payment_entries(conn: Connection, payment_id: int) -> list[Row]:
     allocation_ids = select(al.c.id).where(al.c.payment_id == payment_id).scalar_subquery()
     entries = [dict(r) for r in conn.execute(
         select(je.c.id, je.c.entry_date, je.c.source_type, je.c.source_id, je.c.memo,
-               je.c.reverses_entry_id)
+               je.c.reverses_entry_id, t.companies.c.currency)
+        .join(t.companies, t.companies.c.id == je.c.company_id)
         .where(or_(and_(je.c.source_type == "payment", je.c.source_id == payment_id),
                    and_(je.c.source_type == "allocation", je.c.source_id.in_(allocation_ids))))
         .order_by(je.c.id)).mappings()]
@@ -130,10 +138,10 @@ def payment_entries(conn: Connection, payment_id: int) -> list[Row]:
                                  .where(jl.c.entry_id.in_(ids))
                                  .order_by(jl.c.entry_id, jl.c.id)).mappings():
             lines[line["entry_id"]].append({"account": line["account"],
-                                            "debit": plain(line["debit"]),
-                                            "credit": plain(line["credit"])})
-    for e in entries:
-        e["lines"] = lines[e["id"]]
+                                            "debit": line["debit"], "credit": line["credit"]})
+    for e in entries:  # in the company's currency, to its minor units
+        e["lines"] = [{**x, "debit": amount(x["debit"], e["currency"]),
+                       "credit": amount(x["credit"], e["currency"])} for x in lines[e["id"]]]
     return entries
 
 

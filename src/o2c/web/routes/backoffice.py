@@ -489,8 +489,17 @@ def payment_form(request: Request, form: dict[str, str], errors: dict[str, str],
 
 
 @backoffice.get("/payments/new", name="web_new_payment", response_class=HTMLResponse)
-def new_payment(request: Request) -> Response:
-    return payment_form(request, {"customer": request.query_params.get("customer", "")}, {})
+def new_payment(request: Request, invoice: IdParam = None) -> Response:
+    """The payment form; from an open invoice ("Register payment"), its open amount is the
+    amount received and goes to that invoice."""
+    form = {"customer": request.query_params.get("customer", "")}
+    if invoice is not None:
+        with read(request) as conn:
+            found = queries.invoice(conn, invoice, today(request))
+        if found["kind"] == "invoice" and found["residual"]:
+            form.update({"customer": found["customer_code"], "amount": str(found["residual"]),
+                         f"allocate_{invoice}": str(found["residual"])})
+    return payment_form(request, form, {})
 
 
 @backoffice.post("/payments/new/preview", name="web_preview_payment",
@@ -546,7 +555,7 @@ def record_payment(request: Request, form: FormData) -> Response:
             else:
                 mapped[field if field in ("amount", "received_on", "method") else "_"] = message
         return payment_form(request, form, mapped, status_code=422)
-    return redirect(request, f"/customers/{customer['id']}", fmt.gettext(
+    return redirect(request, f"/payments/{payment_id}", fmt.gettext(
         "Payment {number} recorded.", number=document_number("PAY", payment_id)))
 
 

@@ -87,7 +87,7 @@ def bank(request: Request) -> Response:
     paged = paging(request, 20)
     with read(request) as conn:
         files, total = cash_pages.statement_files(conn, paged.limit, paged.offset)
-        counts = cash_pages.line_counts(conn)
+        counts = cash_pages.line_counts(conn, queries.default_company_id(conn))
     return page(request, "bank.html", files=files, counts=counts, formats=FORMATS,
                 profiles=sorted(profiles()),
                 page=queries.Page(files, total, paged.limit, paged.offset),
@@ -109,8 +109,8 @@ def upload(request: Request, data: UploadData) -> Response:
             data.content, data.filename, format=chosen if chosen in FORMATS else None,
             csv_profile=profile if profile in profiles() else None))
     except FormError as error:
-        return redirect(request, "/bank", fmt.gettext("{file} was not imported: {why}",
-                                                      file=data.filename, why=error.first),
+        return redirect(request, "/bank", fmt.gettext(
+            "The statement was not imported, nothing was written: {why}", why=error.first),
                         "error")
     if result.already_imported:
         return redirect(request, "/bank", fmt.gettext(
@@ -155,10 +155,13 @@ def lines(request: Request, file: IdParam = None) -> Response:
     status = status if status in STATUSES else ""
     after = _key(params.get("after", ""))
     with read(request) as conn:
-        rows, next_key = cash_pages.review_lines(conn, status=status or None, file_id=file,
-                                                 after=after, limit=REVIEW_PAGE)
-        counts = cash_pages.line_counts(conn, file)
         statement = cash_pages.statement_file(conn, file) if file else None
+        # one company's lines (the file's, or the default company's)
+        company_id = statement["company_id"] if statement else queries.default_company_id(conn)
+        rows, next_key = cash_pages.review_lines(conn, company_id=company_id,
+                                                 status=status or None, file_id=file,
+                                                 after=after, limit=REVIEW_PAGE)
+        counts = cash_pages.line_counts(conn, company_id, file)
     return page(request, "bank_lines.html", lines=rows, counts=counts, status=status,
                 statuses=STATUSES, file=statement, after=after,
                 next_after=f"{next_key[0].isoformat()}.{next_key[1]}" if next_key else None,

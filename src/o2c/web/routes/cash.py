@@ -230,6 +230,36 @@ def request_write_off(request: Request, invoice_id: PageId, form: FormData) -> R
         "Write-off requested; a controller approves it in Approvals."))
 
 
+@cash_pages.post("/invoices/{invoice_id}/credit-note-approval",
+                 name="web_request_credit_note", response_class=HTMLResponse)
+def request_credit_note(request: Request, invoice_id: PageId, form: FormData) -> Response:
+    """Ask for a credit note dual control holds back (above the threshold): the same form as
+    the credit note's, sent to a controller for approval instead."""
+    fmt = formatter(request)
+    check_csrf(request, form)
+    require(request, "request_approval")
+    reason = form.get("reason", "").strip()
+    errors: dict[str, str] = {}
+    lines = []
+    for key in sorted(form):
+        line_id = form_id(key[5:]) if key.startswith("line_") else None
+        if line_id is not None:
+            quantity = decimal_field(form, key, errors, fmt.gettext("not a number"),
+                                     fmt.language)
+            if quantity is not None:
+                lines.append({"invoice_line_id": line_id, "quantity": str(quantity)})
+    if not reason or errors:
+        return redirect(request, f"/invoices/{invoice_id}", fmt.gettext(
+            "Give a reason." if not reason else "not a number"), "error")
+    try:
+        execute(request, RequestApproval(ApprovalKind.CREDIT_NOTE.value, invoice_id, reason,
+                                         {"lines": lines} if lines else {}))
+    except FormError as error:
+        return redirect(request, f"/invoices/{invoice_id}", error.first, "error")
+    return redirect(request, f"/invoices/{invoice_id}", fmt.gettext(
+        "Credit note requested; a controller approves it in Approvals."))
+
+
 # -- approvals ---------------------------------------------------------------------------------
 
 
