@@ -20,7 +20,7 @@ from o2c.domain.orders import ORDER_TRANSITIONS, InvoicingStatus, OrderState, Sh
 from o2c.domain.payments import PaymentMethod
 from o2c.domain.receivables import PaymentStatus
 from o2c.domain.shipping import ShipmentState
-from o2c.web import charts, documents, lists
+from o2c.web import charts, documents, flow, lists
 from o2c.web.access import can, require
 from o2c.web.export import export_format
 from o2c.web.render import (
@@ -133,7 +133,8 @@ def order_page(request: Request, order_id: int, base: str = "", portal: bool = F
         events = reports.timeline(conn, objects)
     return page(request, "order.html", status_code=status_code, o=order, base=base,
                 portal=portal, payments=allocations, events=events,
-                allowed=set() if portal else allowed_order_actions(request, order))
+                allowed=set() if portal else allowed_order_actions(request, order),
+                steps=[] if portal else flow.next_steps(request, order))
 
 
 @backoffice.get("/orders/new", name="web_new_order", response_class=HTMLResponse)
@@ -156,7 +157,14 @@ def order_form(request: Request, form: dict[str, str], errors: dict[str, str],
         line_count += 5
     return page(request, "order_new.html", status_code=status_code, form=form, errors=errors,
                 customers=customers, products=products, line_count=line_count, base=base,
-                portal=portal)
+                portal=portal, preview=None if portal else flow.order_preview(request, form))
+
+
+@backoffice.post("/orders/new/preview", name="web_preview_order", response_class=HTMLResponse)
+def preview_order(request: Request, form: FormData) -> Response:
+    """The form again with prices, VAT, the running total and the customer's credit position
+    for what is typed so far (htmx swaps in the preview); nothing is written."""
+    return order_form(request, form, {})
 
 
 def order_lines(request: Request, form: dict[str, str], errors: dict[str, str]
@@ -249,9 +257,9 @@ def order_action(request: Request, order_id: PageId, action: str, form: FormData
     except FormError as error:
         return redirect(request, f"/orders/{order_id}", error.first,
                         "error")
-    if action == "confirm" and getattr(result, "state", None) == OrderState.CREDIT_HOLD:
-        return redirect(request, f"/orders/{order_id}",
-                        fmt.gettext("Order {number} is on credit hold.", number=number), "error")
+    if action == "confirm":
+        text, level = flow.confirmation_message(request, result)
+        return redirect(request, f"/orders/{order_id}", text, level)
     message = {"confirm": "Order {number} confirmed.", "cancel": "Order {number} cancelled."}
     return redirect(request, f"/orders/{order_id}", fmt.gettext(message[action], number=number))
 
