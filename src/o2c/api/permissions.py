@@ -156,6 +156,7 @@ PERMISSIONS: dict[str, Roles] = {
     "web_order": STAFF_READ,
     "web_new_order": roles(ADMIN, SALES),
     "web_create_order": roles(ADMIN, SALES),
+    "web_preview_order": roles(ADMIN, SALES),  # reads only: prices, VAT, credit position
     "web_order_action": roles(ADMIN, SALES),  # per action: confirm/cancel_order
     "web_credit_holds": STAFF_READ,
     "web_credit_decision": roles(ADMIN, CREDIT),  # per decision: release/reject_order

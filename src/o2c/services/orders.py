@@ -28,6 +28,15 @@ class ConfirmResult:
 
 
 def create_order(cmd: c.CreateOrder, uow: UnitOfWork) -> int:
+    order = draft_order(cmd, uow)
+    uow.orders.add(order)
+    assert order.id is not None
+    return order.id
+
+
+def draft_order(cmd: c.CreateOrder, uow: UnitOfWork) -> SalesOrder:
+    """The order `cmd` would create, priced and taxed, not stored: what create_order adds,
+    and what the order form previews (in a unit of work that is never committed)."""
     customer = uow.customers.find(cmd.customer_id)
     if customer is None:
         raise NotFound("customer", cmd.customer_id, field="customer_id")
@@ -84,13 +93,10 @@ def create_order(cmd: c.CreateOrder, uow: UnitOfWork) -> int:
             unit=product.unit, unit_price=unit_price, discount_percent=line.discount_percent,
             vat_code=treatment.code.value, vat_rate=rate,
             exemption_reason=treatment.exemption_reason))
-    order = SalesOrder.new(company_id=company.id, customer_id=customer.id,
-                           warehouse_id=warehouse_id, currency=customer.currency,
-                           order_date=order_date, lines=drafts, rounding=company.rounding,
-                           customer_reference=cmd.customer_reference, notes=cmd.notes)
-    uow.orders.add(order)
-    assert order.id is not None
-    return order.id
+    return SalesOrder.new(company_id=company.id, customer_id=customer.id,
+                          warehouse_id=warehouse_id, currency=customer.currency,
+                          order_date=order_date, lines=drafts, rounding=company.rounding,
+                          customer_reference=cmd.customer_reference, notes=cmd.notes)
 
 
 def confirm_order(cmd: c.ConfirmOrder, uow: UnitOfWork) -> ConfirmResult:

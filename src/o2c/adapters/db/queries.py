@@ -32,6 +32,8 @@ Row = dict[str, Any]
 class PageRequest:
     limit: int = 50
     offset: int = 0
+    sort: str | None = None  # a key of the list's SORT_KEYS; "-key" for descending
+    totals: bool = False  # also sum the list's amounts over every matching row, per currency
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_LIMIT:
@@ -46,6 +48,8 @@ class Page:
     total: int
     limit: int
     offset: int
+    # With PageRequest.totals: per currency, the count and the sums of the list's amounts.
+    totals: list[Row] = field(default_factory=list)
 
     def as_dict(self) -> Row:
         return {"items": self.items, "total": self.total, "limit": self.limit,
@@ -84,6 +88,67 @@ def _page(conn: Connection, query: Select[Any], page: PageRequest,
     rows = conn.execute(query.order_by(*order_by).limit(page.limit).offset(page.offset)
                         ).mappings().all()
     return [dict(r) for r in rows], int(total)
+
+
+# The columns a list may be sorted by, by the key a page or a request names them with: the
+# only sort keys accepted (never a column name taken from input).
+SORT_KEYS: dict[str, dict[str, Any]] = {
+    "orders": {"number": t.sales_orders.c.id, "date": t.sales_orders.c.order_date,
+               "customer": t.customers.c.name, "state": t.sales_orders.c.state,
+               "total": t.sales_orders.c.gross_amount},
+    "invoices": {"number": t.invoices.c.number, "date": t.invoices.c.issue_date,
+                 "customer": t.customers.c.name, "due": t.invoices.c.due_date,
+                 "total": t.invoices.c.gross_amount, "open": t.open_items.c.residual},
+    "payments": {"number": t.payments.c.id, "date": t.payments.c.received_on,
+                 "customer": t.customers.c.name, "amount": t.payments.c.amount,
+                 "unapplied": t.payments.c.unapplied},
+    "customers": {"code": t.customers.c.code, "name": t.customers.c.name,
+                  "country": t.customers.c.country, "terms": t.customers.c.payment_terms_code,
+                  "credit_limit": t.customers.c.credit_limit},
+}
+_TIE_BREAK = {"orders": t.sales_orders.c.id, "invoices": t.invoices.c.id,
+              "payments": t.payments.c.id, "customers": t.customers.c.id}
+
+
+def _sorted(kind: str, page: PageRequest, default: list[Any]) -> list[Any]:
+    """The ORDER BY of a list page: the requested whitelisted key (then the id, so pages do
+    not overlap), or the list's default order."""
+    if not page.sort:
+        return default
+    key = page.sort.removeprefix("-")
+    column = SORT_KEYS[kind].get(key)
+    if column is None:
+        raise InvalidInput(f"cannot sort by {key!r}; one of: {', '.join(SORT_KEYS[kind])}",
+                           field="sort")
+    if page.sort.startswith("-"):
+        return [column.desc(), _TIE_BREAK[kind].desc()]
+    return [column.asc(), _TIE_BREAK[kind].asc()]
+
+
+def _page_with_totals(conn: Connection, query: Select[Any], page: PageRequest,
+                      order_by: Sequence[Any], sums: Sequence[str],
+                      by: Sequence[str] = ("currency",)
+                      ) -> tuple[list[Row], int, list[Row]]:
+    """One page and, when the request asks for totals, the count and the sums of the named
+    amount columns over all matching rows per currency (and the other `by` columns), in the
+    same statement as the count."""
+    if not page.totals:
+        rows, total = _page(conn, query, page, order_by)
+        return rows, total, []
+    matching = query.order_by(None).subquery()
+    zero = Decimal(0)
+    grouped = conn.execute(
+        select(*(matching.c[name] for name in by), func.count().label("count"),
+               *(func.coalesce(func.sum(matching.c[name]),
+                               literal(zero, matching.c[name].type)).label(name)
+                 for name in sums))
+        .group_by(*(matching.c[name] for name in by))
+        .order_by(*(matching.c[name] for name in by))).mappings().all()
+    totals = [{**{name: r[name] for name in by}, "count": int(r["count"]),
+               **{name: amount(r[name], r["currency"]) for name in sums}} for r in grouped]
+    found = conn.execute(query.order_by(*order_by).limit(page.limit).offset(page.offset)
+                         ).mappings().all()
+    return [dict(r) for r in found], sum(x["count"] for x in totals), totals
 
 
 def paginate(conn: Connection, query: Select[Any], page: PageRequest,
@@ -156,8 +221,10 @@ def list_customers(conn: Connection, filters: Filters = Filters(),
                                 c.c.vat_id.ilike(pattern, escape="\\")))
     if country := filters.extra.get("country"):
         query = query.where(c.c.country == country)
-    rows, total = _page(conn, query, page, [c.c.code])
-    return Page([_customer(r) for r in rows], total, page.limit, page.offset)
+    rows, total, totals = _page_with_totals(conn, query, page,
+                                            _sorted("customers", page, [c.c.code]),
+                                            ("credit_limit",))
+    return Page([_customer(r) for r in rows], total, page.limit, page.offset, totals)
 
 
 def customer(conn: Connection, customer_id: int, as_of: date) -> Row:
@@ -329,8 +396,10 @@ def list_orders(conn: Connection, filters: Filters = Filters(),
         if order_id is not None:
             conditions.append(so.c.id == order_id)
         query = query.where(or_(*conditions))
-    rows, total = _page(conn, query, page, [so.c.order_date.desc(), so.c.id.desc()])
-    return Page([_order(r) for r in rows], total, page.limit, page.offset)
+    rows, total, totals = _page_with_totals(
+        conn, query, page, _sorted("orders", page, [so.c.order_date.desc(), so.c.id.desc()]),
+        ("net_amount", "gross_amount"))
+    return Page([_order(r) for r in rows], total, page.limit, page.offset, totals)
 
 
 def order_id_of(number_or_id: str) -> int:
@@ -543,8 +612,10 @@ def list_invoices(conn: Connection, filters: Filters = Filters(),
         query = query.where(or_(inv.c.number.ilike(pattern, escape="\\"),
                                 c.c.name.ilike(pattern, escape="\\"),
                                 inv.c.order_reference.ilike(pattern, escape="\\")))
-    rows, total = _page(conn, query, page, [inv.c.issue_date.desc(), inv.c.id.desc()])
-    return Page(_invoices(conn, rows, as_of), total, page.limit, page.offset)
+    rows, total, totals = _page_with_totals(
+        conn, query, page, _sorted("invoices", page, [inv.c.issue_date.desc(), inv.c.id.desc()]),
+        ("gross_amount", "residual"), by=("currency", "kind"))
+    return Page(_invoices(conn, rows, as_of), total, page.limit, page.offset, totals)
 
 
 def _invoices(conn: Connection, rows: Sequence[Row], as_of: date) -> list[Row]:
@@ -664,8 +735,10 @@ def list_payments(conn: Connection, filters: Filters = Filters(),
         if payment_id is not None:
             conditions.append(p.c.id == payment_id)
         query = query.where(or_(*conditions))
-    rows, total = _page(conn, query, page, [p.c.received_on.desc(), p.c.id.desc()])
-    return Page([_payment(r) for r in rows], total, page.limit, page.offset)
+    rows, total, totals = _page_with_totals(
+        conn, query, page, _sorted("payments", page, [p.c.received_on.desc(), p.c.id.desc()]),
+        ("amount", "unapplied"))
+    return Page([_payment(r) for r in rows], total, page.limit, page.offset, totals)
 
 
 def payment(conn: Connection, payment_id: int) -> Row:

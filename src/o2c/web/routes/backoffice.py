@@ -20,8 +20,9 @@ from o2c.domain.orders import ORDER_TRANSITIONS, InvoicingStatus, OrderState, Sh
 from o2c.domain.payments import PaymentMethod
 from o2c.domain.receivables import PaymentStatus
 from o2c.domain.shipping import ShipmentState
-from o2c.web import charts, documents
+from o2c.web import charts, documents, flow, lists
 from o2c.web.access import can, require
+from o2c.web.export import export_format
 from o2c.web.render import (
     FormError,
     check_csrf,
@@ -108,10 +109,14 @@ def order_filters(request: Request, customer_id: IdParam = None) -> Filters:
 
 @backoffice.get("/orders", name="web_orders", response_class=HTMLResponse)
 def orders(request: Request) -> Response:
+    filters = order_filters(request)
     with read(request) as conn:
-        result = queries.list_orders(conn, order_filters(request), paging(request))
+        if kind := export_format(request.query_params.get("format")):
+            return lists.export_list(request, "orders", kind,
+                                     lambda p: queries.list_orders(conn, filters, p))
+        result = queries.list_orders(conn, filters, lists.list_paging(request, "orders"))
     return page(request, "orders.html", page=result, states=list(OrderState),
-                base="", portal=False, can_create=can(request, "create_order"))
+                base="", portal=False, can_create=can(request, "create_order"), sortable=True)
 
 
 def order_page(request: Request, order_id: int, base: str = "", portal: bool = False,
@@ -128,7 +133,8 @@ def order_page(request: Request, order_id: int, base: str = "", portal: bool = F
         events = reports.timeline(conn, objects)
     return page(request, "order.html", status_code=status_code, o=order, base=base,
                 portal=portal, payments=allocations, events=events,
-                allowed=set() if portal else allowed_order_actions(request, order))
+                allowed=set() if portal else allowed_order_actions(request, order),
+                steps=[] if portal else flow.next_steps(request, order))
 
 
 @backoffice.get("/orders/new", name="web_new_order", response_class=HTMLResponse)
@@ -151,7 +157,14 @@ def order_form(request: Request, form: dict[str, str], errors: dict[str, str],
         line_count += 5
     return page(request, "order_new.html", status_code=status_code, form=form, errors=errors,
                 customers=customers, products=products, line_count=line_count, base=base,
-                portal=portal)
+                portal=portal, preview=None if portal else flow.order_preview(request, form))
+
+
+@backoffice.post("/orders/new/preview", name="web_preview_order", response_class=HTMLResponse)
+def preview_order(request: Request, form: FormData) -> Response:
+    """The form again with prices, VAT, the running total and the customer's credit position
+    for what is typed so far (htmx swaps in the preview); nothing is written."""
+    return order_form(request, form, {})
 
 
 def order_lines(request: Request, form: dict[str, str], errors: dict[str, str]
@@ -244,9 +257,9 @@ def order_action(request: Request, order_id: PageId, action: str, form: FormData
     except FormError as error:
         return redirect(request, f"/orders/{order_id}", error.first,
                         "error")
-    if action == "confirm" and getattr(result, "state", None) == OrderState.CREDIT_HOLD:
-        return redirect(request, f"/orders/{order_id}",
-                        fmt.gettext("Order {number} is on credit hold.", number=number), "error")
+    if action == "confirm":
+        text, level = flow.confirmation_message(request, result)
+        return redirect(request, f"/orders/{order_id}", text, level)
     message = {"confirm": "Order {number} confirmed.", "cancel": "Order {number} cancelled."}
     return redirect(request, f"/orders/{order_id}", fmt.gettext(message[action], number=number))
 
@@ -378,11 +391,15 @@ def invoice_filters(request: Request, customer_id: IdParam = None) -> Filters:
 
 @backoffice.get("/invoices", name="web_invoices", response_class=HTMLResponse)
 def invoices(request: Request) -> Response:
+    filters, as_of = invoice_filters(request), today(request)
     with read(request) as conn:
-        result = queries.list_invoices(conn, invoice_filters(request), paging(request),
-                                       today(request))
+        if kind := export_format(request.query_params.get("format")):
+            return lists.export_list(request, "invoices", kind,
+                                     lambda p: queries.list_invoices(conn, filters, p, as_of))
+        result = queries.list_invoices(conn, filters, lists.list_paging(request, "invoices"),
+                                       as_of)
     return page(request, "invoices.html", page=result, statuses=list(PaymentStatus), base="",
-                portal=False)
+                portal=False, sortable=True)
 
 
 def invoice_page(request: Request, invoice_id: int, base: str = "", portal: bool = False,
@@ -442,10 +459,14 @@ def payment_filters(request: Request, customer_id: IdParam = None) -> Filters:
 
 @backoffice.get("/payments", name="web_payments", response_class=HTMLResponse)
 def payments(request: Request) -> Response:
+    filters = payment_filters(request)
     with read(request) as conn:
-        result = queries.list_payments(conn, payment_filters(request), paging(request))
+        if kind := export_format(request.query_params.get("format")):
+            return lists.export_list(request, "payments", kind,
+                                     lambda p: queries.list_payments(conn, filters, p))
+        result = queries.list_payments(conn, filters, lists.list_paging(request, "payments"))
     return page(request, "payments.html", page=result, base="", portal=False,
-                can_record=can(request, "record_payment"))
+                can_record=can(request, "record_payment"), sortable=True)
 
 
 def payment_form(request: Request, form: dict[str, str], errors: dict[str, str],
@@ -566,11 +587,13 @@ def record_payment(request: Request, form: FormData) -> Response:
 def customers(request: Request) -> Response:
     params = request.query_params
     country = (params.get("country") or "").upper() or None
+    filters = Filters(q=params.get("q") or None, extra={"country": country})
     with read(request) as conn:
-        result = queries.list_customers(conn, Filters(q=params.get("q") or None,
-                                                      extra={"country": country}),
-                                        paging(request))
-    return page(request, "customers.html", page=result)
+        if kind := export_format(params.get("format")):
+            return lists.export_list(request, "customers", kind,
+                                     lambda p: queries.list_customers(conn, filters, p))
+        result = queries.list_customers(conn, filters, lists.list_paging(request, "customers"))
+    return page(request, "customers.html", page=result, sortable=True)
 
 
 @backoffice.get("/customers/options", name="web_customer_options",

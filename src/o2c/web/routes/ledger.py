@@ -19,6 +19,7 @@ from o2c.web.routes import PageId, paging, query_date, web_router
 ledger_pages = web_router()
 
 MAX_EXPORT_ENTRIES = 100_000  # journal entries in one download
+AGING_PAGE = 100  # customers on one page of the aged receivables report
 _ACCOUNT = re.compile(r"[0-9A-Za-z.\-]{1,16}")
 
 
@@ -134,7 +135,12 @@ def aged_receivables(request: Request) -> Response:
                    Column("total", fmt.gettext("Total"), money=True)]
         return download(kind, f"aged-receivables-{as_of.isoformat()}", columns, rows,
                         fmt.gettext("Aged receivables"))
-    return page(request, "aged_receivables.html", report=report)
+    # The page shows the largest balances 100 at a time; the totals and the download cover
+    # every customer.
+    window = paging(request, AGING_PAGE)
+    shown = report["rows"][window.offset:window.offset + window.limit]
+    return page(request, "aged_receivables.html", report=report, rows=shown,
+                page=queries.Page(shown, len(report["rows"]), window.limit, window.offset))
 
 
 # -- customer ledger -----------------------------------------------------------------------------

@@ -92,7 +92,9 @@ def customer_form(request: Request, form: dict[str, str], errors: dict[str, str]
         company_id = queries.default_company_id(conn)
         company = queries.company(conn, company_id) if company_id else None
     return page(request, "customer_form.html", status_code=status_code, form=form,
-                errors=errors, customer=customer, terms=terms, languages_spoken=LANGUAGES,
+                errors=errors, customer=customer, terms=terms,
+                languages_spoken=LANGUAGES + tuple(
+                    {form.get("language", "")} - set(LANGUAGES) - {""}),
                 policies=list(InvoicePolicy), approval=approval, company=company,
                 threshold=app_of(request).bus.controls.credit_limit_increase,
                 settings=settings, formats=list(DocumentFormat),
