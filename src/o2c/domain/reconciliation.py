@@ -647,19 +647,21 @@ class Matcher:
                                      for i in by_number):
                 # Free text has no check digits: another customer's number from an identified
                 # payer is more likely a typo of one of the payer's own, or a mistake.
+                # The payer's own invoice of exactly this amount first, then a typo of one of
+                # the payer's numbers.
                 quoted = ", ".join(i.number for i in by_number)
-                fixed = [i for n in numbers for i in own if one_typo(n, i.number)]
-                if fixed:
+                by_amount = self._by_amount(line, payer, [
+                    payer.reason, f"invoice number(s) {quoted} in the text belong to "
+                    "another customer than the payer; the payer's own open items are "
+                    "searched"])
+                if by_amount.allocations and by_amount.unapplied == 0:
+                    return by_amount
+                if any(one_typo(n, i.number) for n in numbers for i in own):
                     reasons.append(f"invoice number(s) {quoted} in the text belong to another "
                                    "customer than the payer")
                     by_number = []
-                else:
-                    by_amount = self._by_amount(line, payer, [
-                        payer.reason, f"invoice number(s) {quoted} in the text belong to "
-                        "another customer than the payer; the payer's own open items are "
-                        "searched"])
-                    if by_amount.allocations:
-                        return by_amount
+                elif by_amount.allocations:
+                    return by_amount
             if not by_number:
                 for number in numbers:
                     for item in own:
@@ -676,6 +678,23 @@ class Matcher:
                             reasons.append(f"invoice {item.number} of the payer quoted "
                                            "without its year")
                             strength = max(strength, Decimal("0.88"))
+        if (not items and by_number and payer is not None
+                and sum((self.residual(i) for i in by_number), ZERO) != line.amount):
+            # The number is the payer's but the amount is not: one wrong digit away may be the
+            # invoice of exactly this amount.
+            own_exact = [i for m in self.members(payer.customer)
+                         for i in self.c.open_items.get(m, ())
+                         if i.currency == line.currency and self.residual(i) == line.amount
+                         and any(one_typo(n, i.number) for n in numbers)]
+            if len(own_exact) == 1:
+                quoted = ", ".join(i.number for i in by_number)
+                items.append(own_exact[0])
+                reasons.append(f"'{quoted}' in the text is one character off invoice "
+                               f"{own_exact[0].number} of the payer, whose residual is the "
+                               "amount")
+                strength = max(strength, Decimal("0.80"))
+                typo = True
+                by_number = []
         for item in by_number:
             items.append(item)
             source = ("end-to-end id" if item.number in numbers_in([line.end_to_end_id])
@@ -709,8 +728,10 @@ class Matcher:
             paid = converted[0] if converted else line.amount
             if weak and paid == open_total and typo:
                 strength += Decimal("0.07")
-            elif weak and paid != open_total:
+            elif weak and paid < open_total:
                 # Text without check digits and an amount that does not agree: a person looks.
+                # (More than quoted: the payer's other invoices must make up the rest exactly,
+                # or the over-payment waits for a person.)
                 strength = min(strength, Decimal("0.85"))
             return self._settle(line, customer, items, strength, reasons)
         if payer is None:
@@ -779,10 +800,11 @@ class Matcher:
                         customer_id=target, unapplied=amount,
                         currency=pay[0] if pay else "", amount=pay[1] if pay else None)
 
-    def _combination(self, amount: Decimal, items: Sequence[ItemView]
+    def _combination(self, amount: Decimal, items: Sequence[ItemView], size: int = 0
                      ) -> tuple[list[ItemView], bool] | None:
         """Oldest-first prefix, else the oldest subset of up to `combination_size` of the
-        oldest `combination_items` open items whose residuals add up to the amount."""
+        oldest `combination_items` open items (or up to `size` of all those given) whose
+        residuals add up to the amount."""
         running = ZERO
         for n, item in enumerate(items, start=1):
             running += self.residual(item)
@@ -790,10 +812,10 @@ class Matcher:
                 return list(items[:n]), True
             if running > amount:
                 break
-        pool = list(items[: self.config.combination_items])
+        pool = list(items[: max(size and len(items), self.config.combination_items)])
         found: list[list[ItemView]] = []
-        for size in range(2, min(self.config.combination_size, len(pool)) + 1):
-            for combo in itertools.combinations(pool, size):
+        for n in range(2, min(size or self.config.combination_size, len(pool)) + 1):
+            for combo in itertools.combinations(pool, n):
                 if sum((self.residual(i) for i in combo), ZERO) == amount:
                     found.append(list(combo))
                     if len(found) > 1:
@@ -837,8 +859,14 @@ class Matcher:
                              and self.residual(i) > 0),
                             key=lambda i: (i.due_date, i.issue_date, i.invoice_id))
             equal = [i for i in others if self.residual(i) == rest]
+            # Invoices paid together are usually issued together: look around the quoted ones.
+            ordered = sorted((*items, *others),
+                             key=lambda i: (i.due_date, i.issue_date, i.invoice_id))
+            at = [ordered.index(i) for i in items]
+            near = [i for i in ordered[max(0, min(at) - 8) : max(at) + 9] if i in others]
             found = (([equal[0]], len(equal) == 1) if equal
-                     else self._combination(rest, others))
+                     else self._combination(rest, near)
+                     or self._combination(rest, others[:24], size=3))
             if found is not None:
                 extra, unique = found
                 return self._proposal(
@@ -958,7 +986,8 @@ CHARGE_SUBFAMILIES = frozenset({"CHRG", "COMM", "FEES", "COMT", "SRVC", "INTR", 
 RETURN_SUBFAMILIES = frozenset({"UPDD", "RRTN", "ARET", "RCDD", "PRDD"})
 FEE_WORDS = frozenset({
     "FEE", "FEES", "CHARGE", "CHARGES", "CHRG", "SRVCHG", "GEBUEHR", "GEBUEHREN", "GEBÜHR",
-    "GEBÜHREN", "ENTGELT", "KONTOFUEHRUNG", "KONTOFÜHRUNG", "FRAIS", "COMMISSION",
+    "GEBÜHREN", "ENTGELT", "KONTOFUEHRUNG", "KONTOFÜHRUNG", "KONTOFÜHRUNGSGEBÜHR",
+    "KONTOFUEHRUNGSGEBUEHR", "FRAIS", "COMMISSION",
     "COMMISSIONS", "COMMISSIONI", "COMM", "COMPETENZE", "CANONE", "SPESE", "IMPOSTA DI BOLLO",
     "BOLLO", "COMISION", "COMISIONES", "COMISIÓN", "MANTENIMIENTO", "CUOTA"})
 DIRECT_DEBIT_WORDS = frozenset({
