@@ -488,10 +488,9 @@ def amount_of(rng: random.Random) -> Decimal:
 
 
 def parent_of(i: int) -> int | None:
-    """Customer groups of the simulated book: every 50th customer is the parent of the
-    three customers after it."""
-    base = i - (i - 1) % 50
-    return base if i != base and i - base <= 3 else None
+    """Customer groups of the simulated book: customer 50k + 1 is the parent of customers
+    50k + 10, 50k + 20 and 50k + 30."""
+    return i - i % 50 + 1 if i % 50 in (10, 20, 30) else None
 
 
 def seed_receivables(engine: Engine, bus: Any, open_items: int, lines: int, seed: int,
