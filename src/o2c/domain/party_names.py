@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 
 from o2c.domain.money import ZERO
 
@@ -33,6 +34,7 @@ _MULTI_FORMS = re.compile(r"\b(?:s\s?p\s?z\s?o\s?o|sa de cv|s de rl(?: de cv)?|s
                           r"s\s?p\s?a|s\s?r\s?l|s\s?n\s?c|s\s?a|b\s?v|n\s?v|f\s?lli)\b")
 
 
+@lru_cache(maxsize=65536)
 def normalise_name(name: str) -> str:
     """The one normal form of a party name for matching: accents and case folded, dots and
     punctuation gone, abbreviations written one way, legal forms and joining words dropped.

@@ -423,7 +423,7 @@ class Matcher:
                     and item not in items and item not in by_number):
                 by_number.append(item)
         typo = False
-        if not items and payer is not None:
+        if not items and payer is not None and (by_number or numbers or loose):
             own = [i for m in self.members(payer.customer) for i in self.c.open_items.get(m, ())
                    if i.currency == line.currency and self.residual(i) > 0]
             if by_number and not any(self.related(i.customer_id, payer.customer)
@@ -596,15 +596,23 @@ class Matcher:
             if running > amount:
                 break
         pool = list(items[: max(size and len(items), self.config.combination_items)])
-        found: list[list[ItemView]] = []
+        values = [self.residual(i) for i in pool]
+        where: dict[Decimal, list[int]] = {}
+        for index, value in enumerate(values):
+            where.setdefault(value, []).append(index)
+        found: list[list[int]] = []
+        # Subsets in the order itertools.combinations gives them, smallest first; the last
+        # member is looked up by value instead of tried one by one.
         for n in range(2, min(size or self.config.combination_size, len(pool)) + 1):
-            for combo in itertools.combinations(pool, n):
-                if sum((self.residual(i) for i in combo), ZERO) == amount:
-                    found.append(list(combo))
-                    if len(found) > 1:
-                        return found[0], False
+            for head in itertools.combinations(range(len(pool)), n - 1):
+                need = amount - sum((values[i] for i in head), ZERO)
+                for last in where.get(need, ()):
+                    if last > head[-1]:
+                        found.append([*head, last])
+                        if len(found) > 1:
+                            return [pool[i] for i in found[0]], False
         if found:
-            return found[0], True
+            return [pool[i] for i in found[0]], True
         return None
 
     def _settle(self, line: LineView, customer: int, items: list[ItemView],
