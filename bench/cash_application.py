@@ -2,7 +2,7 @@
 invoices, apply the automatic matches (payments, allocations, journal entries).
 
 Setup (not timed): a company, M/20 customers (85% with a payer IBAN the company has seen, none
-with --cold; every 50th the parent of the next three),
+with --cold; groups of a parent and three subsidiaries),
 M posted invoices with their open items and one opening journal entry, bulk-inserted; then a
 labelled statement from the demo generator (`o2c.demo.bank_statement`) written as camt.053.001.08.
 Timed: import (parse, XSD validation, dedup, insert), match (set queries + the pure engine),

@@ -66,3 +66,19 @@ def test_payer_ibans_and_groups_from_the_command_line(o2c: Cli, world: World) ->
     assert [(r["code"], r["source"]) for r in listed] == [("C-00001", "master_data")]
     assert "0 payer IBANs learnt" in o2c("bank", "payers-from-history").stdout
     assert "group" in o2c("bank", "group-set", "C-00001", "--parent", "C-00002").stdout
+
+
+def test_the_demo_writes_an_adversarial_statement_for_a_new_installation(
+        o2c: Cli, app: App, world: World, tmp_path: Path) -> None:  # noqa: F811
+    for _ in range(8):
+        invoice(app, world, "rossi")
+        invoice(app, world, "dupont", "DESK")
+    out, labels = tmp_path / "st.xml", tmp_path / "labels.json"
+    o2c("demo", "bank-statement", "--lines", "20", "--out", str(out), "--labels", str(labels),
+        "--on", "2026-03-20", "--seed", "3", "--cold")
+    assert as_json(o2c("bank", "payers", "--json")) == []  # cold: no payer IBAN known
+    o2c("bank", "import", str(out))
+    o2c("bank", "match", "--as-of", "2026-03-31", "--auto")
+    score = as_json(o2c("bank", "evaluate", "--labels", str(labels), "--json"))
+    assert score["lines"] == 20 and score["precision"] >= D("0.995")
+    assert "the ledger verifies" in o2c("ledger", "verify").stdout

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from o2c.adapters import names
+from o2c.domain.party_names import name_similarity, normalise_name, similarity
 from o2c.domain.reconciliation import (
     Candidates,
     ItemView,
@@ -16,15 +17,9 @@ from o2c.domain.reconciliation import (
     Matcher,
     ProposalKind,
     WriteOff,
-    invoice_numbers,
-    loose_numbers,
-    name_similarity,
-    normalise_name,
-    one_typo,
-    rf_references,
-    similarity,
 )
 from o2c.domain.references import creditor_reference
+from o2c.domain.remittance import invoice_numbers, loose_numbers, one_typo, rf_references
 
 D = Decimal
 CONFIG = MatchConfig()
@@ -306,7 +301,7 @@ def test_name_matching_does_not_depend_on_the_hash_seed() -> None:
     import subprocess
     import sys
 
-    code = ("from o2c.adapters import names; from o2c.domain.reconciliation import NameIndex;"
+    code = ("from o2c.adapters import names; from o2c.domain.party_names import NameIndex;"
             "from decimal import Decimal as D;"
             "n = {i: f'Rossi Foods {i % 7} Srl' for i in range(1, 60)};"
             "n.update({100: 'Rossi Foods Srl', 101: 'Rossi Food SpA', 102: 'Foods Rossi'});"

@@ -2,27 +2,33 @@
 reasons a person can check.
 
 Pure: the service gathers candidates with a few set queries (open items by RF reference and by
-invoice number, payer IBANs and names of customers, open items of the customers identified),
-and this module decides. Rules, strongest first:
+invoice number, payer IBANs, names and groups of customers, open items of the customers
+identified, the day's rates of other currencies), and this module decides. Rules, strongest
+first:
 
 1. a structured ISO 11649 RF creditor reference that is an open invoice's;
-2. an end-to-end id or remittance text naming invoices (spaces, dashes, a missing prefix and
-   one wrong digit tolerated);
-3. the payer (IBAN seen before, or name) identifies the customer, then the amount equals one
-   open item, or a combination of that customer's open items (bounded search), oldest first.
+2. invoice numbers in the referred-document field, the end-to-end id or the remittance text
+   (`o2c.domain.remittance`: many spellings, one wrong digit against the payer's own);
+3. the payer (IBAN known for the customer or its group, or the name, `o2c.domain.party_names`)
+   identifies the customer, then the amount equals one open item, or a combination of that
+   customer's open items (bounded search), oldest first.
 
-Then the amount decides how: exactly the residual; short within tolerance (bank charges or an
-early-payment discount, written off to their own account); partial; over-payment (the rest
-stays unapplied customer credit). Outgoing lines are classified (bank fee, refund, returned
-direct debit)."""
+The payer is checked against the invoice's customer and its group: a quoted number of another
+customer lowers the score and says so. Then the amount decides how: exactly the residual;
+short within tolerance (bank charges or an early-payment discount, written off) unless the
+text says on account or names a disputed deduction; partial; more than quoted (the payer's
+other invoices that make up the rest, else an over-payment for a person). Invoices in another
+currency are paid at the bank's rate (instructed amount) or the day's. Outgoing lines are
+classified by the bank transaction code first, whole words second (bank fee, refund,
+returned direct debit, a creditor's direct debit).
+
+Only automatic proposals consume open items within a run, and the result does not depend on
+the order of the lines (`Matcher.propose_all`)."""
 
 from __future__ import annotations
 
-import difflib
 import itertools
-import re
-import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -30,7 +36,32 @@ from enum import StrEnum
 from typing import Any
 
 from o2c.domain.money import ZERO, round_amount
-from o2c.domain.references import is_valid_creditor_reference
+from o2c.domain.party_names import (
+    NameIndex,
+    NameScorer,
+    difflib_scorer,
+    name_similarity,
+    normalise_name,
+)
+from o2c.domain.remittance import (
+    compact,
+    invoice_numbers,
+    loose_numbers,
+    numbers_in,
+    one_typo,
+    rf_references,
+)
+from o2c.domain.remittance_words import (
+    CHARGE_FAMILIES,
+    CHARGE_SUBFAMILIES,
+    DIRECT_DEBIT_WORDS,
+    DISPUTE_WORDS,
+    FEE_WORDS,
+    ON_ACCOUNT_WORDS,
+    RETURN_SUBFAMILIES,
+    RETURN_WORDS,
+    has_words,
+)
 
 
 class ProposalKind(StrEnum):
@@ -135,233 +166,6 @@ class Proposal:
         return "unmatched"
 
 
-# -- extracting keys from text ---------------------------------------------------------------
-
-_RF = re.compile(r"R\s?F\s?\d\s?\d(?:\s?[0-9A-Z]){1,21}")
-_SEP = r"[\s\-/._]*"
-# SERIES-YYYY-NNNNN in its many spellings; YYYY-NNNNN; NNNN/YYYY; INV-YY-NNNNN.
-_INVOICE = re.compile(
-    r"(?<![0-9A-Z])(?:(?P<prefix>[A-Z]{2,9})\.?" + _SEP + r")?(?:"
-    r"(?P<year>20\d\d)" + _SEP + r"(?P<seq>\d{1,7})"
-    r"|(?P<seq2>\d{1,7})/(?P<year2>20\d\d)"
-    r"|(?P<yy>2\d)-(?P<seq3>\d{3,7}))(?![0-9A-Z])")
-# "n. 2259", "nr 2259", "no. 2259", "fattura 2259": a sequence without a year.
-_LOOSE = re.compile(r"(?<![0-9A-Z])(?:N|NR|NO|NUM|NUMERO|FATTURA|FATT|FT|FACTURA|FACT|FACTURE|"
-                    r"RECHNUNG|RG|INVOICE|INV)\.?\s*(?:N\.?\s*)?(?P<seq>\d{3,7})(?![0-9A-Z/.\-])")
-_DATE = re.compile(r"(?<!\d)(?:(?:19|20)\d\d[-/.](?:0[1-9]|1[0-2])[-/.](?:0[1-9]|[12]\d|3[01])"
-                   r"|(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|1[0-2])[-/.](?:19|20)\d\d)(?!\d)")
-# Words before a number that make it something other than an invoice of ours.
-NOT_INVOICE = frozenset({
-    "ORD", "ORDER", "ORDINE", "ORDRE", "PEDIDO", "PED", "AUFTRAG", "BEST", "BESTELLUNG", "SO",
-    "PO", "ODA", "OC", "OV", "CMD", "COMMANDE", "DEL", "DDT", "DN", "BOL", "LS", "LIEFERSCHEIN",
-    "BL", "ALB", "ALBARAN", "CONTRACT", "CONTRATTO", "VERTRAG", "CTR", "CRO", "TRN", "CUST",
-    "CLIENTE", "KUNDE", "KDNR", "CLIENT", "ACCOUNT", "CONTO", "KONTO", "CODE", "CODICE", "CIG",
-    "CUP", "PRATICA", "TICKET", "CASE", "REF", "DATE", "DATA", "DATUM", "FECHA", "DAL", "AL",
-    "DU", "AU", "VOM", "BIS", "FROM", "TO", "PERIOD", "PERIODO", "RATA", "MESE", "MONTH"})
-_SPACES = re.compile(r"\s+")
-
-
-def compact(text: str) -> str:
-    return re.sub(r"[^0-9A-Z]", "", text.upper())
-
-
-_RF_START = re.compile(r"R\s?F\s?\d\s?\d")
-
-
-def rf_references(line: LineView) -> list[str]:
-    """Valid RF references in the structured field first, then in the free text."""
-    found: list[str] = []
-    for text in (line.structured_reference, line.remittance, line.end_to_end_id):
-        upper = text.upper()
-        starts = [m.start() for m in _RF_START.finditer(upper)]
-        for i, start in enumerate(starts):
-            end = starts[i + 1] if i + 1 < len(starts) else len(upper)
-            match = _RF.match(upper, start, end)
-            if match is None:
-                continue
-            ref = compact(match.group(0))
-            # The match may have eaten following words: shrink until valid.
-            while len(ref) >= 5 and not is_valid_creditor_reference(ref):
-                ref = ref[:-1]
-            if len(ref) >= 5 and ref not in found:
-                found.append(ref)
-    return found
-
-
-def invoice_numbers(line: LineView, series: str = "INV") -> list[str]:
-    """Invoice numbers the structured reference (referred documents), remittance text or
-    end-to-end id names, in our canonical form (SERIES-YYYY-NNNNN): tolerates spaces, dashes,
-    a missing or mangled prefix, "2259/2026" and two-digit years; dates and numbers that
-    follow an order, delivery or contract word are not invoice numbers."""
-    return numbers_in((line.structured_reference, line.remittance, line.end_to_end_id), series)
-
-
-def numbers_in(texts: Iterable[str], series: str = "INV") -> list[str]:
-    found: list[str] = []
-    for text in texts:
-        upper = _DATE.sub(" ", text.upper())
-        for match in _INVOICE.finditer(upper):
-            prefix = match.group("prefix")
-            if prefix is not None and prefix in NOT_INVOICE:
-                continue
-            if match.group("year"):
-                year, seq = match.group("year"), match.group("seq")
-            elif match.group("year2"):
-                year, seq = match.group("year2"), match.group("seq2")
-            else:
-                if prefix is None:  # "26-1234" alone is too weak; "INV-26-01234" is not
-                    continue
-                year, seq = "20" + match.group("yy"), match.group("seq3")
-            number = f"{series}-{year}-{int(seq):05d}"
-            if number not in found:
-                found.append(number)
-    return found
-
-
-def loose_numbers(line: LineView, series: str = "INV") -> list[str]:
-    """Invoice numbers quoted without a year ("n. 2259", "fattura 2259"): the candidates of
-    the booking year and the year before, in that order."""
-    found: list[str] = []
-    year = line.booking_date.year
-    for text in (line.structured_reference, line.remittance):
-        upper = _DATE.sub(" ", text.upper())
-        for match in _LOOSE.finditer(upper):
-            seq = int(match.group("seq"))
-            for y in (year, year - 1):
-                number = f"{series}-{y}-{seq:05d}"
-                if number not in found:
-                    found.append(number)
-    return found
-
-
-def one_typo(a: str, b: str) -> bool:
-    """Same length with one different character, or two neighbours swapped."""
-    if len(a) != len(b) or a == b:
-        return False
-    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-    if len(diff) == 1:
-        return True
-    return (len(diff) == 2 and diff[1] == diff[0] + 1
-            and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
-
-
-# -- names ------------------------------------------------------------------------------------
-
-# Legal forms, written without dots (normalise_name removes them first).
-LEGAL_FORMS = frozenset({
-    "gmbh", "ag", "kg", "ohg", "ug", "ev", "eg", "kgaa", "se", "sa", "sarl", "sas", "sasu",
-    "eurl", "sci", "snc", "scs", "srl", "srls", "spa", "sapa", "scarl", "scrl",
-    "sl", "slu", "sll", "scp", "bv", "nv", "vof", "cv", "ltd", "limited", "inc",
-    "incorporated", "llc", "llp", "lp", "plc", "co", "corp", "corporation", "company", "cie",
-    "oy", "oyj", "ab", "as", "asa", "aps", "kft", "zrt", "nyrt", "bt", "sro", "doo",
-    "spzoo", "sadecv", "srldecv", "pty", "gbr", "kk", "lda",
-    "unipessoal", "ltda", "the", "and", "und", "et", "y", "e"})
-# Abbreviations written the same way whatever the payer's bank kept.
-ABBREVIATIONS = {"fratelli": "flli", "frat": "flli", "f lli": "flli", "brothers": "bros",
-                 "international": "intl", "internazionale": "intl", "industries": "ind",
-                 "industrie": "ind", "industria": "ind", "compagnie": "cie", "societa": "soc",
-                 "society": "soc", "societe": "soc", "sociedad": "soc", "gesellschaft": "ges",
-                 "saint": "st", "sankt": "st", "santo": "st", "san": "st"}
-_MULTI_FORMS = re.compile(r"\b(?:s\s?p\s?z\s?o\s?o|sa de cv|s de rl(?: de cv)?|s\s?a\s?s|"
-                          r"s\s?p\s?a|s\s?r\s?l|s\s?n\s?c|s\s?a|b\s?v|n\s?v|f\s?lli)\b")
-
-
-def normalise_name(name: str) -> str:
-    """The one normal form of a party name for matching: accents and case folded, dots and
-    punctuation gone, abbreviations written one way, legal forms and joining words dropped.
-    "F.lli Rossi S.p.A." and "FRATELLI ROSSI SPA" both give "flli rossi"."""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = text.replace("ß", "ss").replace("&", " ").replace(".", "")
-    text = re.sub(r"[^a-z0-9]+", " ", text)
-    text = _MULTI_FORMS.sub(lambda m: m.group(0).replace(" ", ""), text)
-    words = [ABBREVIATIONS.get(w, w) for w in text.split()]
-    kept = [w for w in words if w not in LEGAL_FORMS]
-    return " ".join(kept or words)
-
-
-NameScorer = Callable[[str, str], float]  # two normalised names -> similarity 0..100
-
-
-def difflib_scorer(a: str, b: str) -> float:
-    """The standard library's scorer (the services use rapidfuzz, `o2c.adapters.names`)."""
-    return 100 * difflib.SequenceMatcher(None, a, b).ratio()
-
-
-def name_similarity(a: str, b: str, scorer: NameScorer = difflib_scorer) -> Decimal:
-    """How alike two party names are, 0..1 (two decimals). Numbers in the names must agree
-    (branch or plant numbers tell customers apart); a payer name cut by the bank at 35
-    characters is compared with the same length of the other."""
-    na, nb = normalise_name(a), normalise_name(b)
-    if not na or not nb:
-        return ZERO
-    if na == nb:
-        return Decimal("1.00")
-    digits_a = [w for w in na.split() if w.isdigit()]
-    digits_b = [w for w in nb.split() if w.isdigit()]
-    score = scorer(na, nb)
-    if len(a.strip()) >= 30:  # perhaps cut by the bank at 35 characters: the last word too
-        whole = na.rsplit(" ", 1)[0] if " " in na else na
-        score = max(score, scorer(na, nb[: len(na)]) - 2, scorer(whole, nb[: len(whole)]) - 3)
-    if digits_a != digits_b and not (len(a.strip()) >= 30 and not digits_a):
-        score = min(score, 50.0)
-    return Decimal(str(round(score / 100, 2)))
-
-
-def similarity(a: str, b: str, scorer: NameScorer = difflib_scorer) -> Decimal:
-    return name_similarity(a, b, scorer)
-
-
-class NameIndex:
-    """Customers by normalised name (exact hits are free) and by word: fuzzy matching only
-    compares names sharing the query's rarest words, so it stays cheap with many customers.
-    Deterministic: words and customers are visited in sorted order, never in set order."""
-
-    def __init__(self, names: dict[int, str], scorer: NameScorer = difflib_scorer) -> None:
-        self.names = names
-        self.scorer = scorer
-        self.exact: dict[str, list[int]] = {}
-        self.by_token: dict[str, list[int]] = {}
-        for customer_id in sorted(names):
-            normal = normalise_name(names[customer_id])
-            self.exact.setdefault(normal, []).append(customer_id)
-            for token in sorted(set(normal.split())):
-                self.by_token.setdefault(token, []).append(customer_id)
-
-    def matches(self, name: str, floor: Decimal) -> list[tuple[int, Decimal]]:
-        """The customers whose name is most like `name` (several when they tie), at or above
-        `floor`; sorted by customer id."""
-        normal = normalise_name(name)
-        if not normal:
-            return []
-        exact = self.exact.get(normal)
-        if exact is not None:
-            return [(c, Decimal("1.00")) for c in exact]
-        tokens = sorted(set(normal.split()))
-        postings = sorted((len(self.by_token[t]), t) for t in tokens if t in self.by_token)
-        if not postings:
-            return []
-        pool = set(self.by_token[postings[0][1]])
-        for _, token in postings[1:]:
-            if len(pool) <= 25:
-                break
-            narrower = pool.intersection(self.by_token[token])
-            if not narrower:
-                break
-            pool = narrower
-        if len(pool) > 200:
-            return []
-        scored = [(name_similarity(name, self.names[c], self.scorer), c) for c in sorted(pool)]
-        top = max((s for s, _ in scored), default=ZERO)
-        if top < floor:
-            return []
-        return [(c, s) for s, c in scored if s == top]
-
-    def best(self, name: str, floor: Decimal) -> tuple[int, Decimal] | None:
-        found = self.matches(name, floor)
-        return found[0] if len(found) == 1 else None
-
-
 # -- the engine -------------------------------------------------------------------------------
 
 
@@ -378,27 +182,6 @@ class Payer:
     score: Decimal
     reason: str
     by_iban: bool
-
-
-# Words that make a short payment a payment on account or a disputed deduction, never a
-# write-off (Italian, English, German, French, Spanish).
-ON_ACCOUNT_WORDS = frozenset({
-    "ACCONTO", "ACCONTI", "ACONTO", "ANTICIPO", "PARZIALE", "SALDO PARZIALE", "ON ACCOUNT",
-    "PART PAYMENT", "PARTIAL", "INSTALMENT", "INSTALLMENT", "RATA", "ABSCHLAG", "ANZAHLUNG",
-    "TEILZAHLUNG", "A CONTO", "ACOMPTE", "PAIEMENT PARTIEL", "A CUENTA", "PAGO PARCIAL",
-    "PARCIAL"})
-DISPUTE_WORDS = frozenset({
-    "CONTESTAZIONE", "CONTESTATO", "CONTESTATA", "RECLAMO", "TRATTENUTA", "TRATTENUTO",
-    "DETRATTO", "DETRAZIONE", "NOTA DI CREDITO", "MERCE DANNEGGIATA", "DANNEGGIATA", "RESO",
-    "DISPUTE", "DISPUTED", "DEDUCTION", "DEDUCTED", "LESS", "DAMAGED", "SHORTAGE", "CLAIM",
-    "ABZUG", "ABZUEGLICH", "ABZÜGLICH", "REKLAMATION", "MANGEL", "LITIGE", "RETENUE",
-    "RECLAMATION", "RECLAMACION", "DESCUENTO NO", "DEDUCCION", "ABONO"})
-
-
-def _has_words(text: str, words: Iterable[str]) -> list[str]:
-    """The words (or phrases) of `words` found in `text` as whole words."""
-    upper = " " + re.sub(r"[^0-9A-ZÀ-ÖØ-Ý]+", " ", text.upper()) + " "
-    return sorted(w for w in words if f" {w} " in upper)
 
 
 class Matcher:
@@ -640,26 +423,28 @@ class Matcher:
                     and item not in items and item not in by_number):
                 by_number.append(item)
         typo = False
-        if not items and payer is not None:
+        if not items and payer is not None and (by_number or numbers or loose):
             own = [i for m in self.members(payer.customer) for i in self.c.open_items.get(m, ())
                    if i.currency == line.currency and self.residual(i) > 0]
             if by_number and not any(self.related(i.customer_id, payer.customer)
                                      for i in by_number):
                 # Free text has no check digits: another customer's number from an identified
                 # payer is more likely a typo of one of the payer's own, or a mistake.
+                # The payer's own invoice of exactly this amount first, then a typo of one of
+                # the payer's numbers.
                 quoted = ", ".join(i.number for i in by_number)
-                fixed = [i for n in numbers for i in own if one_typo(n, i.number)]
-                if fixed:
+                by_amount = self._by_amount(line, payer, [
+                    payer.reason, f"invoice number(s) {quoted} in the text belong to "
+                    "another customer than the payer; the payer's own open items are "
+                    "searched"])
+                if by_amount.allocations and by_amount.unapplied == 0:
+                    return by_amount
+                if any(one_typo(n, i.number) for n in numbers for i in own):
                     reasons.append(f"invoice number(s) {quoted} in the text belong to another "
                                    "customer than the payer")
                     by_number = []
-                else:
-                    by_amount = self._by_amount(line, payer, [
-                        payer.reason, f"invoice number(s) {quoted} in the text belong to "
-                        "another customer than the payer; the payer's own open items are "
-                        "searched"])
-                    if by_amount.allocations:
-                        return by_amount
+                elif by_amount.allocations:
+                    return by_amount
             if not by_number:
                 for number in numbers:
                     for item in own:
@@ -676,6 +461,23 @@ class Matcher:
                             reasons.append(f"invoice {item.number} of the payer quoted "
                                            "without its year")
                             strength = max(strength, Decimal("0.88"))
+        if (not items and by_number and payer is not None
+                and sum((self.residual(i) for i in by_number), ZERO) != line.amount):
+            # The number is the payer's but the amount is not: one wrong digit away may be the
+            # invoice of exactly this amount.
+            own_exact = [i for m in self.members(payer.customer)
+                         for i in self.c.open_items.get(m, ())
+                         if i.currency == line.currency and self.residual(i) == line.amount
+                         and any(one_typo(n, i.number) for n in numbers)]
+            if len(own_exact) == 1:
+                quoted = ", ".join(i.number for i in by_number)
+                items.append(own_exact[0])
+                reasons.append(f"'{quoted}' in the text is one character off invoice "
+                               f"{own_exact[0].number} of the payer, whose residual is the "
+                               "amount")
+                strength = max(strength, Decimal("0.80"))
+                typo = True
+                by_number = []
         for item in by_number:
             items.append(item)
             source = ("end-to-end id" if item.number in numbers_in([line.end_to_end_id])
@@ -709,8 +511,10 @@ class Matcher:
             paid = converted[0] if converted else line.amount
             if weak and paid == open_total and typo:
                 strength += Decimal("0.07")
-            elif weak and paid != open_total:
+            elif weak and paid < open_total:
                 # Text without check digits and an amount that does not agree: a person looks.
+                # (More than quoted: the payer's other invoices must make up the rest exactly,
+                # or the over-payment waits for a person.)
                 strength = min(strength, Decimal("0.85"))
             return self._settle(line, customer, items, strength, reasons)
         if payer is None:
@@ -779,10 +583,11 @@ class Matcher:
                         customer_id=target, unapplied=amount,
                         currency=pay[0] if pay else "", amount=pay[1] if pay else None)
 
-    def _combination(self, amount: Decimal, items: Sequence[ItemView]
+    def _combination(self, amount: Decimal, items: Sequence[ItemView], size: int = 0
                      ) -> tuple[list[ItemView], bool] | None:
         """Oldest-first prefix, else the oldest subset of up to `combination_size` of the
-        oldest `combination_items` open items whose residuals add up to the amount."""
+        oldest `combination_items` open items (or up to `size` of all those given) whose
+        residuals add up to the amount."""
         running = ZERO
         for n, item in enumerate(items, start=1):
             running += self.residual(item)
@@ -790,16 +595,24 @@ class Matcher:
                 return list(items[:n]), True
             if running > amount:
                 break
-        pool = list(items[: self.config.combination_items])
-        found: list[list[ItemView]] = []
-        for size in range(2, min(self.config.combination_size, len(pool)) + 1):
-            for combo in itertools.combinations(pool, size):
-                if sum((self.residual(i) for i in combo), ZERO) == amount:
-                    found.append(list(combo))
-                    if len(found) > 1:
-                        return found[0], False
+        pool = list(items[: max(size and len(items), self.config.combination_items)])
+        values = [self.residual(i) for i in pool]
+        where: dict[Decimal, list[int]] = {}
+        for index, value in enumerate(values):
+            where.setdefault(value, []).append(index)
+        found: list[list[int]] = []
+        # Subsets in the order itertools.combinations gives them, smallest first; the last
+        # member is looked up by value instead of tried one by one.
+        for n in range(2, min(size or self.config.combination_size, len(pool)) + 1):
+            for head in itertools.combinations(range(len(pool)), n - 1):
+                need = amount - sum((values[i] for i in head), ZERO)
+                for last in where.get(need, ()):
+                    if last > head[-1]:
+                        found.append([*head, last])
+                        if len(found) > 1:
+                            return [pool[i] for i in found[0]], False
         if found:
-            return found[0], True
+            return [pool[i] for i in found[0]], True
         return None
 
     def _settle(self, line: LineView, customer: int, items: list[ItemView],
@@ -837,8 +650,14 @@ class Matcher:
                              and self.residual(i) > 0),
                             key=lambda i: (i.due_date, i.issue_date, i.invoice_id))
             equal = [i for i in others if self.residual(i) == rest]
+            # Invoices paid together are usually issued together: look around the quoted ones.
+            ordered = sorted((*items, *others),
+                             key=lambda i: (i.due_date, i.issue_date, i.invoice_id))
+            at = [ordered.index(i) for i in items]
+            near = [i for i in ordered[max(0, min(at) - 8) : max(at) + 9] if i in others]
             found = (([equal[0]], len(equal) == 1) if equal
-                     else self._combination(rest, others))
+                     else self._combination(rest, near)
+                     or self._combination(rest, others[:24], size=3))
             if found is not None:
                 extra, unique = found
                 return self._proposal(
@@ -864,9 +683,9 @@ class Matcher:
         planned = {i.invoice_id: a for i, a in plan}
         left_open = [i for i in items if self.residual(i) > planned.get(i.invoice_id, ZERO)]
         discount_limit = open_total * self.config.discount_tolerance_percent / 100
-        on_account = _has_words(f"{line.remittance} {line.structured_reference}",
+        on_account = has_words(f"{line.remittance} {line.structured_reference}",
                                 ON_ACCOUNT_WORDS)
-        disputed = _has_words(f"{line.remittance} {line.structured_reference}",
+        disputed = has_words(f"{line.remittance} {line.structured_reference}",
                               DISPUTE_WORDS)
         if on_account or disputed:
             said = ", ".join(f"'{w.lower()}'" for w in (*on_account, *disputed))
@@ -915,7 +734,7 @@ class Matcher:
         code = [p.upper() for p in ([*line.transaction_code.split("/"), "", "", ""])[:3]]
         domain, family, sub = code
         text = f"{line.remittance} {line.structured_reference}"
-        debit_words = _has_words(text, DIRECT_DEBIT_WORDS)
+        debit_words = has_words(text, DIRECT_DEBIT_WORDS)
         if family in CHARGE_FAMILIES or sub in CHARGE_SUBFAMILIES:
             return Proposal(line.id, ProposalKind.BANK_FEE, Decimal("0.95"),
                             (f"bank transaction code {line.transaction_code} is a charge",))
@@ -931,44 +750,24 @@ class Matcher:
         if family == "CCRD" or domain == "CAMT" or family == "CWDL":
             return Proposal(line.id, ProposalKind.NONE, ZERO,
                             (f"card or cash operation ({line.transaction_code})",))
-        fee_words = _has_words(text, FEE_WORDS)
+        fee_words = has_words(text, FEE_WORDS)
         if fee_words and not line.counterparty_iban and family not in ("ICDT", "RCDT"):
             return Proposal(line.id, ProposalKind.BANK_FEE, Decimal("0.92"),
                             ("outgoing line without counterparty, text says "
                              + ", ".join(w.lower() for w in fee_words),))
-        returned = _has_words(text, RETURN_WORDS)
+        returned = has_words(text, RETURN_WORDS)
         if returned:
             return Proposal(line.id, ProposalKind.RETURNED_DEBIT, Decimal("0.70"),
                             ("outgoing line reads as a returned direct debit ("
                              + ", ".join(returned) + "); review",))
         payer = self.payer(line)
-        if payer is not None or _has_words(text, ("REFUND", "RIMBORSO", "ERSTATTUNG",
+        if payer is not None or has_words(text, ("REFUND", "RIMBORSO", "ERSTATTUNG",
                                                   "REMBOURSEMENT", "REEMBOLSO")):
             return Proposal(line.id, ProposalKind.REFUND, Decimal("0.70"),
                             tuple(r for r in ("outgoing payment to a customer: refund",
                                               payer.reason if payer else "") if r),
                             customer_id=payer.customer if payer else None)
         return Proposal(line.id, ProposalKind.NONE, ZERO, ("outgoing line not recognised",))
-
-
-# Bank transaction codes (ISO 20022 external code sets): charges, returns.
-CHARGE_FAMILIES = frozenset({"CHRG"})
-CHARGE_SUBFAMILIES = frozenset({"CHRG", "COMM", "FEES", "COMT", "SRVC", "INTR", "TAXE",
-                                "ADJT"})
-RETURN_SUBFAMILIES = frozenset({"UPDD", "RRTN", "ARET", "RCDD", "PRDD"})
-FEE_WORDS = frozenset({
-    "FEE", "FEES", "CHARGE", "CHARGES", "CHRG", "SRVCHG", "GEBUEHR", "GEBUEHREN", "GEBÜHR",
-    "GEBÜHREN", "ENTGELT", "KONTOFUEHRUNG", "KONTOFÜHRUNG", "FRAIS", "COMMISSION",
-    "COMMISSIONS", "COMMISSIONI", "COMM", "COMPETENZE", "CANONE", "SPESE", "IMPOSTA DI BOLLO",
-    "BOLLO", "COMISION", "COMISIONES", "COMISIÓN", "MANTENIMIENTO", "CUOTA"})
-DIRECT_DEBIT_WORDS = frozenset({
-    "SDD", "ADDEBITO DIRETTO", "ADDEBITO SDD", "RID", "LASTSCHRIFT", "SEPA LASTSCHRIFT",
-    "PRELEVEMENT", "PRÉLÈVEMENT", "DOMICILIACION", "ADEUDO", "DIRECT DEBIT", "MANDATE",
-    "MANDATO"})
-RETURN_WORDS = frozenset({
-    "RETURN", "RETURNED", "RUECKLAST", "RUECKLASTSCHRIFT", "RÜCKLASTSCHRIFT", "RÜCKLAST",
-    "R-TRANSACTION", "RJCT", "MD06", "AM04", "MS02", "AC04", "REVERSAL", "STORNO", "INSOLUTO",
-    "IMPAGATO", "IMPAYE", "IMPAYÉ", "DEVOLUCION", "DEVOLUCIÓN"})
 
 
 def _consumption(proposal: Proposal) -> dict[int, Decimal]:

@@ -45,6 +45,7 @@ from o2c.domain.ledger import (
 )
 from o2c.domain.money import ZERO, in_minor_units, is_rounded, minor_units
 from o2c.domain.parties import Company
+from o2c.domain.party_names import name_similarity
 from o2c.domain.payments import Allocation, Payment, PaymentMethod, allocate
 from o2c.domain.reconciliation import (
     Candidates,
@@ -54,9 +55,8 @@ from o2c.domain.reconciliation import (
     Proposal,
     ProposalKind,
     WriteOff,
-    compact,
-    name_similarity,
 )
+from o2c.domain.remittance import compact
 from o2c.services import payments as payment_service
 from o2c.services.exchange import fx_rate
 from o2c.services.uow import UnitOfWork
