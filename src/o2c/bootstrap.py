@@ -29,7 +29,12 @@ class App:
     engine: Engine
     bus: MessageBus
     clock: Clock
-    jobs: JobEngine
+    # Background jobs; built from the rest when not given (an App made by hand in a test).
+    jobs: JobEngine = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.jobs is None:
+            self.jobs = _job_engine(self.settings, self.engine, self.bus, self.clock)
 
 
 def bootstrap(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -45,12 +50,17 @@ def bootstrap(settings: Settings | None = None, *, engine: Engine | None = None,
     controls = Controls(settings.approval_credit_limit_increase, settings.approval_credit_note,
                         dict(settings.retention_years))
     bus = MessageBus(uow_factory, HANDLERS, POLICIES, GUARDS, controls)
+    job_engine = _job_engine(settings, engine, bus, clock)
+    return App(settings, engine, bus, clock, job_engine)
+
+
+def _job_engine(settings: Settings, engine: Engine, bus: MessageBus, clock: Clock
+                ) -> JobEngine:
     runtime = jobs.Runtime(engine, clock, bus, lambda: SmtpMailer(MailSettings.from_env()),
                            settings.timezone)
-    job_engine = jobs.job_engine(runtime, settings.database_url,
-                                 settings.schedules or jobs.DEFAULT_SCHEDULES,
-                                 settings.job_max_attempts)
-    return App(settings, engine, bus, clock, job_engine)
+    return jobs.job_engine(runtime, settings.database_url,
+                           settings.schedules or jobs.DEFAULT_SCHEDULES,
+                           settings.job_max_attempts)
 
 
 class SettableClock:

@@ -34,7 +34,8 @@ class Settings:
     timezone: str = "UTC"  # O2C_TIMEZONE: the company's time, for schedules
     schedules: str = ""  # O2C_SCHEDULES: name=task@cron;... ("" = services.jobs defaults)
     job_max_attempts: int = 6  # O2C_JOB_MAX_ATTEMPTS: then a job is failed (retry by hand)
-    # O2C_INPROCESS_WORKER: run jobs inside `o2c serve` (1/0; default: on for SQLite only)
+    # O2C_INPROCESS_WORKER: run jobs inside the server (1/0). `o2c serve` sets it to 1 on
+    # SQLite when it is not given; an app built any other way (tests) runs no worker.
     inprocess_worker: str = ""
     log_format: str = "text"  # O2C_LOG_FORMAT=json: one JSON object per log line
     queue_stuck_seconds: float = 600.0  # O2C_QUEUE_STUCK_SECONDS: /health/ready fails past it
@@ -67,6 +68,11 @@ class Settings:
 
     @property
     def runs_jobs_in_process(self) -> bool:
+        return self.inprocess_worker == "1"
+
+    @property
+    def serves_jobs_by_default(self) -> bool:
+        """What `o2c serve` does without O2C_INPROCESS_WORKER: jobs in-process on SQLite."""
         if self.inprocess_worker:
             return self.inprocess_worker == "1"
         return not self.database_url.startswith("postgresql")

@@ -18,10 +18,12 @@ def install(api: FastAPI, allowed: Permission) -> None:
     is the permission table the pages show buttons and sections by."""
     from o2c.web.errors import install_page_errors
     from o2c.web.routes.backoffice import backoffice
+    from o2c.web.routes.operations import operations
     from o2c.web.routes.portal import portal
 
     api.state.allowed = allowed
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.include_router(backoffice)
     api.include_router(portal)
+    api.include_router(operations)  # background jobs (issue 19)
     install_page_errors(api)

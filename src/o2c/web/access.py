@@ -53,6 +53,7 @@ SECTIONS = (
     Section("Invoices", "/invoices", "list_invoices"),
     Section("Payments", "/payments", "list_payments"),
     Section("Customers", "/customers", "list_customers"),
+    Section("Jobs", "/jobs", "list_jobs"),  # background jobs (issue 19)
 )
 
 
