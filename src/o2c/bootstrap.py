@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -57,10 +57,10 @@ def bootstrap(settings: Settings | None = None, *, engine: Engine | None = None,
 def _job_engine(settings: Settings, engine: Engine, bus: MessageBus, clock: Clock
                 ) -> JobEngine:
     runtime = jobs.Runtime(engine, clock, bus, lambda: SmtpMailer(MailSettings.from_env()),
-                           settings.timezone)
+                           settings.timezone, timedelta(seconds=settings.delivery_lease_seconds))
     return jobs.job_engine(runtime, settings.database_url,
                            settings.schedules or jobs.DEFAULT_SCHEDULES,
-                           settings.job_max_attempts)
+                           settings.job_max_attempts, settings.job_stalled_seconds)
 
 
 class SettableClock:

@@ -38,6 +38,8 @@ class Settings:
     # SQLite when it is not given; an app built any other way (tests) runs no worker.
     inprocess_worker: str = ""
     log_format: str = "text"  # O2C_LOG_FORMAT=json: one JSON object per log line
+    job_stalled_seconds: float = 30.0  # O2C_JOB_STALLED_SECONDS: a silent worker is dead
+    delivery_lease_seconds: int = 600  # O2C_DELIVERY_LEASE_SECONDS: a claimed e-mail's lease
     queue_stuck_seconds: float = 600.0  # O2C_QUEUE_STUCK_SECONDS: /health/ready fails past it
 
     @classmethod
@@ -64,6 +66,8 @@ class Settings:
             inprocess_worker=env("O2C_INPROCESS_WORKER", ""),
             log_format=env("O2C_LOG_FORMAT", "text"),
             queue_stuck_seconds=float(env("O2C_QUEUE_STUCK_SECONDS", "600")),
+            job_stalled_seconds=float(env("O2C_JOB_STALLED_SECONDS", "30")),
+            delivery_lease_seconds=int(env("O2C_DELIVERY_LEASE_SECONDS", "600")),
         )
 
     @property

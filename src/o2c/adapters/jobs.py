@@ -166,7 +166,9 @@ class JobEngine:
     """o2c's tasks and schedules registered on one procrastinate App."""
 
     def __init__(self, database_url: str, tasks: list[TaskSpec], schedules: list[Schedule],
-                 timezone: str = "UTC", record_error: ErrorRecorder | None = None) -> None:
+                 timezone: str = "UTC", record_error: ErrorRecorder | None = None,
+                 stalled_after_seconds: float = STALLED_AFTER_SECONDS) -> None:
+        self.stalled_after = stalled_after_seconds
         self.postgres = database_url.startswith("postgresql")
         self.timezone = ZoneInfo(timezone)
         self.record_error = record_error
@@ -228,19 +230,21 @@ class JobEngine:
         task = self.app.task(name=name, queue=spec.queue, retry=self._retry(spec))(fire)
         self.app.periodic(cron=utc_cron(schedule.cron), periodic_id=schedule.name)(task)
 
-    def _register_stalled_sweep(self) -> None:
+    async def retry_stalled(self) -> int:
+        """Jobs of workers that stopped sending heartbeats (killed, machine lost) are put
+        back in the queue."""
         manager = self.app.job_manager
+        stalled = list(await manager.get_stalled_jobs(
+            seconds_since_heartbeat=self.stalled_after))
+        for job in stalled:
+            log.warning("job %s (%s) was stalled on a dead worker: retried", job.id,
+                        job.task_name)
+            await manager.retry_job(job)
+        return len(stalled)
 
+    def _register_stalled_sweep(self) -> None:
         async def retry_stalled_jobs(timestamp: int) -> int:
-            """Jobs of workers that stopped sending heartbeats (killed, machine lost) are
-            put back in the queue."""
-            stalled = list(await manager.get_stalled_jobs(
-                seconds_since_heartbeat=STALLED_AFTER_SECONDS))
-            for job in stalled:
-                log.warning("job %s (%s) was stalled on a dead worker: retried", job.id,
-                            job.task_name)
-                await manager.retry_job(job)
-            return len(stalled)
+            return await self.retry_stalled()
 
         task = self.app.task(name="o2c.retry_stalled_jobs", queue=DEFAULT_QUEUE)(
             retry_stalled_jobs)
@@ -287,11 +291,14 @@ class JobEngine:
     async def _work(self, concurrency: int, queues: list[str] | None, wait: bool,
                     install_signal_handlers: bool) -> None:
         async with self.app.open_async():
+            if self.postgres:  # a worker that starts picks up what dead ones left
+                await self.retry_stalled()
             await self.app.run_worker_async(
                 concurrency=concurrency, wait=wait, queues=queues,  # type: ignore[arg-type]
                 install_signal_handlers=install_signal_handlers,
                 fetch_job_polling_interval=1.0 if self.postgres else 0.5,
-                update_heartbeat_interval=5.0, stalled_worker_timeout=STALLED_AFTER_SECONDS,
+                update_heartbeat_interval=min(5.0, self.stalled_after / 3),
+                stalled_worker_timeout=self.stalled_after,
                 shutdown_graceful_timeout=10.0)
 
     def start_in_background(self, concurrency: int = 1) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -48,19 +48,21 @@ class Runtime:
     bus: MessageBus
     mailer: Callable[[], documents.Mailer]
     timezone: str = "UTC"
+    lease: timedelta = delivery_store.LEASE  # how long a claimed e-mail is this worker's
     jobs: JobEngine | None = field(default=None, repr=False)
 
 
 def deliver_invoice(rt: Runtime, key: str) -> dict[str, Any]:
     """E-mail the invoice of one outbox row (its dedup key), if still due."""
-    return documents.deliver(rt.engine, rt.clock, rt.mailer(), 1, keys=[key]).as_dict()
+    return documents.deliver(rt.engine, rt.clock, rt.mailer(), 1, keys=[key],
+                             lease=rt.lease).as_dict()
 
 
 def deliver_invoices(rt: Runtime, at: str | None = None, limit: int = 100) -> dict[str, int]:
     """Every due delivery, in batches of `limit`, until none is left."""
     totals = {"claimed": 0, "sent": 0, "skipped": 0, "retrying": 0, "failed": 0}
     while True:
-        run = documents.deliver(rt.engine, rt.clock, rt.mailer(), limit)
+        run = documents.deliver(rt.engine, rt.clock, rt.mailer(), limit, lease=rt.lease)
         for key in totals:
             value = getattr(run, key)
             totals[key] += value if isinstance(value, int) else len(value)
@@ -102,7 +104,8 @@ def deliver_chunk(rt: Runtime, run_id: int, chunk: int) -> dict[str, Any]:
             raise NotFound("job run chunk", f"{run_id}/{chunk}") from error
     if done:
         return {"already": True}
-    result = documents.deliver(rt.engine, rt.clock, rt.mailer(), len(ids) or 1, ids=ids)
+    result = documents.deliver(rt.engine, rt.clock, rt.mailer(), len(ids) or 1, ids=ids,
+                               lease=rt.lease)
     counts = {key: len(getattr(result, key))
               for key in ("sent", "skipped", "retrying", "failed")}
     with UnitOfWork(rt.engine, rt.clock, "jobs") as uow:
@@ -138,7 +141,7 @@ def task_specs(rt: Runtime, max_attempts: int = 6) -> list[TaskSpec]:
 
 
 def job_engine(rt: Runtime, database_url: str, schedules: str = DEFAULT_SCHEDULES,
-               max_attempts: int = 6) -> JobEngine:
+               max_attempts: int = 6, stalled_after_seconds: float = 30.0) -> JobEngine:
     planned: list[Schedule] = parse_schedules(schedules)
 
     def record_error(job_id: int, task: str, attempt: int, error: str) -> None:
@@ -147,7 +150,7 @@ def job_engine(rt: Runtime, database_url: str, schedules: str = DEFAULT_SCHEDULE
             uow.commit()
 
     engine = JobEngine(database_url, task_specs(rt, max_attempts), planned, rt.timezone,
-                       record_error)
+                       record_error, stalled_after_seconds)
     rt.jobs = engine
     engine.runtime = rt
     return engine
