@@ -142,3 +142,49 @@ def test_json_logs_carry_request_id_user_and_command(
         logs.command.reset(tokens[2])
     assert (line["request_id"], line["user"], line["command"], line["message"]) == (
         "r1", "u1", "CreateOrder", "inside")
+
+
+# -- chunked runs through the API and the CLI ------------------------------------------------
+
+
+def test_an_admin_plans_a_chunked_delivery_run_and_follows_its_progress(
+        any_app: App, world: World, client: TestClient, client_as: ClientAs) -> None:
+    from tests.integration.test_jobs import invoice
+
+    clean_jobs(any_app.engine)
+    for _ in range(5):
+        invoice(any_app, world)
+    planned = client.post(f"{API}/jobs/runs", json={"chunk_size": 2})
+    assert planned.status_code == 201, planned.text
+    run = planned.json()
+    assert (run["items"], run["chunks"], run["chunks_done"], run["progress"]) == (5, 3, 0, 0.0)
+    listed = client.get(f"{API}/jobs/runs").json()
+    assert [r["id"] for r in listed["items"]] == [run["id"]]
+    if any_app.jobs.postgres:
+        chunk_jobs = [j for j in client.get(f"{API}/jobs", params={"status": "todo"}).json()[
+            "items"] if j["task"] == "o2c.deliver_chunk"]
+        assert sorted(j["args"]["chunk"] for j in chunk_jobs) == [0, 1, 2]
+    assert client.post(f"{API}/jobs/runs", json={"chunk_size": 0}).status_code == 422
+    assert client_as("controller").post(f"{API}/jobs/runs").status_code == 403
+
+
+def test_the_cli_lists_jobs_and_runs_and_a_worker_stops_when_the_queue_is_empty(
+        any_app: App) -> None:
+    from typer.testing import CliRunner
+
+    from o2c.cli import app as cli_app
+
+    url = any_app.settings.database_url
+    clean_jobs(any_app.engine)
+
+    def o2c(*args: str) -> str:
+        result = CliRunner().invoke(cli_app, ["--database-url", url, *args],
+                                    env={"O2C_SCHEDULES": "none"})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert json.loads(o2c("jobs", "list", "--json"))["total"] == 0
+    planned = json.loads(o2c("jobs", "deliver-run", "--chunk-size", "10", "--json"))
+    assert planned["chunks"] == 0 and planned["progress"] == 1.0
+    assert json.loads(o2c("jobs", "runs", "--json"))["items"][0]["id"] == planned["id"]
+    assert "worker on" in o2c("worker", "--once")

@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from o2c.adapters.db import documents as delivery_store
 from o2c.adapters.db import jobs as store
-from o2c.adapters.db import tables as t
 from o2c.adapters.jobs import JobEngine, Schedule, TaskSpec, parse_schedules
 from o2c.domain import commands as c
-from o2c.domain.errors import InvalidTransition, NotFound
+from o2c.domain.errors import InvalidInput, InvalidTransition, NotFound
 from o2c.services import documents
 from o2c.services.bus import MessageBus
 from o2c.services.uow import Clock, UnitOfWork
@@ -70,28 +69,30 @@ def deliver_invoices(rt: Runtime, at: str | None = None, limit: int = 100) -> di
             return totals
 
 
-def deliver_run(rt: Runtime, as_of: str | None = None, chunk_size: int = CHUNK_SIZE
-                ) -> dict[str, Any]:
-    """Split the deliveries due at `as_of` into chunks, one job each. Idempotent: the run is
-    keyed by `as_of`, and deferring it again finds the run already planned."""
-    with UnitOfWork(rt.engine, rt.clock, "jobs", rt.jobs) as uow:
-        moment = datetime.fromisoformat(as_of) if as_of else uow.now
-        key = f"deliver_invoices:{moment.isoformat()}"
-        run_id = store.find_run(uow.conn, key)
-        if run_id is not None:
-            return store.run_progress(uow.conn, run_id)
-        o = t.outbox
-        ids = [int(i) for i in uow.conn.execute(
-            select(o.c.id).where(o.c.topic == delivery_store.INVOICE_POSTED,
-                                 o.c.delivered_at.is_(None), o.c.available_at <= moment)
-            .order_by(o.c.id)).scalars()]
-        chunks = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
-        run_id = store.create_run(uow.conn, "deliver_invoices", key, moment, chunks, uow.now)
-        for n in range(len(chunks)):
-            uow.defer("o2c.deliver_chunk", run_id=run_id, chunk=n)
-        uow.commit()
+def deliver_run(rt: Runtime, chunk_size: int = CHUNK_SIZE) -> dict[str, Any]:
+    """The task: plan a chunked delivery run (through the bus: audited, one transaction)."""
+    run_id = rt.bus.handle(c.PlanDeliveryRun(chunk_size), actor="jobs")
     with rt.engine.connect() as conn:
         return store.run_progress(conn, run_id)
+
+
+def plan_delivery_run(cmd: c.PlanDeliveryRun, uow: UnitOfWork) -> int:
+    """Split the deliveries due now into chunks of `chunk_size` and defer one
+    `o2c.deliver_chunk` job per chunk, in this transaction. Idempotent: the run is keyed by
+    its moment, and planning it again finds it."""
+    if not 1 <= cmd.chunk_size <= 10000:
+        raise InvalidInput("chunk_size must be between 1 and 10000", field="chunk_size")
+    key = f"deliver_invoices:{uow.now.isoformat()}"
+    run_id = store.find_run(uow.conn, key)
+    if run_id is not None:
+        return run_id
+    ids = delivery_store.due_ids(uow.conn, uow.now)
+    chunks = [ids[i:i + cmd.chunk_size] for i in range(0, len(ids), cmd.chunk_size)]
+    run_id = store.create_run(uow.conn, "deliver_invoices", key, uow.now, chunks, uow.now)
+    for n in range(len(chunks)):
+        uow.defer("o2c.deliver_chunk", run_id=run_id, chunk=n)
+    uow.extra_changes.append(("job_run", run_id, {"chunks": [None, len(chunks)]}))
+    return run_id
 
 
 def deliver_chunk(rt: Runtime, run_id: int, chunk: int) -> dict[str, Any]:

@@ -135,6 +135,14 @@ def claim_due(conn: Connection, now: datetime, limit: int, *, ids: list[int] | N
     return claims
 
 
+def due_ids(conn: Connection, now: datetime) -> list[int]:
+    """The `invoice.posted` rows due for delivery at `now`, oldest first."""
+    return [int(i) for i in conn.execute(
+        select(_o.c.id).where(_o.c.topic == INVOICE_POSTED, _o.c.delivered_at.is_(None),
+                              _o.c.available_at <= now, _o.c.attempts < MAX_ATTEMPTS)
+        .order_by(_o.c.id)).scalars()]
+
+
 def delivery_status(conn: Connection, invoice_id: int, channel: str = EMAIL) -> str | None:
     return conn.execute(select(_d.c.status).where(
         _d.c.invoice_id == invoice_id, _d.c.channel == channel)).scalar()

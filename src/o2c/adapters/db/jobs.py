@@ -134,9 +134,26 @@ def run_progress(conn: Connection, run_id: int) -> dict[str, Any]:
             "progress": 1.0 if not chunks else len(done) / len(chunks), "totals": totals}
 
 
-def recent_runs(conn: Connection, limit: int = 20) -> list[int]:
-    return [int(i) for i in conn.execute(
-        select(_r.c.id).order_by(_r.c.id.desc()).limit(limit)).scalars()]
+def run_as_of(conn: Connection, run_id: int) -> datetime:
+    found: datetime = conn.execute(select(_r.c.as_of).where(_r.c.id == run_id)).scalar_one()
+    return found
+
+
+def recent_runs(conn: Connection, limit: int = 20, offset: int = 0
+                ) -> tuple[list[dict[str, Any]], int]:
+    """Runs, newest first, with their progress (two queries, whatever the page size)."""
+    runs = conn.execute(select(_r).order_by(_r.c.id.desc()).limit(limit).offset(offset)
+                        ).mappings().all()
+    total = conn.execute(select(func.count()).select_from(_r)).scalar_one()
+    done: dict[int, int] = {int(run): int(n) for run, n in conn.execute(
+        select(_c.c.run_id, func.count()).where(
+            _c.c.run_id.in_([r["id"] for r in runs]), _c.c.done_at.is_not(None))
+        .group_by(_c.c.run_id))} if runs else {}
+    return [{"id": r["id"], "kind": r["kind"], "key": r["key"], "as_of": r["as_of"],
+             "items": r["items"], "chunks": r["chunks"],
+             "chunks_done": int(done.get(r["id"], 0)),
+             "progress": 1.0 if not r["chunks"] else int(done.get(r["id"], 0)) / r["chunks"]}
+            for r in runs], int(total)
 
 
 # -- outbox lag ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from o2c.adapters.db import jobs as job_store
 from o2c.adapters.db.queries import Page
 from o2c.domain import commands as c
 from o2c.domain.errors import NotFound
@@ -30,8 +31,10 @@ def jobs(request: Request) -> Response:
     with read(request) as conn:
         found, total = app_of(request).jobs.list_jobs(conn, status, wanted.limit,
                                                        wanted.offset)
+        runs, _ = job_store.recent_runs(conn, 5)
     listed = Page([asdict(job) for job in found], total, wanted.limit, wanted.offset)
     return page(request, "jobs.html", page=listed, status=status, statuses=JOB_STATUSES,
+                runs=runs,
                 can_act=can(request, "retry_job"))
 
 
