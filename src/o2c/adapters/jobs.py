@@ -35,6 +35,8 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
+from o2c.adapters import logs
+
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE = "default"
@@ -187,7 +189,6 @@ class JobEngine:
             self._register_stalled_sweep()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
 
     # -- registration ----------------------------------------------------------------------
 
@@ -201,6 +202,7 @@ class JobEngine:
     def _register(self, spec: TaskSpec) -> None:
         def run(context: procrastinate.JobContext, /, **kwargs: Any) -> Any:
             job = context.job
+            token = logs.job.set(f"{spec.name}#{job.id}")  # on every log line of the job
             try:
                 return spec.run(**kwargs)
             except Exception as error:
@@ -210,6 +212,8 @@ class JobEngine:
                     self.record_error(job.id, spec.name, job.attempts + 1,
                                       f"{type(error).__name__}: {error}")
                 raise
+            finally:
+                logs.job.reset(token)
 
         run.__name__ = spec.name.replace(".", "_")
         self.app.task(name=spec.name, queue=spec.queue, retry=self._retry(spec),
@@ -299,7 +303,10 @@ class JobEngine:
                 fetch_job_polling_interval=1.0 if self.postgres else 0.5,
                 update_heartbeat_interval=min(5.0, self.stalled_after / 3),
                 stalled_worker_timeout=self.stalled_after,
-                shutdown_graceful_timeout=10.0)
+                shutdown_graceful_timeout=10.0,
+                # a job that succeeded leaves nothing to act on: its row goes (the work it
+                # did is in o2c's own tables); failed ones stay for the failed-jobs view
+                delete_jobs="successful")
 
     def start_in_background(self, concurrency: int = 1) -> None:
         """The in-process worker of a single server (SQLite default): a thread with its own
