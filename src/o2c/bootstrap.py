@@ -58,9 +58,12 @@ def _job_engine(settings: Settings, engine: Engine, bus: MessageBus, clock: Cloc
                 ) -> JobEngine:
     runtime = jobs.Runtime(engine, clock, bus, lambda: SmtpMailer(MailSettings.from_env()),
                            settings.timezone, timedelta(seconds=settings.delivery_lease_seconds))
-    return jobs.job_engine(runtime, settings.database_url,
-                           settings.schedules or jobs.DEFAULT_SCHEDULES,
-                           settings.job_max_attempts, settings.job_stalled_seconds)
+    job_engine = jobs.job_engine(runtime, settings.database_url,
+                                 settings.schedules or jobs.DEFAULT_SCHEDULES,
+                                 settings.job_max_attempts, settings.job_stalled_seconds)
+    if not settings.deliver_on_post:
+        job_engine.not_deferred = frozenset({"o2c.deliver_invoice"})
+    return job_engine
 
 
 class SettableClock:

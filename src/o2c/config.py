@@ -38,6 +38,9 @@ class Settings:
     # SQLite when it is not given; an app built any other way (tests) runs no worker.
     inprocess_worker: str = ""
     log_format: str = "text"  # O2C_LOG_FORMAT=json: one JSON object per log line
+    # O2C_DELIVER_ON_POST=0: posting does not enqueue its e-mail job (one statement less per
+    # invoice); the every-minute schedule sends it instead
+    deliver_on_post: bool = True
     job_stalled_seconds: float = 30.0  # O2C_JOB_STALLED_SECONDS: a silent worker is dead
     delivery_lease_seconds: int = 600  # O2C_DELIVERY_LEASE_SECONDS: a claimed e-mail's lease
     queue_stuck_seconds: float = 600.0  # O2C_QUEUE_STUCK_SECONDS: /health/ready fails past it
@@ -67,6 +70,7 @@ class Settings:
             log_format=env("O2C_LOG_FORMAT", "text"),
             queue_stuck_seconds=float(env("O2C_QUEUE_STUCK_SECONDS", "600")),
             job_stalled_seconds=float(env("O2C_JOB_STALLED_SECONDS", "30")),
+            deliver_on_post=env("O2C_DELIVER_ON_POST", "1") != "0",
             delivery_lease_seconds=int(env("O2C_DELIVERY_LEASE_SECONDS", "600")),
         )
 

@@ -175,6 +175,8 @@ class JobEngine:
         self.timezone = ZoneInfo(timezone)
         self.record_error = record_error
         self.runtime: object = None  # what the tasks were bound to (services.jobs.Runtime)
+        # tasks that commands do not enqueue (their work is left to a schedule's sweep)
+        self.not_deferred: frozenset[str] = frozenset()
         connector: base.BaseConnector = (
             procrastinate.PsycopgConnector(conninfo=conninfo(database_url))
             if self.postgres else testing.InMemoryConnector())
