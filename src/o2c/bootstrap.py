@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -29,7 +29,12 @@ class App:
     engine: Engine
     bus: MessageBus
     clock: Clock
-    jobs: JobEngine
+    # Background jobs; built from the rest when not given (an App made by hand in a test).
+    jobs: JobEngine = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.jobs is None:
+            self.jobs = _job_engine(self.settings, self.engine, self.bus, self.clock)
 
 
 def bootstrap(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -45,12 +50,20 @@ def bootstrap(settings: Settings | None = None, *, engine: Engine | None = None,
     controls = Controls(settings.approval_credit_limit_increase, settings.approval_credit_note,
                         dict(settings.retention_years))
     bus = MessageBus(uow_factory, HANDLERS, POLICIES, GUARDS, controls)
+    job_engine = _job_engine(settings, engine, bus, clock)
+    return App(settings, engine, bus, clock, job_engine)
+
+
+def _job_engine(settings: Settings, engine: Engine, bus: MessageBus, clock: Clock
+                ) -> JobEngine:
     runtime = jobs.Runtime(engine, clock, bus, lambda: SmtpMailer(MailSettings.from_env()),
-                           settings.timezone)
+                           settings.timezone, timedelta(seconds=settings.delivery_lease_seconds))
     job_engine = jobs.job_engine(runtime, settings.database_url,
                                  settings.schedules or jobs.DEFAULT_SCHEDULES,
-                                 settings.job_max_attempts)
-    return App(settings, engine, bus, clock, job_engine)
+                                 settings.job_max_attempts, settings.job_stalled_seconds)
+    if not settings.deliver_on_post:
+        job_engine.not_deferred = frozenset({"o2c.deliver_invoice"})
+    return job_engine
 
 
 class SettableClock:

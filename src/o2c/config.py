@@ -34,9 +34,15 @@ class Settings:
     timezone: str = "UTC"  # O2C_TIMEZONE: the company's time, for schedules
     schedules: str = ""  # O2C_SCHEDULES: name=task@cron;... ("" = services.jobs defaults)
     job_max_attempts: int = 6  # O2C_JOB_MAX_ATTEMPTS: then a job is failed (retry by hand)
-    # O2C_INPROCESS_WORKER: run jobs inside `o2c serve` (1/0; default: on for SQLite only)
+    # O2C_INPROCESS_WORKER: run jobs inside the server (1/0). `o2c serve` sets it to 1 on
+    # SQLite when it is not given; an app built any other way (tests) runs no worker.
     inprocess_worker: str = ""
     log_format: str = "text"  # O2C_LOG_FORMAT=json: one JSON object per log line
+    # O2C_DELIVER_ON_POST=0: posting does not enqueue its e-mail job (one statement less per
+    # invoice); the every-minute schedule sends it instead
+    deliver_on_post: bool = True
+    job_stalled_seconds: float = 30.0  # O2C_JOB_STALLED_SECONDS: a silent worker is dead
+    delivery_lease_seconds: int = 600  # O2C_DELIVERY_LEASE_SECONDS: a claimed e-mail's lease
     queue_stuck_seconds: float = 600.0  # O2C_QUEUE_STUCK_SECONDS: /health/ready fails past it
 
     @classmethod
@@ -63,10 +69,18 @@ class Settings:
             inprocess_worker=env("O2C_INPROCESS_WORKER", ""),
             log_format=env("O2C_LOG_FORMAT", "text"),
             queue_stuck_seconds=float(env("O2C_QUEUE_STUCK_SECONDS", "600")),
+            job_stalled_seconds=float(env("O2C_JOB_STALLED_SECONDS", "30")),
+            deliver_on_post=env("O2C_DELIVER_ON_POST", "1") != "0",
+            delivery_lease_seconds=int(env("O2C_DELIVERY_LEASE_SECONDS", "600")),
         )
 
     @property
     def runs_jobs_in_process(self) -> bool:
+        return self.inprocess_worker == "1"
+
+    @property
+    def serves_jobs_by_default(self) -> bool:
+        """What `o2c serve` does without O2C_INPROCESS_WORKER: jobs in-process on SQLite."""
         if self.inprocess_worker:
             return self.inprocess_worker == "1"
         return not self.database_url.startswith("postgresql")

@@ -58,7 +58,7 @@ def test_upgrade_creates_the_schema_that_other_commands_ask_for(tmp_path: Path) 
 
     upgraded = invoke(url, "db", "upgrade")
     assert upgraded.exit_code == 0, upgraded.output
-    assert invoke(url, "db", "current").stdout.strip() == "0012"
+    assert invoke(url, "db", "current").stdout.strip() == "0015"
     after = invoke(url, "customer", "list")
     assert after.exit_code == 0
     assert "no customers found" in after.stdout

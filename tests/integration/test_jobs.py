@@ -110,6 +110,24 @@ def test_posting_an_invoice_enqueues_its_delivery_job_in_the_same_transaction(
         engine.dispose()
 
 
+@pytest.mark.postgres
+def test_posting_leaves_the_email_to_the_schedule_when_delivery_on_post_is_off(
+        pg_url: str, clock: SettableClock) -> None:
+    from o2c.adapters.db.engine import make_engine
+
+    engine = make_engine(pg_url)
+    try:
+        clean_jobs(engine)
+        app = jobs_app(engine, pg_url, clock, deliver_on_post=False)
+        invoice_id = invoice(app, build_world(app.bus))
+        assert queued(engine) == []
+        with engine.connect() as conn:  # the outbox row is there for the sweep
+            assert delivery.due_ids(conn, clock()) != []
+        assert invoice_id
+    finally:
+        engine.dispose()
+
+
 def test_a_worker_mails_a_posted_invoice_once_on_either_database(
         japp: App, smtp: object) -> None:
     world = build_world(japp.bus)

@@ -35,6 +35,8 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
+from o2c.adapters import logs
+
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE = "default"
@@ -166,11 +168,15 @@ class JobEngine:
     """o2c's tasks and schedules registered on one procrastinate App."""
 
     def __init__(self, database_url: str, tasks: list[TaskSpec], schedules: list[Schedule],
-                 timezone: str = "UTC", record_error: ErrorRecorder | None = None) -> None:
+                 timezone: str = "UTC", record_error: ErrorRecorder | None = None,
+                 stalled_after_seconds: float = STALLED_AFTER_SECONDS) -> None:
+        self.stalled_after = stalled_after_seconds
         self.postgres = database_url.startswith("postgresql")
         self.timezone = ZoneInfo(timezone)
         self.record_error = record_error
         self.runtime: object = None  # what the tasks were bound to (services.jobs.Runtime)
+        # tasks that commands do not enqueue (their work is left to a schedule's sweep)
+        self.not_deferred: frozenset[str] = frozenset()
         connector: base.BaseConnector = (
             procrastinate.PsycopgConnector(conninfo=conninfo(database_url))
             if self.postgres else testing.InMemoryConnector())
@@ -185,7 +191,6 @@ class JobEngine:
             self._register_stalled_sweep()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
 
     # -- registration ----------------------------------------------------------------------
 
@@ -199,6 +204,7 @@ class JobEngine:
     def _register(self, spec: TaskSpec) -> None:
         def run(context: procrastinate.JobContext, /, **kwargs: Any) -> Any:
             job = context.job
+            token = logs.job.set(f"{spec.name}#{job.id}")  # on every log line of the job
             try:
                 return spec.run(**kwargs)
             except Exception as error:
@@ -208,6 +214,8 @@ class JobEngine:
                     self.record_error(job.id, spec.name, job.attempts + 1,
                                       f"{type(error).__name__}: {error}")
                 raise
+            finally:
+                logs.job.reset(token)
 
         run.__name__ = spec.name.replace(".", "_")
         self.app.task(name=spec.name, queue=spec.queue, retry=self._retry(spec),
@@ -228,19 +236,21 @@ class JobEngine:
         task = self.app.task(name=name, queue=spec.queue, retry=self._retry(spec))(fire)
         self.app.periodic(cron=utc_cron(schedule.cron), periodic_id=schedule.name)(task)
 
-    def _register_stalled_sweep(self) -> None:
+    async def retry_stalled(self) -> int:
+        """Jobs of workers that stopped sending heartbeats (killed, machine lost) are put
+        back in the queue."""
         manager = self.app.job_manager
+        stalled = list(await manager.get_stalled_jobs(
+            seconds_since_heartbeat=self.stalled_after))
+        for job in stalled:
+            log.warning("job %s (%s) was stalled on a dead worker: retried", job.id,
+                        job.task_name)
+            await manager.retry_job(job)
+        return len(stalled)
 
+    def _register_stalled_sweep(self) -> None:
         async def retry_stalled_jobs(timestamp: int) -> int:
-            """Jobs of workers that stopped sending heartbeats (killed, machine lost) are
-            put back in the queue."""
-            stalled = list(await manager.get_stalled_jobs(
-                seconds_since_heartbeat=STALLED_AFTER_SECONDS))
-            for job in stalled:
-                log.warning("job %s (%s) was stalled on a dead worker: retried", job.id,
-                            job.task_name)
-                await manager.retry_job(job)
-            return len(stalled)
+            return await self.retry_stalled()
 
         task = self.app.task(name="o2c.retry_stalled_jobs", queue=DEFAULT_QUEUE)(
             retry_stalled_jobs)
@@ -287,12 +297,18 @@ class JobEngine:
     async def _work(self, concurrency: int, queues: list[str] | None, wait: bool,
                     install_signal_handlers: bool) -> None:
         async with self.app.open_async():
+            if self.postgres:  # a worker that starts picks up what dead ones left
+                await self.retry_stalled()
             await self.app.run_worker_async(
                 concurrency=concurrency, wait=wait, queues=queues,  # type: ignore[arg-type]
                 install_signal_handlers=install_signal_handlers,
                 fetch_job_polling_interval=1.0 if self.postgres else 0.5,
-                update_heartbeat_interval=5.0, stalled_worker_timeout=STALLED_AFTER_SECONDS,
-                shutdown_graceful_timeout=10.0)
+                update_heartbeat_interval=min(5.0, self.stalled_after / 3),
+                stalled_worker_timeout=self.stalled_after,
+                shutdown_graceful_timeout=10.0,
+                # a job that succeeded leaves nothing to act on: its row goes (the work it
+                # did is in o2c's own tables); failed ones stay for the failed-jobs view
+                delete_jobs="successful")
 
     def start_in_background(self, concurrency: int = 1) -> None:
         """The in-process worker of a single server (SQLite default): a thread with its own

@@ -41,7 +41,7 @@ class DatabaseCollector(Collector):
         now = self.clock()
         with self.engine.connect() as conn:
             pending, lag = job_store.outbox_lag(conn, now)
-            stats = (job_store.queue_stats(conn, now)
+            stats = (job_store.queue_stats(conn)
                      if conn.dialect.name == "postgresql" else None)
         yield GaugeMetricFamily("o2c_outbox_pending", "Outbox rows not delivered yet",
                                 value=pending)

@@ -145,10 +145,20 @@ def request_id(request: Request) -> str | None:
 access_log = logging.getLogger("o2c.access")
 
 
+def _route_template(request: Request) -> str:
+    """The path with its parameters as names (/api/v1/orders/{order_id}): one series per
+    route, whatever the ids; requests that matched no route are one series too."""
+    if request.scope.get("route") is None:
+        return "unmatched"
+    names = {str(value): name for name, value in request.scope.get("path_params", {}).items()}
+    return "/".join(f"{{{names[part]}}}" if part in names else part
+                    for part in request.url.path.split("/"))
+
+
 def _observe(request: Request, status: int, seconds: float) -> None:
     """Latency by route (the path template, so /orders/{order_id} is one series) and one
     access log line with the request id and the user."""
-    route = getattr(request.scope.get("route"), "path", None) or "unmatched"
+    route = _route_template(request)
     metrics.REQUEST_SECONDS.labels(request.method, route, str(status)).observe(seconds)
     principal = getattr(request.state, "principal", None)
     access_log.info("%s %s %d %.1fms", request.method, request.url.path, status,

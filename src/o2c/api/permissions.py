@@ -227,6 +227,8 @@ PERMISSIONS: dict[str, Roles] = {
     "list_jobs": roles(ADMIN, CONTROLLER, AUDITOR),
     "retry_job": roles(ADMIN),
     "cancel_job": roles(ADMIN),
+    "list_job_runs": roles(ADMIN, CONTROLLER, AUDITOR),
+    "plan_delivery_run": roles(ADMIN),
     "web_jobs": roles(ADMIN, CONTROLLER, AUDITOR),
     "web_job_action": roles(ADMIN),  # per action: retry_job / cancel_job
 }

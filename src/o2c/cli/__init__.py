@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from o2c.cli import bank, documents, masterdata, receivables, sales, security, system
+from o2c.cli import bank, documents, jobs, masterdata, receivables, sales, security, system
 from o2c.cli.core import O2CGroup, State, use_state
 
 app = typer.Typer(
@@ -45,6 +45,7 @@ app.command("events")(receivables.events)
 app.add_typer(documents.outbox, name="outbox")
 app.command("serve")(system.serve)
 app.command("worker")(system.worker)  # background jobs (issue 19)
+app.add_typer(jobs.jobs, name="jobs")
 
 # -- security (issue 3) ------------------------------------------------------------------------
 for group, name in [(security.users, "user"), (security.tokens, "token"),

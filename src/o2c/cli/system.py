@@ -119,6 +119,7 @@ def serve(host: Annotated[str | None, typer.Option(
     # uvicorn builds the app itself (o2c.server:create_app: API and web pages), from the
     # environment: hand it the database this command was given.
     os.environ["O2C_DATABASE_URL"] = settings.database_url
+    os.environ["O2C_INPROCESS_WORKER"] = "1" if settings.serves_jobs_by_default else "0"
     uvicorn.run("o2c.server:create_app", factory=True, host=host or settings.host,
                 port=port or settings.port, log_config=None, access_log=False,
                 **proxy_options(settings))

@@ -410,3 +410,10 @@ class RetryJob(Command):
 @dataclass(frozen=True)
 class CancelJob(Command):
     job_id: int
+
+
+@dataclass(frozen=True)
+class PlanDeliveryRun(Command):
+    """Split the invoice e-mails due now into chunks, one background job each."""
+
+    chunk_size: int = 100

@@ -225,14 +225,15 @@ def _attachments(doc: Document, prefs: DocumentPreferences | None, invoice_id: i
 
 
 def deliver(engine: Engine, clock: Clock, mailer: Mailer, limit: int = 100, *,
-            ids: list[int] | None = None, keys: list[str] | None = None) -> DeliveryRun:
+            ids: list[int] | None = None, keys: list[str] | None = None,
+            lease: timedelta = store.LEASE) -> DeliveryRun:
     """Deliver due `invoice.posted` outbox rows by e-mail. Rows are claimed first (parallel
     workers never share one); a document already sent is never sent again; a failure is
     retried later with backoff and given up after store.MAX_ATTEMPTS attempts. `ids` or
     `keys` restrict the run to those outbox rows (a job's chunk, one invoice's job)."""
     run = DeliveryRun()
     with UnitOfWork(engine, clock, "delivery") as uow:
-        claims = store.claim_due(uow.conn, uow.now, limit, ids=ids, keys=keys)
+        claims = store.claim_due(uow.conn, uow.now, limit, ids=ids, keys=keys, lease=lease)
         uow.commit()
     run.claimed = len(claims)
     for claim in claims:

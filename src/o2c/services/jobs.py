@@ -17,17 +17,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from o2c.adapters.db import documents as delivery_store
 from o2c.adapters.db import jobs as store
-from o2c.adapters.db import tables as t
 from o2c.adapters.jobs import JobEngine, Schedule, TaskSpec, parse_schedules
 from o2c.domain import commands as c
-from o2c.domain.errors import InvalidTransition, NotFound
+from o2c.domain.errors import InvalidInput, InvalidTransition, NotFound
 from o2c.services import documents
 from o2c.services.bus import MessageBus
 from o2c.services.uow import Clock, UnitOfWork
@@ -48,19 +47,21 @@ class Runtime:
     bus: MessageBus
     mailer: Callable[[], documents.Mailer]
     timezone: str = "UTC"
+    lease: timedelta = delivery_store.LEASE  # how long a claimed e-mail is this worker's
     jobs: JobEngine | None = field(default=None, repr=False)
 
 
 def deliver_invoice(rt: Runtime, key: str) -> dict[str, Any]:
     """E-mail the invoice of one outbox row (its dedup key), if still due."""
-    return documents.deliver(rt.engine, rt.clock, rt.mailer(), 1, keys=[key]).as_dict()
+    return documents.deliver(rt.engine, rt.clock, rt.mailer(), 1, keys=[key],
+                             lease=rt.lease).as_dict()
 
 
 def deliver_invoices(rt: Runtime, at: str | None = None, limit: int = 100) -> dict[str, int]:
     """Every due delivery, in batches of `limit`, until none is left."""
     totals = {"claimed": 0, "sent": 0, "skipped": 0, "retrying": 0, "failed": 0}
     while True:
-        run = documents.deliver(rt.engine, rt.clock, rt.mailer(), limit)
+        run = documents.deliver(rt.engine, rt.clock, rt.mailer(), limit, lease=rt.lease)
         for key in totals:
             value = getattr(run, key)
             totals[key] += value if isinstance(value, int) else len(value)
@@ -68,28 +69,30 @@ def deliver_invoices(rt: Runtime, at: str | None = None, limit: int = 100) -> di
             return totals
 
 
-def deliver_run(rt: Runtime, as_of: str | None = None, chunk_size: int = CHUNK_SIZE
-                ) -> dict[str, Any]:
-    """Split the deliveries due at `as_of` into chunks, one job each. Idempotent: the run is
-    keyed by `as_of`, and deferring it again finds the run already planned."""
-    with UnitOfWork(rt.engine, rt.clock, "jobs", rt.jobs) as uow:
-        moment = datetime.fromisoformat(as_of) if as_of else uow.now
-        key = f"deliver_invoices:{moment.isoformat()}"
-        run_id = store.find_run(uow.conn, key)
-        if run_id is not None:
-            return store.run_progress(uow.conn, run_id)
-        o = t.outbox
-        ids = [int(i) for i in uow.conn.execute(
-            select(o.c.id).where(o.c.topic == delivery_store.INVOICE_POSTED,
-                                 o.c.delivered_at.is_(None), o.c.available_at <= moment)
-            .order_by(o.c.id)).scalars()]
-        chunks = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
-        run_id = store.create_run(uow.conn, "deliver_invoices", key, moment, chunks, uow.now)
-        for n in range(len(chunks)):
-            uow.defer("o2c.deliver_chunk", run_id=run_id, chunk=n)
-        uow.commit()
+def deliver_run(rt: Runtime, chunk_size: int = CHUNK_SIZE) -> dict[str, Any]:
+    """The task: plan a chunked delivery run (through the bus: audited, one transaction)."""
+    run_id = rt.bus.handle(c.PlanDeliveryRun(chunk_size), actor="jobs")
     with rt.engine.connect() as conn:
         return store.run_progress(conn, run_id)
+
+
+def plan_delivery_run(cmd: c.PlanDeliveryRun, uow: UnitOfWork) -> int:
+    """Split the deliveries due now into chunks of `chunk_size` and defer one
+    `o2c.deliver_chunk` job per chunk, in this transaction. Idempotent: the run is keyed by
+    its moment, and planning it again finds it."""
+    if not 1 <= cmd.chunk_size <= 10000:
+        raise InvalidInput("chunk_size must be between 1 and 10000", field="chunk_size")
+    key = f"deliver_invoices:{uow.now.isoformat()}"
+    run_id = store.find_run(uow.conn, key)
+    if run_id is not None:
+        return run_id
+    ids = delivery_store.due_ids(uow.conn, uow.now)
+    chunks = [ids[i:i + cmd.chunk_size] for i in range(0, len(ids), cmd.chunk_size)]
+    run_id = store.create_run(uow.conn, "deliver_invoices", key, uow.now, chunks, uow.now)
+    for n in range(len(chunks)):
+        uow.defer("o2c.deliver_chunk", run_id=run_id, chunk=n)
+    uow.extra_changes.append(("job_run", run_id, {"chunks": [None, len(chunks)]}))
+    return run_id
 
 
 def deliver_chunk(rt: Runtime, run_id: int, chunk: int) -> dict[str, Any]:
@@ -102,7 +105,8 @@ def deliver_chunk(rt: Runtime, run_id: int, chunk: int) -> dict[str, Any]:
             raise NotFound("job run chunk", f"{run_id}/{chunk}") from error
     if done:
         return {"already": True}
-    result = documents.deliver(rt.engine, rt.clock, rt.mailer(), len(ids) or 1, ids=ids)
+    result = documents.deliver(rt.engine, rt.clock, rt.mailer(), len(ids) or 1, ids=ids,
+                               lease=rt.lease)
     counts = {key: len(getattr(result, key))
               for key in ("sent", "skipped", "retrying", "failed")}
     with UnitOfWork(rt.engine, rt.clock, "jobs") as uow:
@@ -138,7 +142,7 @@ def task_specs(rt: Runtime, max_attempts: int = 6) -> list[TaskSpec]:
 
 
 def job_engine(rt: Runtime, database_url: str, schedules: str = DEFAULT_SCHEDULES,
-               max_attempts: int = 6) -> JobEngine:
+               max_attempts: int = 6, stalled_after_seconds: float = 30.0) -> JobEngine:
     planned: list[Schedule] = parse_schedules(schedules)
 
     def record_error(job_id: int, task: str, attempt: int, error: str) -> None:
@@ -147,7 +151,7 @@ def job_engine(rt: Runtime, database_url: str, schedules: str = DEFAULT_SCHEDULE
             uow.commit()
 
     engine = JobEngine(database_url, task_specs(rt, max_attempts), planned, rt.timezone,
-                       record_error)
+                       record_error, stalled_after_seconds)
     rt.jobs = engine
     engine.runtime = rt
     return engine

@@ -79,4 +79,5 @@ from o2c.services import jobs  # noqa: E402
 HANDLERS.update({
     c.RetryJob: jobs.retry_job,
     c.CancelJob: jobs.cancel_job,
+    c.PlanDeliveryRun: jobs.plan_delivery_run,
 })

@@ -159,7 +159,7 @@ class UnitOfWork:
         Without a job engine (a bare unit of work) nothing is enqueued: the schedules find
         the work in the database."""
         jobs = self.jobs
-        if jobs is None:
+        if jobs is None or task in jobs.not_deferred:
             return
         if jobs.postgres:
             jobs.defer_in(self.conn, task, **kwargs)

@@ -22,6 +22,7 @@ def install(api: FastAPI, allowed: Permission) -> None:
     from o2c.web.routes.cash import cash_pages
     from o2c.web.routes.ledger import ledger_pages
     from o2c.web.routes.masterdata import masterdata_pages
+    from o2c.web.routes.operations import operations
     from o2c.web.routes.portal import portal
 
     api.state.allowed = allowed
@@ -32,4 +33,5 @@ def install(api: FastAPI, allowed: Permission) -> None:
     api.include_router(bank_pages)
     api.include_router(cash_pages)  # after the back-office: /payments/new is not a payment id
     api.include_router(portal)
+    api.include_router(operations)  # background jobs (issue 19)
     install_page_errors(api)

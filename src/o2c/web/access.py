@@ -58,6 +58,7 @@ SECTIONS = (
     Section("Products", "/products", "web_products"),
     Section("Ledger", "/ledger/trial-balance", "web_trial_balance"),
     Section("Aged receivables", "/reports/aging", "web_aged_receivables"),
+    Section("Jobs", "/jobs", "list_jobs"),  # background jobs (issue 19)
 )
 
 

@@ -105,7 +105,7 @@ class Claim:
 
 
 def claim_due(conn: Connection, now: datetime, limit: int, *, ids: list[int] | None = None,
-              keys: list[str] | None = None) -> list[Claim]:
+              keys: list[str] | None = None, lease: timedelta = LEASE) -> list[Claim]:
     """Claim up to `limit` due `invoice.posted` rows for this worker (only those of `ids` or
     of dedup `keys` when given: a job that stands for some rows).
 
@@ -128,11 +128,19 @@ def claim_due(conn: Connection, now: datetime, limit: int, *, ids: list[int] | N
         won = conn.execute(
             update(_o).where(_o.c.id == row["id"], _o.c.delivered_at.is_(None),
                              _o.c.available_at == row["available_at"])
-            .values(available_at=now + LEASE, attempts=_o.c.attempts + 1)).rowcount
+            .values(available_at=now + lease, attempts=_o.c.attempts + 1)).rowcount
         if won == 1:
             claims.append(Claim(row["id"], int(row["payload"]["invoice_id"]),
                                 row["attempts"] + 1, row["payload"]))
     return claims
+
+
+def due_ids(conn: Connection, now: datetime) -> list[int]:
+    """The `invoice.posted` rows due for delivery at `now`, oldest first."""
+    return [int(i) for i in conn.execute(
+        select(_o.c.id).where(_o.c.topic == INVOICE_POSTED, _o.c.delivered_at.is_(None),
+                              _o.c.available_at <= now, _o.c.attempts < MAX_ATTEMPTS)
+        .order_by(_o.c.id)).scalars()]
 
 
 def delivery_status(conn: Connection, invoice_id: int, channel: str = EMAIL) -> str | None:

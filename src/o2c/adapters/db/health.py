@@ -37,7 +37,7 @@ def readiness(engine: Engine, now: datetime, stuck_after_seconds: float,
     checks["migrations"] = {"ok": revision == head, "current": revision, "head": head}
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
-            stats = job_store.queue_stats(conn, now)
+            stats = job_store.queue_stats(conn)
             checks["queue"] = {"ok": stats.oldest_age_seconds <= stuck_after_seconds,
                                "oldest_waiting_seconds": round(stats.oldest_age_seconds, 1),
                                "waiting": sum(stats.depth.values()), "failed": stats.failed}

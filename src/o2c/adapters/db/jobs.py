@@ -64,27 +64,24 @@ class QueueStats:
     retried: int  # attempts beyond the first, over the jobs still in the table
 
 
-def queue_stats(conn: Connection, now: datetime) -> QueueStats:
+def queue_stats(conn: Connection) -> QueueStats:
+    """Ages by the database's clock: procrastinate schedules jobs by it."""
     depth = {str(q): int(n) for q, n in conn.execute(text(
         "SELECT queue_name, count(*) FROM procrastinate_jobs WHERE status = 'todo' "
         "GROUP BY queue_name"))}
     row = conn.execute(text(
-        "SELECT min(scheduled_at) FILTER (WHERE status = 'todo' AND "
-        "       coalesce(scheduled_at, now()) <= now()),"
-        "       min(id) FILTER (WHERE status = 'todo' AND scheduled_at IS NULL),"
-        "       count(*) FILTER (WHERE status = 'doing'),"
+        "SELECT count(*) FILTER (WHERE status = 'doing'),"
         "       count(*) FILTER (WHERE status = 'failed'),"
         "       coalesce(sum(greatest(attempts - 1, 0)), 0)"
         "  FROM procrastinate_jobs")).one()
-    oldest = row[0]
-    if row[1] is not None:  # jobs deferred without a date: their age is their 'deferred' event
-        deferred = conn.execute(text(
-            "SELECT min(at) FROM procrastinate_events WHERE job_id = :id"), {"id": row[1]}
-        ).scalar()
-        if deferred is not None and (oldest is None or deferred < oldest):
-            oldest = deferred
-    age = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
-    return QueueStats(depth, age, int(row[2]), int(row[3]), int(row[4]))
+    # the oldest job due and waiting: due since its date, or since it was deferred
+    oldest = conn.execute(text(
+        "SELECT coalesce(extract(epoch FROM now() - min(coalesce(j.scheduled_at, e.at))), 0)"
+        "  FROM procrastinate_jobs j"
+        "  LEFT JOIN procrastinate_events e ON e.job_id = j.id AND e.type = 'deferred'"
+        " WHERE j.status = 'todo' AND coalesce(j.scheduled_at, now()) <= now()")).scalar()
+    return QueueStats(depth, max(float(oldest or 0), 0.0), int(row[0]), int(row[1]),
+                      int(row[2]))
 
 
 # -- chunked runs ------------------------------------------------------------------------------
@@ -137,9 +134,26 @@ def run_progress(conn: Connection, run_id: int) -> dict[str, Any]:
             "progress": 1.0 if not chunks else len(done) / len(chunks), "totals": totals}
 
 
-def recent_runs(conn: Connection, limit: int = 20) -> list[int]:
-    return [int(i) for i in conn.execute(
-        select(_r.c.id).order_by(_r.c.id.desc()).limit(limit)).scalars()]
+def run_as_of(conn: Connection, run_id: int) -> datetime:
+    found: datetime = conn.execute(select(_r.c.as_of).where(_r.c.id == run_id)).scalar_one()
+    return found
+
+
+def recent_runs(conn: Connection, limit: int = 20, offset: int = 0
+                ) -> tuple[list[dict[str, Any]], int]:
+    """Runs, newest first, with their progress (two queries, whatever the page size)."""
+    runs = conn.execute(select(_r).order_by(_r.c.id.desc()).limit(limit).offset(offset)
+                        ).mappings().all()
+    total = conn.execute(select(func.count()).select_from(_r)).scalar_one()
+    done: dict[int, int] = {int(run): int(n) for run, n in conn.execute(
+        select(_c.c.run_id, func.count()).where(
+            _c.c.run_id.in_([r["id"] for r in runs]), _c.c.done_at.is_not(None))
+        .group_by(_c.c.run_id))} if runs else {}
+    return [{"id": r["id"], "kind": r["kind"], "key": r["key"], "as_of": r["as_of"],
+             "items": r["items"], "chunks": r["chunks"],
+             "chunks_done": int(done.get(r["id"], 0)),
+             "progress": 1.0 if not r["chunks"] else int(done.get(r["id"], 0)) / r["chunks"]}
+            for r in runs], int(total)
 
 
 # -- outbox lag ----------------------------------------------------------------------------------

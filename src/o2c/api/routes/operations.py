@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from o2c.adapters import metrics
 from o2c.adapters.db import health
+from o2c.adapters.db import jobs as job_store
 from o2c.api.deps import AppDep, Bus, Conn, Paging
 from o2c.api.routes import router
 from o2c.api.schemas.common import Id, Model, Page
@@ -39,6 +40,42 @@ class JobOut(Model):
 class JobActionOut(Model):
     id: int
     status: str
+
+
+class RunOut(Model):
+    id: int
+    kind: str = Field(description="deliver_invoices")
+    key: str
+    as_of: datetime
+    items: int = Field(description="records the run covers")
+    chunks: int
+    chunks_done: int
+    progress: float = Field(description="share of chunks done, 0 to 1")
+
+
+class RunIn(Model):
+    chunk_size: int = Field(100, ge=1, le=10000, description="records per chunk (per job)")
+
+
+@jobs.get("/jobs/runs", response_model=Page[RunOut])
+def list_job_runs(conn: Conn, page: Paging) -> dict[str, Any]:
+    """Chunked runs, newest first, with their progress."""
+    found, total = job_store.recent_runs(conn, page.limit, page.offset)
+    return {"items": found, "total": total, "limit": page.limit, "offset": page.offset}
+
+
+@jobs.post("/jobs/runs", response_model=RunOut, status_code=201)
+def plan_delivery_run(bus: Bus, body: RunIn | None = None) -> JSONResponse:
+    """Split the invoice e-mails due now into chunks, one job each, for the workers to run
+    in parallel."""
+    body = body or RunIn()
+
+    def present(conn: Connection, run_id: int) -> RunOut:
+        return RunOut(**job_store.run_progress(conn, run_id) | {
+            "as_of": job_store.run_as_of(conn, run_id)})
+
+    return bus.run(c.PlanDeliveryRun(body.chunk_size), present, payload=body,
+                   status_code=201)
 
 
 @jobs.get("/jobs", response_model=Page[JobOut])
