@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from o2c.adapters.db import tables as t
 from o2c.bootstrap import App
@@ -132,6 +132,26 @@ def test_a_line_is_rejected_then_split_by_hand_then_un_matched_with_a_reason(
          reason="paid another invoice")
     assert lines_by_status(any_app) == {line_id: "rejected"}
     assert residual(any_app, invoice_id) == D("292.80")
+
+
+@pytest.mark.parametrize(("name", "profile", "lines"), [
+    ("camt053_v08.xml", "", 3), ("camt054_v02.xml", "", None), ("statement.sta", "", 3),
+    ("statement.ofx", "", None), ("statement_eu.csv", "eu-semicolon", None),
+    ("statement_debit_credit.csv", "debit-credit", None)])
+def test_every_statement_format_the_api_takes_uploads_from_the_page(
+        any_app: App, browser: TestClient, shop: Shop, name: str, profile: str,
+        lines: int | None) -> None:
+    sign_in(browser, "ar_clerk")
+    token = csrf_of(browser.get("/bank").text)
+    uploaded = browser.post("/bank/upload", data={
+        "csrf_token": token, "format": "", "profile": profile,
+        "account": "IT60X0542811101000000123456"},
+        files={"file": (name, (FIXTURES / name).read_bytes())})
+    assert "flash success" in uploaded.text, uploaded.text[-1500:]
+    with any_app.engine.connect() as conn:
+        imported = conn.execute(select(func.count()).select_from(t.bank_lines)).scalar_one()
+    assert imported == lines if lines is not None else imported > 0
+    assert f"{name}</a>" in browser.get("/bank").text
 
 
 def test_a_broken_statement_is_refused_naming_where_and_writes_nothing(

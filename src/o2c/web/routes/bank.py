@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from o2c.adapters.bank.csv import profiles
 from o2c.adapters.db import cash_pages, queries
+from o2c.adapters.db.bank import BankStore
 from o2c.adapters.db.queries import Filters, PageRequest
 from o2c.domain import commands as c
 from o2c.domain.aggregate import document_number
@@ -88,7 +89,9 @@ def bank(request: Request) -> Response:
     with read(request) as conn:
         files, total = cash_pages.statement_files(conn, paged.limit, paged.offset)
         counts = cash_pages.line_counts(conn, queries.default_company_id(conn))
+        accounts = BankStore(conn).accounts()
     return page(request, "bank.html", files=files, counts=counts, formats=FORMATS,
+                accounts=accounts,
                 profiles=sorted(profiles()),
                 page=queries.Page(files, total, paged.limit, paged.offset),
                 can_upload=can(request, "import_statement"), can_match=can(request, "match"))
@@ -105,8 +108,10 @@ def upload(request: Request, data: UploadData) -> Response:
     chosen = data.fields.get("format", "")
     profile = data.fields.get("profile", "")
     try:
+        account = data.fields.get("account", "").strip()
         result = execute(request, c.ImportBankFile(
-            data.content, data.filename, format=chosen if chosen in FORMATS else None,
+            data.content, data.filename, account=account or None,
+            format=chosen if chosen in FORMATS else None,
             csv_profile=profile if profile in profiles() else None))
     except FormError as error:
         return redirect(request, "/bank", fmt.gettext(
