@@ -163,7 +163,9 @@ def test_an_order_placed_in_the_back_office_can_be_confirmed(browser: TestClient
     page = browser.get(order_url)
     assert "created." in page.text and "1.5" in page.text
     confirmed = browser.post(f"{order_url}/confirm", data={"csrf_token": csrf_of(page.text)})
-    assert "confirmed." in confirmed.text and 'class="badge confirmed"' in confirmed.text
+    assert "confirmed: credit check passed" in confirmed.text  # and the shipment, as the CLI
+    assert 'class="badge confirmed"' in confirmed.text and "Stock reserved on shipment" in \
+        confirmed.text
 
 
 def test_each_role_sees_only_its_sections_and_is_refused_the_rest(browser: TestClient,
