@@ -42,10 +42,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record comes (not the one at start-up)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure(log_format: str = "text", level: int = logging.INFO) -> None:
     """Log to standard error, as text or (log_format "json") one JSON object a line; the
-    servers' and workers' loggers (uvicorn, procrastinate) included."""
-    handler = logging.StreamHandler(sys.stderr)
+    servers' and workers' loggers (uvicorn, procrastinate) included. Called again, it
+    replaces the handler it installed before (and only that one)."""
+    handler = _StandardError()
+    handler._o2c = True  # type: ignore[attr-defined]
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -53,7 +67,8 @@ def configure(log_format: str = "text", level: int = logging.INFO) -> None:
             "%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if getattr(old, "_o2c", False):
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "procrastinate"):
