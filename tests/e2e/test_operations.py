@@ -181,7 +181,7 @@ def test_the_cli_lists_jobs_and_runs_and_a_worker_stops_when_the_queue_is_empty(
         result = CliRunner().invoke(cli_app, ["--database-url", url, *args],
                                     env={"O2C_SCHEDULES": "none"})
         assert result.exit_code == 0, result.output
-        return result.output
+        return result.stdout  # logs go to stderr
 
     assert json.loads(o2c("jobs", "list", "--json"))["total"] == 0
     planned = json.loads(o2c("jobs", "deliver-run", "--chunk-size", "10", "--json"))

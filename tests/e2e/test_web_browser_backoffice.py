@@ -32,12 +32,9 @@ def page(chromium: Browser, server: str) -> Iterator[Page]:  # noqa: F811
     errors: list[str] = []
 
     def record(message: ConsoleMessage) -> None:
-        # Known, and fixed apart (issue 18, "language and format"): the missing favicon and
-        # htmx's own inline style under the CSP. Any other console error fails the test.
-        # A form shown again with its errors answers 422 by design; Chromium logs that too.
-        known = ("Applying inline style violates" in message.text
-                 or ("404" in message.text and "favicon" in (message.location.get("url") or ""))
-                 or "status of 422" in message.text)
+        # A form shown again with its errors answers 422 by design; Chromium logs that.
+        # Any other console error (a CSP violation, a missing asset) fails the test.
+        known = "status of 422" in message.text
         if message.type == "error" and not known:
             errors.append(f"{message.text} ({message.location.get('url')})")
 

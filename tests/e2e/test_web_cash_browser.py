@@ -49,14 +49,6 @@ def server(app: App, shop: Shop) -> Iterator[str]:
         yield base
 
 
-def site_wide(message: ConsoleMessage) -> bool:
-    """Two errors every page of the app shows, fixed apart from these pages (issue #18, part
-    A: a favicon, and htmx's inline indicator style under the CSP); any other error fails."""
-    return (message.location.get("url", "").endswith("/favicon.ico")
-            or message.text.startswith("Applying inline style violates the following "
-                                       "Content Security Policy directive 'style-src"))
-
-
 @pytest.fixture
 def console_errors() -> list[str]:
     return []
@@ -69,7 +61,7 @@ def page(chromium: Browser, server: str, console_errors: list[str]) -> Iterator[
     opened = context.new_page()
 
     def record(message: ConsoleMessage) -> None:
-        if message.type == "error" and not site_wide(message):
+        if message.type == "error":
             console_errors.append(f"{opened.url}: {message.text}")
 
     opened.on("console", record)

@@ -100,7 +100,13 @@ def shop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 BACK_OFFICE = ["/", "/orders", "/orders/new", "/orders/{order}", "/credit-holds", "/warehouse",
                "/warehouse?view=stock", "/warehouse/shipments/{shipment}", "/invoices",
                "/invoices/{invoice}", "/invoices/{note}", "/payments", "/payments/new",
-               "/customers", "/customers/{customer}", "/customers/{customer}?view=statement"]
+               "/customers", "/customers/{customer}", "/customers/{customer}?view=statement",
+               # cash, approvals, master data, ledger and jobs pages
+               "/bank", "/bank/lines", "/approvals", "/payments/{payment}",
+               "/customers/{customer}/credit", "/customers/new", "/customers/{customer}/edit",
+               "/customers/{customer}/ledger", "/products", "/products/new", "/warehouses",
+               "/warehouses/new", "/ledger/trial-balance", "/ledger/journal",
+               "/reports/aging", "/jobs"]
 PORTAL = ["/portal", "/portal/orders", "/portal/orders/new", "/portal/orders/{portal_order}",
           "/portal/invoices", "/portal/invoices/{portal_invoice}", "/portal/payments",
           "/portal/statement"]
@@ -143,13 +149,15 @@ def _visit_all(chromium: Browser, base: str, user: str, paths: list[str],  # noq
 def test_every_back_office_page_speaks_each_language_without_console_errors(
         chromium: Browser, shop_server: tuple[str, dict[str, str]]) -> None:  # noqa: F811
     base, ids = shop_server
-    assert _visit_all(chromium, base, "admin", BACK_OFFICE, ids) == []
+    problems = _visit_all(chromium, base, "admin", BACK_OFFICE, ids)
+    assert problems == [], "\n".join(problems)
 
 
 def test_every_portal_page_speaks_each_language_without_console_errors(
         chromium: Browser, shop_server: tuple[str, dict[str, str]]) -> None:  # noqa: F811
     base, ids = shop_server
-    assert _visit_all(chromium, base, "portal-dupont", PORTAL, ids) == []
+    problems = _visit_all(chromium, base, "portal-dupont", PORTAL, ids)
+    assert problems == [], "\n".join(problems)
 
 
 def test_the_api_documentation_renders_offline_without_console_errors(

@@ -37,7 +37,7 @@ SAME_EVERYWHERE = {"IBAN", "PDF", "UBL", "Factur-X", "FatturaPA", "SKU", "DSO", 
                    "Dashboard", "Stock", "Note", "Notes", "Code", "Status", "Date",
                    "Description", "Pack", "Standard", "Factur-X/UBL", "Login", "Document"}
 # Words a language has borrowed or shares with English (Italian "file", "PEC" is Italian).
-SAME_IN = {"it": {"File", "PEC"}, "fr": {"Format", "Score", "Type"}, "es": set[str]()}
+SAME_IN = {"it": {"File", "PEC"}, "fr": {"Actions", "Format", "Score", "Type"}, "es": set[str]()}
 
 
 def _template_msgids() -> set[str]:

@@ -34,7 +34,8 @@ AUDIT_READ = roles(ADMIN, CONTROLLER, AUDITOR)
 PUBLIC = frozenset({"health", "login", "logout", "login_form", "login_submit",
                     "logout_submit",
                     # operations (issue 19): probes and the scrape, no credentials
-                    "health_live", "health_ready", "metrics_endpoint"})
+                    "health_live", "health_ready", "metrics_endpoint",
+                    "favicon"})  # browsers ask for /favicon.ico before signing in
 
 PERMISSIONS: dict[str, Roles] = {
     # master data

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from o2c.web.access import Permission
@@ -27,6 +28,12 @@ def install(api: FastAPI, allowed: Permission) -> None:
 
     api.state.allowed = allowed
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @api.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """Browsers ask for /favicon.ico whatever the page links to."""
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
     api.include_router(masterdata_pages)  # first: /customers/new before /customers/{id}
     api.include_router(backoffice)
     api.include_router(ledger_pages)

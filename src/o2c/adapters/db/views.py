@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, literal, select
 
+from o2c.adapters.db import dues
 from o2c.adapters.db import tables as t
 from o2c.adapters.db.queries import Row, amount, company
-from o2c.adapters.db.reports import _aging_bucket
+from o2c.adapters.db.reports import _aging_bucket, overdue_invoices
 from o2c.adapters.db.repositories import exact_sum
 from o2c.domain.access import ApprovalState
 from o2c.domain.analytics import AGING_BUCKETS, days_sales_outstanding, month_start
@@ -34,11 +35,14 @@ def aged_receivables(conn: Connection, company_id: int, as_of: date) -> Row:
     currency = company(conn, company_id)["currency"]
     oi, c = t.open_items, t.customers
     bucket = _aging_bucket(as_of).label("bucket")
+    # Each instalment in the bucket of its own due date, for what it still owes (as the
+    # dashboard's aging); `n` counts the invoices with something in the bucket.
     grouped = (select(oi.c.customer_id, bucket,
-                      exact_sum(oi.c.residual_company).label("amount"),
-                      func.count().label("n"))
+                      dues.owed_sum(company=True).label("amount"),
+                      func.count(func.distinct(oi.c.id)).label("n"))
+               .select_from(dues.ITEM_INSTALLMENTS)
                .where(oi.c.company_id == company_id, oi.c.kind == OpenItemKind.INVOICE.value,
-                      t.OPEN_ITEM)
+                      t.OPEN_ITEM, dues.owing(company=True))
                .group_by(oi.c.customer_id, bucket))
     zero = Decimal(0)
     per_customer: dict[int, dict[str, Any]] = {}
@@ -197,10 +201,12 @@ def work_queue(conn: Connection, company_id: int, as_of: date) -> Row:
     currency = company(conn, company_id)["currency"]
     holds = conn.execute(select(func.count()).where(
         so.c.company_id == company_id, so.c.state == OrderState.CREDIT_HOLD.value)).scalar_one()
-    overdue = conn.execute(
-        select(func.count().label("n"), exact_sum(oi.c.residual_company).label("amount"))
+    # The same count as the dashboard's overdue tile; the amount is what the instalments
+    # already due still owe, not the whole residual of an invoice paid in instalments.
+    overdue = {"n": overdue_invoices(conn, company_id, as_of), "amount": conn.execute(
+        select(dues.owed_sum(company=True)).select_from(dues.ITEM_INSTALLMENTS)
         .where(oi.c.company_id == company_id, oi.c.kind == OpenItemKind.INVOICE.value,
-               t.OPEN_ITEM, oi.c.due_date < as_of)).mappings().one()
+               t.OPEN_ITEM, dues.ii.c.due_date < as_of, dues.owing(company=True))).scalar_one()}
     proposals = conn.execute(select(func.count()).where(
         bl.c.company_id == company_id, bl.c.status == "proposed")).scalar_one()
     approvals = conn.execute(select(func.count()).where(
