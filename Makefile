@@ -22,6 +22,10 @@ $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
+# The demo sends no e-mail unless asked: no SMTP server is assumed on a newcomer's machine.
+# Set O2C_SMTP_HOST (and O2C_SCHEDULES, O2C_DELIVER_ON_POST=1) to deliver invoices.
+run: export O2C_SCHEDULES ?= none
+run: export O2C_DELIVER_ON_POST ?= 0
 run: install
 	@if [ ! -f "$(DB)" ]; then \
 		$(BIN)/o2c db upgrade && \

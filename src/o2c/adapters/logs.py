@@ -76,3 +76,5 @@ def configure(log_format: str = "text", level: int = logging.INFO) -> None:
         logger.handlers = []
         logger.propagate = True
     logging.getLogger("alembic").setLevel(logging.WARNING)  # readiness reads the revision
+    for chatty in ("weasyprint", "fontTools"):  # a line per PDF layout step otherwise
+        logging.getLogger(chatty).setLevel(logging.WARNING)
