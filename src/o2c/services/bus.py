@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from o2c.adapters import logs, metrics
+from o2c.domain import commands as c
 from o2c.domain.access import Controls, Principal, system
 from o2c.domain.commands import Command
 from o2c.domain.errors import Conflict, DomainError, InvalidInput
 from o2c.domain.events import Event
+from o2c.services.batchgc import fewer_collections
 from o2c.services.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,10 @@ Guard = Callable[[Any, UnitOfWork, Callable[[], Any]], Any]
 # PostgreSQL serialization failure and deadlock: the transaction can simply run again.
 RETRYABLE_SQLSTATES = {"40001", "40P01"}
 MAX_ATTEMPTS = 5
+# Commands that write or read a whole bank statement at once run with fewer garbage
+# collections (see services.batchgc).
+BULK_COMMANDS: frozenset[type[Command]] = frozenset(
+    {c.ImportBankFile, c.MatchBankLines, c.ApplyBankLines})
 
 
 class IdempotencyKeyReused(Conflict):
@@ -84,7 +90,12 @@ class MessageBus:
         tokens = (logs.command.set(name), logs.user.set(principal.actor))
         outcome = "error"
         try:
-            result = self._execute(command, principal, present, idempotency, request_id)
+            if type(command) in BULK_COMMANDS:
+                with fewer_collections():
+                    result = self._execute(command, principal, present, idempotency,
+                                           request_id)
+            else:
+                result = self._execute(command, principal, present, idempotency, request_id)
             outcome = "replayed" if result.replayed else "ok"
             return result
         except DomainError as error:
