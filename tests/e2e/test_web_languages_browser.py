@@ -176,3 +176,31 @@ def test_the_api_documentation_renders_offline_without_console_errors(
     assert page.locator(".opblock").count() > 20
     context.close()
     assert errors == []
+
+
+def test_the_sign_in_page_and_its_errors_speak_each_language_without_console_errors(
+        chromium: Browser, shop_server: tuple[str, dict[str, str]]) -> None:  # noqa: F811
+    base, _ = shop_server
+    problems: list[str] = []
+    for language in LANGUAGES:
+        context = chromium.new_context(base_url=base, viewport={"width": 1366, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        bad = _untranslated(language)
+        page.goto(f"/login?lang={language}")
+        assert page.get_attribute("html", "lang") == language
+        page.fill("#username", "admin")
+        page.fill("#password", "not the password")
+        page.click("#sign-in")  # the error page: the form kept the language
+        texts = page.evaluate(TEXTS_JS)
+        assert page.get_attribute("html", "lang") == language
+        assert page.locator(".flash.error").count() == 1
+        found = sorted({text for text in texts if text in bad})
+        if found:
+            problems.append(f"{language} /login: untranslated {found}")
+        if errors:
+            problems.append(f"{language} /login: console {errors}")
+        context.close()
+    assert problems == [], "\n".join(problems)
