@@ -161,3 +161,27 @@ def test_the_sign_in_form_refuses_a_post_without_its_csrf_token(anonymous: TestC
                                            "csrf_token": _form_token(
                                                anonymous.get("/login").text)})
     assert wrong.status_code == 401 and "Wrong username or password" in wrong.text
+
+
+@pytest.mark.parametrize(("ask", "headers", "expected"), [
+    ("?lang=it", {}, "Nome utente"), ("", {"Accept-Language": "fr-FR,fr;q=0.9"},
+                                      "Nom d'utilisateur"),
+    ("?lang=es", {"Accept-Language": "fr"}, "Nombre de usuario"), ("", {}, "Username")])
+def test_the_sign_in_page_speaks_the_language_asked_remembered_or_preferred(
+        anonymous: TestClient, ask: str, headers: dict[str, str], expected: str) -> None:
+    page = anonymous.get(f"/login{ask}", headers=headers)
+    assert page.status_code == 200 and expected in page.text.replace("&#39;", "'")
+
+
+def test_the_sign_in_errors_are_translated_and_the_chosen_language_is_remembered(
+        anonymous: TestClient, lena: str) -> None:
+    form = anonymous.get("/login?lang=fr")
+    assert anonymous.cookies.get("o2c_lang") == "fr"
+    wrong = anonymous.post("/login", data={"username": "lena", "password": "bad",
+                                           "csrf_token": _form_token(form.text)})
+    assert wrong.status_code == 401
+    assert "Nom d&#39;utilisateur ou mot de passe incorrect." in wrong.text
+    assert 'lang="fr"' in wrong.text
+    expired = anonymous.post("/login?lang=it", data={"username": "lena", "password": "bad",
+                                                     "csrf_token": "0" * 64})
+    assert expired.status_code == 403 and "Il modulo è scaduto" in expired.text

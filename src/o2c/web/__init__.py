@@ -4,14 +4,25 @@ served by the same app as the API and calling the same services and queries."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from o2c.web.access import Permission
 
 STATIC = Path(__file__).parent / "static"
+
+
+def _page_language(request: Request) -> dict[str, Any]:
+    """The language of a page outside the back-office (the sign-in page of o2c.api): its
+    code, translator and the languages to switch to, as the back-office negotiates them."""
+    from o2c.web.i18n import LANGUAGE_NAMES, LANGUAGES
+    from o2c.web.render import LANGUAGE_COOKIE, formatter
+    fmt = formatter(request)
+    return {"lang": fmt.language, "_": fmt.gettext, "languages": LANGUAGES,
+            "language_names": LANGUAGE_NAMES, "language_cookie": LANGUAGE_COOKIE}
 
 
 def install(api: FastAPI, allowed: Permission) -> None:
@@ -27,6 +38,7 @@ def install(api: FastAPI, allowed: Permission) -> None:
     from o2c.web.routes.portal import portal
 
     api.state.allowed = allowed
+    api.state.page_language = _page_language
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @api.get("/favicon.ico", include_in_schema=False)

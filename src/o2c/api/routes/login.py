@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -69,16 +69,40 @@ def safe_next(target: str) -> str:
     return target if ok else ""
 
 
-def _page(app: App, *, user: Principal | None = None, csrf: str = "", error: str = "",
+def _english(text: str, **values: object) -> str:
+    return text.format(**values) if values else text
+
+
+def _language(request: Request | None) -> dict[str, Any]:
+    """The page's language as the web UI negotiates it (?lang=, its cookie, Accept-Language),
+    installed on the app by o2c.web; English when the API runs without the web UI."""
+    negotiate = getattr(request.app.state, "page_language", None) if request else None
+    if negotiate is None:
+        return {"lang": "en", "_": _english, "languages": (), "language_names": {},
+                "language_cookie": ""}
+    language: dict[str, Any] = negotiate(request)
+    return language
+
+
+def _page(app: App, request: Request | None = None, *, user: Principal | None = None,
+          csrf: str = "", error: str = "",
           username: str = "", status: int = 200, next_page: str = "") -> HTMLResponse:
     nonce = ""
     if user is None:
         nonce = secrets.token_urlsafe(16)
         csrf = _form_token(app, nonce)
+    language = _language(request)
+    if error:
+        error = language["_"](error)
     html = _templates.get_template("login.html").render(
-        user=user, csrf_token=csrf, error=error, username=username, next=safe_next(next_page),
+        **language, user=user, csrf_token=csrf, error=error, username=username,
+        next=safe_next(next_page),
         home=home_of(user) if user else "/")
     response = HTMLResponse(html, status_code=status)
+    cookie = language["language_cookie"]
+    if request is not None and cookie and request.query_params.get("lang") == language["lang"]:
+        response.set_cookie(cookie, language["lang"], samesite="lax",
+                            path="/", max_age=365 * 24 * 3600)
     if nonce:
         response.set_cookie(LOGIN_CSRF_COOKIE, nonce, httponly=True, samesite="strict",
                             secure=app.settings.secure_cookies, path="/login", max_age=3600)
@@ -94,8 +118,8 @@ def health() -> dict[str, str]:
 def login_form(request: Request, app: AppDep, next: str = "") -> HTMLResponse:
     session = _signed_in(app, request)
     if session is not None:
-        return _page(app, user=session.principal, csrf=session.csrf_token)
-    return _page(app, next_page=next)
+        return _page(app, request, user=session.principal, csrf=session.csrf_token)
+    return _page(app, request, next_page=next)
 
 
 @pages.post("/login", response_class=HTMLResponse, include_in_schema=False)
@@ -106,15 +130,15 @@ def login_submit(request: Request, app: AppDep,
                  next: Annotated[str, Form(max_length=2000)] = "") -> Response:
     nonce = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not nonce or not auth.same_secret(csrf_token, _form_token(app, nonce)):
-        return _page(app, error="The form expired; please sign in again.", status=403,
+        return _page(app, request, error="The form expired; please sign in again.", status=403,
                      next_page=next)
     try:
         result = do_login(app, request, username, password)
     except auth.LoginThrottled:
-        return _page(app, error="Too many failed attempts; try again later.",
+        return _page(app, request, error="Too many failed attempts; try again later.",
                      username=username, status=429, next_page=next)
     except auth.NotAuthenticated:
-        return _page(app, error="Wrong username or password.", username=username,
+        return _page(app, request, error="Wrong username or password.", username=username,
                      status=401, next_page=next)
     response = RedirectResponse(safe_next(next) or home_of(result.principal), status_code=303)
     set_session_cookie(app, response, result)
@@ -128,7 +152,7 @@ def logout_submit(request: Request, app: AppDep,
     session = _signed_in(app, request)
     if session is not None:
         if not auth.same_secret(csrf_token, session.csrf_token):
-            return _page(app, user=session.principal, csrf=session.csrf_token,
+            return _page(app, request, user=session.principal, csrf=session.csrf_token,
                          error="The form expired; try again.", status=403)
         auth.logout(app.engine, request.cookies[SESSION_COOKIE])
     response = RedirectResponse("/login", status_code=303)
