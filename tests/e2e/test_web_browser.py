@@ -70,10 +70,11 @@ def shot(page: Page, name: str) -> None:
 
 
 def sign_in(page: Page, username: str, to: str = "/") -> None:
+    # By field, not label: the sign-in page speaks the browser's language.
     page.goto(f"/login?next={to}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#sign-in").click()
     page.wait_for_url(re.compile(re.escape(to) + r"$"))
 
 
