@@ -50,6 +50,20 @@ def _catalogue(language: str) -> dict[str, str]:
                 if m.id and m.string}
 
 
+def _read_page(page: Page, where: str, bad: set[str], errors: list[str],
+               problems: list[str]) -> list[str]:
+    """The texts the page shows; an untranslated msgid among them or a console error so far
+    is written down as a problem of `where` (the console errors are then forgotten)."""
+    texts: list[str] = page.evaluate(TEXTS_JS)
+    found = sorted({text for text in texts if text in bad})
+    if found:
+        problems.append(f"{where}: untranslated {found}")
+    if errors:
+        problems.append(f"{where}: console {errors}")
+        errors.clear()
+    return texts
+
+
 def _untranslated(language: str) -> set[str]:
     """Texts that would show a msgid as it is: an English text its catalogue translates, or
     a code (credit_hold) in any language."""
@@ -134,14 +148,8 @@ def _visit_all(chromium: Browser, base: str, user: str, paths: list[str],  # noq
             assert response is not None
             if response.status != 200:
                 problems.append(f"{language} {path}: HTTP {response.status}")
-            texts = page.evaluate(TEXTS_JS)
+            texts = _read_page(page, f"{language} {path}", bad, errors, problems)
             assert len(texts) > 10, (language, path, texts)
-            found = sorted({text for text in texts if text in bad})
-            if found:
-                problems.append(f"{language} {path}: untranslated {found}")
-            if errors:
-                problems.append(f"{language} {path}: console {errors}")
-                errors.clear()
     context.close()
     return problems
 
@@ -192,10 +200,7 @@ def test_the_sign_in_page_and_its_errors_speak_each_language_without_console_err
         bad = _untranslated(language)
         page.goto(f"/login?lang={language}")
         assert page.get_attribute("html", "lang") == language
-        texts = page.evaluate(TEXTS_JS)
-        found = sorted({text for text in texts if text in bad})
-        if found or errors:
-            problems.append(f"{language} /login: untranslated {found}, console {errors}")
+        _read_page(page, f"{language} /login", bad, errors, problems)
         page.fill("#username", "admin")
         page.fill("#password", "not the password")
         errors.clear()
@@ -203,13 +208,8 @@ def test_the_sign_in_page_and_its_errors_speak_each_language_without_console_err
         # Chromium logs the page's own 401 status as a console error: that one is expected.
         page.wait_for_load_state("load")
         errors[:] = [e for e in errors if "status of 401" not in e]
-        texts = page.evaluate(TEXTS_JS)
+        _read_page(page, f"{language} /login (error)", bad, errors, problems)
         assert page.get_attribute("html", "lang") == language
         assert page.locator(".flash.error").count() == 1
-        found = sorted({text for text in texts if text in bad})
-        if found:
-            problems.append(f"{language} /login: untranslated {found}")
-        if errors:
-            problems.append(f"{language} /login: console {errors}")
         context.close()
     assert problems == [], "\n".join(problems)

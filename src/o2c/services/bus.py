@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,11 +91,7 @@ class MessageBus:
         tokens = (logs.command.set(name), logs.user.set(principal.actor))
         outcome = "error"
         try:
-            if type(command) in BULK_COMMANDS:
-                with fewer_collections():
-                    result = self._execute(command, principal, present, idempotency,
-                                           request_id)
-            else:
+            with fewer_collections() if type(command) in BULK_COMMANDS else nullcontext():
                 result = self._execute(command, principal, present, idempotency, request_id)
             outcome = "replayed" if result.replayed else "ok"
             return result
